@@ -1,0 +1,36 @@
+# Two commands on a fresh machine with Python 3.11 and gcc:
+#   make run    create .venv, install, serve the shipped policy on sqlite
+#   make test   the same set-up, then pytest and behave
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8080
+
+.PHONY: install run test check bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	@echo "infoshare: serving on http://$(HOST):$(PORT)"
+	@echo "infoshare: for a first API key run: $(BIN)/infoshare keys create --role case-system --name my-case-system"
+	$(BIN)/infoshare serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	$(BIN)/pytest -q
+	$(BIN)/behave --format progress --no-capture features
+
+check: $(STAMP)
+	$(BIN)/infoshare check
+
+bench: $(STAMP)
+	$(BIN)/python bench/evaluate.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info instance

@@ -1,0 +1,79 @@
+"""The schema of a case's facts, generated from the policy's vocabulary.
+
+Generated rather than written so that a fact a policy owner adds to
+facts.yaml is accepted (and its values enforced) by the CLI and the HTTP API
+without a code change.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from .model import Fact, ItemField, Policy
+
+MAX_TEXT = 10_000
+MAX_ITEMS = 500
+
+
+class FactsInvalid(ValueError):
+    """The case's facts do not fit the vocabulary; `messages` names each offending field."""
+
+    def __init__(self, messages: dict[str, Any]):
+        self.messages = messages
+        super().__init__(f"invalid facts: {messages}")
+
+
+def _strict_bool(**kwargs: Any) -> fields.Boolean:
+    return fields.Boolean(truthy={True}, falsy={False}, **kwargs)
+
+
+def _one_of(values: tuple[str, ...]) -> validate.OneOf:
+    return validate.OneOf(values, error=f"Must be one of: {', '.join(values)}.")
+
+
+def _item_field(spec: ItemField) -> fields.Field:
+    if spec.type == "boolean":
+        return _strict_bool(required=spec.required, metadata={"description": spec.question})
+    return fields.String(required=spec.required, validate=validate.Length(min=1, max=MAX_TEXT),
+                         metadata={"description": spec.question})
+
+
+def _field(fact: Fact) -> fields.Field:
+    meta = {"description": fact.question}
+    if fact.type == "choice":
+        return fields.String(required=fact.required, validate=_one_of(fact.values), metadata=meta)
+    if fact.type == "choices":
+        return fields.List(fields.String(validate=_one_of(fact.values)), required=fact.required, metadata=meta)
+    if fact.type == "boolean":
+        return _strict_bool(required=fact.required, metadata=meta)
+    item_schema = _strict(f"{fact.name.title()}Item", {f.name: _item_field(f) for f in fact.fields},
+                          [f.name for f in fact.fields], "field")
+    return fields.List(fields.Nested(item_schema), required=fact.required,
+                       validate=validate.Length(max=MAX_ITEMS), metadata=meta)
+
+
+def _strict(name: str, attrs: dict[str, fields.Field], known: list[str], what: str) -> type[Schema]:
+    class Base(Schema):
+        class Meta:
+            unknown = RAISE
+
+        error_messages = {"unknown": f"Unknown {what}; the {what}s are: {', '.join(known)}."}
+
+    return Base.from_dict(attrs, name=name)
+
+
+def facts_schema(policy: Policy) -> type[Schema]:
+    """A marshmallow Schema class for the `facts` of a case under `policy`."""
+    case_facts = policy.case_facts
+    return _strict("Facts", {f.name: _field(f) for f in case_facts}, [f.name for f in case_facts], "fact")
+
+
+def load_facts(schema: Schema, facts: Any) -> dict[str, Any]:
+    """Validated facts, or FactsInvalid with a message per offending field."""
+    if not isinstance(facts, dict):
+        raise FactsInvalid({"_schema": ["The facts must be a JSON object of fact names and values."]})
+    try:
+        return schema.load(facts)
+    except ValidationError as err:
+        raise FactsInvalid(err.messages) from None

@@ -1,0 +1,213 @@
+"""Load a policy folder into a Policy, or refuse it with every problem listed.
+
+The folder holds policy.yaml, protocol.yaml, facts.yaml and rules/*.yaml.
+Structure is checked with marshmallow (schemas.py), meaning with checks.py;
+nothing half-checked is ever returned, so a broken edit can never replace a
+working policy in a running service.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from marshmallow import Schema, ValidationError
+
+from .checks import Known, check_policy, check_rule
+from .conditions import parse_conditions, suggest
+from .model import Clause, Conclusion, Fact, ItemField, Outcome, Policy, Rule
+from .problems import PolicyError, Problem
+from .schemas import FactsSchema, PolicySchema, ProtocolSchema, RuleSchema, allowed_keys
+from .yamlsource import Source, YamlSyntaxError, read_yaml
+
+POLICY_FILES = ("policy.yaml", "protocol.yaml", "facts.yaml")
+RULES_DIR = "rules"
+THEN_KEYS = ("decision", "confidentiality", "explain_to_subject", "item", "conditions", "obligations", "missing")
+
+
+def policy_files(directory: Path) -> list[Path]:
+    """The files that make up the policy, in the order they are digested."""
+    rules = sorted((directory / RULES_DIR).glob("*.yaml")) if (directory / RULES_DIR).is_dir() else []
+    return [directory / name for name in POLICY_FILES] + rules
+
+
+def digest_of(directory: Path) -> str:
+    sha = hashlib.sha256()
+    for file in policy_files(directory):
+        if file.is_file():
+            sha.update(file.relative_to(directory).as_posix().encode() + b"\0")
+            sha.update(file.read_bytes() + b"\0")
+    return sha.hexdigest()
+
+
+def load_policy(directory: str | Path) -> Policy:
+    """Read, validate and check the policy in `directory`; raise PolicyError listing every problem."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise PolicyError([Problem(str(directory), 1, "no such policy folder; give the folder that holds policy.yaml")])
+    problems: list[Problem] = []
+    head: dict[str, tuple[Source, Any]] = {}
+    for name, schema in zip(POLICY_FILES, (PolicySchema(), ProtocolSchema(), FactsSchema())):
+        loaded = _load_file(directory, name, schema, problems)
+        if loaded is not None:
+            head[name] = loaded
+    rule_sources = _load_rules(directory, problems)
+    if len(head) < len(POLICY_FILES):
+        raise PolicyError(problems)
+
+    policy_src, policy_data = head["policy.yaml"]
+    protocol_src, protocol_data = head["protocol.yaml"]
+    facts_src, facts_data = head["facts.yaml"]
+    facts = tuple(_fact(raw) for raw in facts_data["facts"])
+    by_name = {f.name: f for f in facts}
+    rules: list[Rule] = []
+    known = Known(facts=by_name, clauses={c["id"]: c["normative"] for c in protocol_data["clauses"]},
+                  outcomes=policy_data["outcomes"], conditions=policy_data["conditions"],
+                  obligations=policy_data["obligations"])
+    for source, index, raw in rule_sources:
+        rule, found = _rule(source, index, raw, known)
+        problems.extend(found)
+        if rule is not None:
+            rules.append(rule)
+
+    policy = Policy(
+        id=policy_data["id"],
+        version=policy_data["version"],
+        title=policy_data["title"],
+        digest=digest_of(directory),
+        directory=directory,
+        clauses=tuple(Clause(c["id"], " ".join(c["text"].split()), c["normative"],
+                             c.get("informative_because")) for c in protocol_data["clauses"]),
+        facts=facts,
+        rules=tuple(rules),
+        outcomes={name: Outcome(name, tuple(o["precedence"]), o["otherwise"], tuple(o.get("shares", ())))
+                  for name, o in policy_data["outcomes"].items()},
+        conditions=dict(policy_data["conditions"]),
+        obligations=dict(policy_data["obligations"]),
+        protocol_title=protocol_data["title"],
+    )
+    problems.extend(check_policy(policy, policy_src, protocol_src, facts_src,
+                                 {s.name: s for s, _, _ in rule_sources}))
+    if problems:
+        raise PolicyError(problems)
+    return policy
+
+
+def _load_file(directory: Path, name: str, schema: Schema, problems: list[Problem]) -> tuple[Source, Any] | None:
+    file = directory / name
+    if not file.is_file():
+        problems.append(Problem(name, 1, f"the policy needs {name} in {directory}; it is missing"))
+        return None
+    try:
+        source = read_yaml(file, name)
+    except YamlSyntaxError as err:
+        problems.append(err.problem)
+        return None
+    data, found = validate(schema, source.data, source, ())
+    problems.extend(found)
+    return None if found else (source, data)
+
+
+def _load_rules(directory: Path, problems: list[Problem]) -> list[tuple[Source, int, dict]]:
+    """Every rule that is well formed, with its file; each malformed one becomes a Problem."""
+    files = policy_files(directory)[len(POLICY_FILES):]
+    if not files:
+        problems.append(Problem(f"{RULES_DIR}/", 1, "the policy has no rule files; add rules/*.yaml"))
+    out = []
+    for file in files:
+        name = f"{RULES_DIR}/{file.name}"
+        try:
+            source = read_yaml(file, name)
+        except YamlSyntaxError as err:
+            problems.append(err.problem)
+            continue
+        data = source.data
+        if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
+            problems.append(source.problem((), "a rule file is `rules:` followed by a list of rules (`- id: ...`)"))
+            continue
+        extra = sorted(set(data) - {"rules"})
+        if extra:
+            problems.append(source.problem((extra[0],), f"unknown key `{extra[0]}`; a rule file holds only `rules:`"))
+        for index, raw in enumerate(data["rules"]):
+            rule, found = validate(RuleSchema(), raw, source, ("rules", index))
+            problems.extend(found)
+            if not found:
+                out.append((source, index, rule))
+    return out
+
+
+def validate(schema: Schema, data: Any, source: Source, path: tuple) -> tuple[Any, list[Problem]]:
+    """Load `data` with `schema`; every error becomes a Problem at its own line."""
+    if not isinstance(data, dict):
+        return None, [source.problem(path, "expected `key: value` entries here")]
+    try:
+        return schema.load(data), []
+    except ValidationError as err:
+        return None, [source.problem(path + p, _plain_message(schema, p, m))
+                      for p, m in _flatten(err.messages, ())]
+
+
+def _flatten(messages: Any, path: tuple) -> list[tuple[tuple, str]]:
+    if isinstance(messages, dict):
+        out = []
+        for key, value in messages.items():
+            out.extend(_flatten(value, path if key == "_schema" else path + (key,)))
+        return out
+    if isinstance(messages, list):
+        return [(path, str(m)) for m in messages if not isinstance(m, (dict, list))] + [
+            item for m in messages if isinstance(m, (dict, list)) for item in _flatten(m, path)]
+    return [(path, str(messages))]
+
+
+def _plain_message(schema: Schema, path: tuple, message: str) -> str:
+    key = next((str(p) for p in reversed(path) if not isinstance(p, int)), "this entry")
+    if message == "Unknown field.":
+        allowed = allowed_keys(schema, path[:-1]) or []
+        return f"unknown key `{key}`{suggest(key, allowed)}; the keys allowed here are: {', '.join(allowed)}"
+    if message == "Missing data for required field.":
+        return f"`{key}` is missing; add it"
+    plain = {
+        "Not a valid string.": "must be text",
+        "Not a valid boolean.": "must be true or false",
+        "Not a valid list.": "must be a list, for example [a, b]",
+        "Not a valid mapping type.": "must be `key: value` entries",
+        "Invalid input type.": "has the wrong kind of value",
+    }.get(message, message)
+    return f"`{key}` {plain}" if message in ("Not a valid string.", "Not a valid boolean.", "Not a valid list.",
+                                             "Not a valid mapping type.", "Invalid input type.") else f"`{key}`: {plain}"
+
+
+def _fact(raw: dict) -> Fact:
+    return Fact(
+        name=raw["name"], type=raw["type"], question=" ".join(raw["question"].split()),
+        values=tuple(raw.get("values", ())), required=raw["required"], derived=raw["derived"],
+        fields=tuple(ItemField(f["name"], f["type"], f["required"], f["question"]) for f in raw.get("fields", ())),
+    )
+
+
+def _rule(source: Source, index: int, raw: dict, known: Known) -> tuple[Rule | None, list[Problem]]:
+    path = ("rules", index)
+    facts = known.facts
+    problems = check_rule(source, path, raw, known)
+    case_facts = [n for n, f in facts.items() if f.type != "items"]
+    when, found = parse_conditions(raw.get("when", {}), source, path + ("when",),
+                                   lambda n: facts[n] if n in case_facts else None, case_facts, "fact")
+    problems.extend(found)
+    items = next((f for f in facts.values() if f.type == "items"), None)
+    item_fields = {f.name: f for f in items.fields} if items else {}
+    per_item, found = parse_conditions(raw.get("for_each_item", {}), source, path + ("for each item",),
+                                       item_fields.get, list(item_fields), "item field")
+    problems.extend(found)
+    then = raw["then"]
+    derive = tuple((k, v) for k, v in then.items() if k not in THEN_KEYS)
+    as_list = lambda key: tuple(then.get(key) or ()) if isinstance(then.get(key, []), list) else (then[key],)
+    conclusion = Conclusion(
+        decision=then.get("decision"), confidentiality=then.get("confidentiality"),
+        explain_to_subject=then.get("explain_to_subject"), item=then.get("item"),
+        conditions=as_list("conditions"), obligations=as_list("obligations"), missing=as_list("missing"),
+        derive=derive,
+    )
+    rule = Rule(id=raw["id"], implements=tuple(raw["implements"]), when=tuple(when), for_each_item=tuple(per_item),
+                then=conclusion, because=" ".join(raw["because"].split()), file=source.name,
+                line=source.line(path + ("id",)))
+    return (None if problems else rule), problems

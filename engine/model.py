@@ -1,0 +1,194 @@
+"""The loaded policy as immutable data: what the checker approved and the compiler reads.
+
+A Policy is identified by its id, version and the sha256 digest of its files,
+so every verdict can say exactly which text of the policy produced it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+NOT_GIVEN = "not given"
+
+
+@dataclass(frozen=True)
+class Clause:
+    id: str
+    text: str
+    normative: bool
+    informative_because: str | None = None
+
+
+@dataclass(frozen=True)
+class ItemField:
+    name: str
+    type: str  # text | boolean
+    required: bool
+    question: str
+
+
+@dataclass(frozen=True)
+class Fact:
+    name: str
+    type: str  # choice | choices | boolean | items
+    question: str
+    values: tuple[Any, ...] = ()
+    required: bool = False
+    derived: bool = False
+    fields: tuple[ItemField, ...] = ()
+
+    def allowed_values(self) -> tuple[Any, ...]:
+        return (True, False) if self.type == "boolean" else self.values
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One test on one fact (or item field).
+
+    `test` is one of:
+      one_of         the value is one of `values`, or (with `or_not_given`) absent
+      none_of        the value is given and is none of `values`
+      includes       a list that includes every one of `values`
+      includes_any   a list that includes at least one of `values`
+      includes_none  a given list that includes none of `values`
+    """
+
+    fact: str
+    test: str
+    values: tuple[Any, ...]
+    or_not_given: bool = False
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Conclusion:
+    decision: str | None = None
+    confidentiality: str | None = None
+    explain_to_subject: bool | None = None
+    item: str | None = None
+    conditions: tuple[str, ...] = ()
+    obligations: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    derive: tuple[tuple[str, str], ...] = ()
+
+    def outcome(self, name: str) -> Any:
+        """The value this rule concludes for a combined outcome (decision, item, ...)."""
+        return getattr(self, name)
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    implements: tuple[str, ...]
+    when: tuple[Condition, ...]
+    for_each_item: tuple[Condition, ...]
+    then: Conclusion
+    because: str
+    file: str
+    line: int
+
+    @property
+    def is_item_rule(self) -> bool:
+        return bool(self.for_each_item)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How competing conclusions for one output combine: first in `precedence` wins."""
+
+    name: str
+    precedence: tuple[Any, ...]
+    otherwise: Any
+    shares: tuple[Any, ...] = ()
+
+    def combine(self, values: list[Any]) -> Any:
+        present = set(values)
+        for value in self.precedence:
+            if value in present:
+                return value
+        return self.otherwise
+
+
+@dataclass(frozen=True)
+class Policy:
+    id: str
+    version: str
+    title: str
+    digest: str
+    directory: Path
+    clauses: tuple[Clause, ...]
+    facts: tuple[Fact, ...]
+    rules: tuple[Rule, ...]
+    outcomes: dict[str, Outcome]
+    conditions: dict[str, str]
+    obligations: dict[str, str]
+    protocol_title: str = ""
+    _facts_by_name: dict[str, Fact] = field(default_factory=dict, repr=False, compare=False)
+    _clauses_by_id: dict[str, Clause] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._facts_by_name.update({f.name: f for f in self.facts})
+        self._clauses_by_id.update({c.id: c for c in self.clauses})
+
+    def fact(self, name: str) -> Fact | None:
+        return self._facts_by_name.get(name)
+
+    def clause(self, clause_id: str) -> Clause:
+        return self._clauses_by_id[clause_id]
+
+    @property
+    def case_facts(self) -> tuple[Fact, ...]:
+        """The facts a case may give (derived facts are concluded, never given)."""
+        return tuple(f for f in self.facts if not f.derived)
+
+    @property
+    def derived_facts(self) -> tuple[Fact, ...]:
+        return tuple(f for f in self.facts if f.derived)
+
+    @property
+    def items_fact(self) -> Fact | None:
+        return next((f for f in self.facts if f.type == "items"), None)
+
+    def implemented_by(self) -> dict[str, list[str]]:
+        """Clause id -> ids of the rules that cite it, in policy order."""
+        mapping: dict[str, list[str]] = {c.id: [] for c in self.clauses}
+        for rule in self.rules:
+            for clause_id in rule.implements:
+                mapping[clause_id].append(rule.id)
+        return mapping
+
+    def describe(self) -> dict[str, Any]:
+        """The policy as a case system sees it: enough to build a form and cite clauses."""
+        implemented = self.implemented_by()
+        return {
+            "id": self.id,
+            "version": self.version,
+            "digest": self.digest,
+            "title": self.title,
+            "decisions": list(self.outcomes["decision"].precedence),
+            "facts": [_describe_fact(f) for f in self.case_facts],
+            "clauses": [
+                {
+                    "id": c.id,
+                    "text": c.text,
+                    "normative": c.normative,
+                    **({"informative_because": c.informative_because} if not c.normative else {}),
+                    "implemented_by": implemented[c.id],
+                }
+                for c in self.clauses
+            ],
+        }
+
+
+def _describe_fact(fact: Fact) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": fact.name, "type": fact.type, "question": fact.question,
+                           "required": fact.required}
+    if fact.type in ("choice", "choices"):
+        out["values"] = list(fact.values)
+    if fact.type == "items":
+        out["fields"] = [
+            {"name": f.name, "type": f.type, "required": f.required, "question": f.question}
+            for f in fact.fields
+        ]
+    return out

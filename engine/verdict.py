@@ -1,0 +1,155 @@
+"""From the rules that fired to one verdict, combined as the policy declares and explained.
+
+Which decision wins is not decided here: policy.yaml lists each outcome's
+values in order of precedence, and this module only applies that order. A
+rule's other conclusions (obligations, confidentiality, ...) stand when the
+rule concludes no decision or concludes the winning one; a rule whose decision
+lost was overruled, and so were its other conclusions.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from .model import Policy, Rule
+
+
+@dataclass(frozen=True)
+class Firing:
+    rule: Rule
+    item: int | None
+    supports: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    decision: str
+    confidentiality: str
+    basis: list[str]
+    conditions: list[dict[str, str]]
+    obligations: list[dict[str, str]]
+    information: list[dict[str, Any]]
+    explain_to_subject: bool
+    missing_facts: list[str]
+    rationale: list[dict[str, Any]]
+    policy: dict[str, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def resolve(policy: Policy, case: dict[str, Any], firings: list[Firing], item_count: int) -> Verdict:
+    order = {rule.id: n for n, rule in enumerate(policy.rules)}
+    firings = sorted(firings, key=lambda f: (order[f.rule.id], -1 if f.item is None else f.item))
+    on_case = [f for f in firings if f.item is None]
+    decision_outcome = policy.outcomes["decision"]
+    decision = decision_outcome.combine([f.rule.then.decision for f in on_case if f.rule.then.decision])
+    decisive = [f for f in on_case if f.rule.then.decision == decision]
+    chain = _chain(decisive, {f.rule.id: f for f in on_case})
+    standing = [f for f in on_case if f.rule.then.decision in (None, decision)]
+    shares = decision in decision_outcome.shares
+
+    def combined(name: str) -> Any:
+        return policy.outcomes[name].combine(
+            [f.rule.then.outcome(name) for f in standing if f.rule.then.outcome(name) is not None])
+
+    basis = [f.rule.because for f in decisive] or [
+        f"No rule of the policy decides this case, so its safe default applies: {decision}."]
+    return Verdict(
+        decision=decision,
+        confidentiality=combined("confidentiality"),
+        basis=basis,
+        conditions=_catalogued(policy.conditions, standing, "conditions") if shares else [],
+        obligations=_catalogued(policy.obligations, standing, "obligations"),
+        information=_items(policy, case, firings, item_count, decision, shares),
+        explain_to_subject=combined("explain_to_subject"),
+        missing_facts=_unique(m for f in on_case if f.rule.id in chain for m in f.rule.then.missing),
+        rationale=_rationale(policy, firings, chain, {f.rule.id for f in decisive}, decision),
+        policy={"id": policy.id, "version": policy.version, "digest": policy.digest},
+    )
+
+
+def _chain(decisive: list[Firing], by_id: dict[str, Firing]) -> set[str]:
+    """The decisive rules and every rule whose derived fact they built on, transitively."""
+    seen: set[str] = set()
+    todo = [f.rule.id for f in decisive]
+    while todo:
+        rule_id = todo.pop()
+        if rule_id not in seen and rule_id in by_id:
+            seen.add(rule_id)
+            todo.extend(by_id[rule_id].supports)
+    return seen
+
+
+def _unique(values: Any) -> list[Any]:
+    return list(dict.fromkeys(values))
+
+
+def _catalogued(catalogue: dict[str, str], firings: list[Firing], key: str) -> list[dict[str, str]]:
+    ids = _unique(i for f in firings for i in getattr(f.rule.then, key))
+    return [{"id": i, "text": " ".join(catalogue[i].split())} for i in ids]
+
+
+def _items(policy: Policy, case: dict[str, Any], firings: list[Firing], count: int,
+           decision: str, shares: bool) -> list[dict[str, Any]]:
+    if count == 0:
+        return []
+    pieces = case[policy.items_fact.name]
+    outcome = policy.outcomes["item"]
+    out = []
+    for index in range(count):
+        mine = [f for f in firings if f.item == index]
+        value = outcome.combine([f.rule.then.item for f in mine])
+        deciding = [f for f in mine if f.rule.then.item == value]
+        reasons = [f.rule.because for f in deciding] or [
+            f"No rule speaks of this piece, so the policy's default applies: {value}."]
+        passes = value in outcome.shares
+        if passes and not shares:
+            reasons = [f"Nothing is shared: the decision is {decision}."]
+        out.append({
+            "item": pieces[index].get("item"),
+            "share": passes and shares,
+            "outcome": value,
+            "reasons": reasons,
+            "rules": [f.rule.id for f in deciding],
+        })
+    return out
+
+
+def _rationale(policy: Policy, firings: list[Firing], chain: set[str], decisive: set[str],
+               decision: str) -> list[dict[str, Any]]:
+    entries: dict[str, dict[str, Any]] = {}
+    for firing in firings:
+        rule = firing.rule
+        entry = entries.get(rule.id)
+        if entry is None:
+            entry = entries[rule.id] = {
+                "rule": rule.id,
+                "role": _role(rule, chain, decisive, decision),
+                "because": rule.because,
+                "concluded": _concluded(rule),
+                "clauses": [{"id": c, "text": policy.clause(c).text} for c in rule.implements],
+                "source": f"{rule.file}:{rule.line}",
+            }
+        if firing.item is not None:
+            entry.setdefault("items", []).append(firing.item)
+    return list(entries.values())
+
+
+def _role(rule: Rule, chain: set[str], decisive: set[str], decision: str) -> str:
+    if rule.id in decisive:
+        return "decided"
+    if rule.id in chain:
+        return "supports"
+    if rule.then.decision not in (None, decision):
+        return "overruled"
+    return "applies"
+
+
+def _concluded(rule: Rule) -> dict[str, Any]:
+    then = rule.then
+    out: dict[str, Any] = {k: getattr(then, k) for k in ("decision", "confidentiality", "explain_to_subject", "item")
+                           if getattr(then, k) is not None}
+    out.update({k: list(getattr(then, k)) for k in ("conditions", "obligations", "missing") if getattr(then, k)})
+    out.update(dict(then.derive))
+    return out

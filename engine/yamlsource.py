@@ -1,0 +1,87 @@
+"""Read a YAML file into plain Python data while remembering where each value came from.
+
+Policy owners need "file:line" in every message, so positions are kept for
+every mapping key and list item, addressed by the path of keys and indexes
+that leads to them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from .problems import Problem
+
+Path_ = tuple[Any, ...]
+
+
+@dataclass
+class Source:
+    """One policy file: its data, its name for messages, and line numbers by path."""
+
+    name: str
+    data: Any
+    lines: dict[Path_, int] = field(default_factory=dict)
+
+    def line(self, path: Path_) -> int:
+        """The line of `path`, or of its nearest enclosing value that has one."""
+        path = tuple(path)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get((), 1)
+
+    def problem(self, path: Path_, message: str) -> Problem:
+        return Problem(self.name, self.line(path), message)
+
+
+def read_yaml(file: Path, name: str) -> Source:
+    """Parse `file`; a syntax error becomes a Problem raised as YamlSyntaxError."""
+    yaml = YAML(typ="rt", pure=True)
+    try:
+        raw = yaml.load(file.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise YamlSyntaxError(Problem(name, 1, "the file is not UTF-8 text; save it as UTF-8"))
+    except MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        what = (err.problem or err.context or "invalid YAML").strip()
+        raise YamlSyntaxError(Problem(
+            name, line,
+            f"YAML syntax error: {what}; check the indentation, that each entry is "
+            "`key: value`, and that text containing ': ' or '#' is in quotes"))
+    except YAMLError as err:
+        raise YamlSyntaxError(Problem(name, 1, f"YAML syntax error: {err}"))
+    source = Source(name=name, data=None, lines={(): 1})
+    source.data = _plain(raw, (), source.lines)
+    return source
+
+
+class YamlSyntaxError(Exception):
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        super().__init__(str(problem))
+
+
+def _plain(node: Any, path: Path_, lines: dict[Path_, int]) -> Any:
+    if isinstance(node, CommentedMap):
+        out = {}
+        for key, value in node.items():
+            key_line = node.lc.key(key)[0] + 1
+            lines[path + (key,)] = key_line
+            out[key] = _plain(value, path + (key,), lines)
+        return out
+    if isinstance(node, CommentedSeq):
+        out_list = []
+        for index, value in enumerate(node):
+            lines[path + (index,)] = node.lc.item(index)[0] + 1
+            out_list.append(_plain(value, path + (index,), lines))
+        return out_list
+    if isinstance(node, str):
+        return str(node)
+    return node
