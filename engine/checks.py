@@ -129,7 +129,7 @@ def check_policy(policy: Policy, policy_src: Source, protocol_src: Source, facts
     concluded: dict[str, set[Any]] = {f.name: set() for f in policy.derived_facts}
     for rule in policy.rules:
         for name, value in rule.then.derive:
-            concluded[name].add(value)
+            concluded.setdefault(name, set()).add(value)
     for i, fact in enumerate(policy.facts):
         if fact.derived and not concluded[fact.name]:
             problems.append(facts_src.problem(("facts", i, "name"), (

@@ -20,6 +20,7 @@ from .problems import PolicyError, Problem
 from .schemas import FactsSchema, PolicySchema, ProtocolSchema, RuleSchema, allowed_keys
 from .yamlsource import Source, YamlSyntaxError, read_yaml
 
+SHIPPED_POLICY = Path(__file__).resolve().parent.parent / "policies" / "information-sharing"
 POLICY_FILES = ("policy.yaml", "protocol.yaml", "facts.yaml")
 RULES_DIR = "rules"
 THEN_KEYS = ("decision", "confidentiality", "explain_to_subject", "item", "conditions", "obligations", "missing")
@@ -67,8 +68,7 @@ def load_policy(directory: str | Path) -> Policy:
     for source, index, raw in rule_sources:
         rule, found = _rule(source, index, raw, known)
         problems.extend(found)
-        if rule is not None:
-            rules.append(rule)
+        rules.append(rule)  # kept even when faulty, so that checks across rules see it
 
     policy = Policy(
         id=policy_data["id"],
@@ -185,7 +185,7 @@ def _fact(raw: dict) -> Fact:
     )
 
 
-def _rule(source: Source, index: int, raw: dict, known: Known) -> tuple[Rule | None, list[Problem]]:
+def _rule(source: Source, index: int, raw: dict, known: Known) -> tuple[Rule, list[Problem]]:
     path = ("rules", index)
     facts = known.facts
     problems = check_rule(source, path, raw, known)
@@ -210,4 +210,4 @@ def _rule(source: Source, index: int, raw: dict, known: Known) -> tuple[Rule | N
     rule = Rule(id=raw["id"], implements=tuple(raw["implements"]), when=tuple(when), for_each_item=tuple(per_item),
                 then=conclusion, because=" ".join(raw["because"].split()), file=source.name,
                 line=source.line(path + ("id",)))
-    return (None if problems else rule), problems
+    return rule, problems

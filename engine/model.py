@@ -155,7 +155,8 @@ class Policy:
         mapping: dict[str, list[str]] = {c.id: [] for c in self.clauses}
         for rule in self.rules:
             for clause_id in rule.implements:
-                mapping[clause_id].append(rule.id)
+                if clause_id in mapping:  # an unknown id is the checker's to report
+                    mapping[clause_id].append(rule.id)
         return mapping
 
     def describe(self) -> dict[str, Any]:

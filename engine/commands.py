@@ -1,0 +1,98 @@
+"""The policy owner's commands: `infoshare check` and `infoshare evaluate`.
+
+Plain click commands, so the service's CLI group can include them without
+the engine knowing about the service.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .evaluator import Engine, EvaluationError
+from .explain import render_verdict
+from .factschema import FactsInvalid
+from .loader import SHIPPED_POLICY, load_policy
+from .model import Policy
+from .policytests import failures, load_tests
+from .problems import PolicyError
+
+policy_dir = click.Path(exists=False, file_okay=False, path_type=Path)
+
+
+def _load_or_exit(directory: Path) -> Policy:
+    try:
+        return load_policy(directory)
+    except PolicyError as err:
+        for problem in err.problems:
+            click.echo(str(problem), err=True)
+        count = len(err.problems)
+        click.echo(f"{directory}: {count} problem{'s' if count != 1 else ''}; the policy was not loaded.", err=True)
+        sys.exit(1)
+
+
+@click.command("check")
+@click.argument("directory", type=policy_dir, default=SHIPPED_POLICY, required=False)
+@click.option("--coverage", is_flag=True, help="Also list each protocol statement with the rules that implement it.")
+def check_command(directory: Path, coverage: bool) -> None:
+    """Check the policy in DIRECTORY (default: the shipped policy) and run its tests."""
+    policy = _load_or_exit(directory)
+    try:
+        tests = load_tests(directory)
+    except PolicyError as err:
+        for problem in err.problems:
+            click.echo(str(problem), err=True)
+        sys.exit(1)
+    engine = Engine(policy)
+    failed = 0
+    for test in tests:
+        messages = failures(engine, test)
+        failed += bool(messages)
+        for message in messages:
+            click.echo(f"{test.file}:{test.line}: test `{test.name}`: {message}", err=True)
+
+    implemented = policy.implemented_by()
+    normative = [c for c in policy.clauses if c.normative]
+    per_item = sum(r.is_item_rule for r in policy.rules)
+    click.echo(f"policy {policy.id} {policy.version}: {policy.title}")
+    click.echo(f"  rules:      {len(policy.rules)} ({per_item} on each piece of information)")
+    click.echo(f"  facts:      {len(policy.case_facts)} asked, {len(policy.derived_facts)} derived")
+    click.echo(f"  protocol:   {len(policy.clauses)} statements; {len(normative)} normative, "
+               f"{sum(bool(implemented[c.id]) for c in normative)} of them implemented by rules; "
+               f"{len(policy.clauses) - len(normative)} informative")
+    click.echo(f"  tests:      {len(tests) - failed} of {len(tests)} passed")
+    click.echo(f"  digest:     sha256:{policy.digest}")
+    if coverage:
+        click.echo("coverage:")
+        for clause in policy.clauses:
+            who = ", ".join(implemented[clause.id]) if clause.normative else f"informative: {clause.informative_because}"
+            click.echo(f"  {clause.id}: {who}")
+    if failed:
+        sys.exit(1)
+
+
+@click.command("evaluate")
+@click.argument("case_file", type=click.File("r"))
+@click.option("--policy", "directory", type=policy_dir, default=SHIPPED_POLICY, help="Policy folder.")
+@click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
+def evaluate_command(case_file: click.File, directory: Path, as_json: bool) -> None:
+    """Evaluate the case in CASE_FILE (JSON: the facts, or an object with `facts`) and print the verdict."""
+    try:
+        case = json.load(case_file)
+    except json.JSONDecodeError as err:
+        click.echo(f"{case_file.name}:{err.lineno}: not valid JSON: {err.msg}", err=True)
+        sys.exit(2)
+    facts = case.get("facts", case) if isinstance(case, dict) else case
+    engine = Engine(_load_or_exit(directory))
+    try:
+        verdict = engine.evaluate(facts).to_dict()
+    except FactsInvalid as err:
+        for field, messages in err.messages.items():
+            click.echo(f"{case_file.name}: {field}: {' '.join(map(str, messages))}", err=True)
+        sys.exit(2)
+    except EvaluationError as err:
+        click.echo(f"no verdict: {err}", err=True)
+        sys.exit(3)
+    click.echo(json.dumps(verdict, indent=2) if as_json else render_verdict(verdict))

@@ -1,0 +1,107 @@
+"""A policy's own tests: example cases with the verdicts they must get, kept beside the policy.
+
+Like `opa test`, they let a policy owner pin down what an edit must not
+change; `infoshare check` runs them, and so does the pytest suite.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from marshmallow import fields, validate
+
+from .evaluator import Engine
+from .factschema import FactsInvalid
+from .loader import validate as validate_with
+from .problems import PolicyError, Problem
+from .schemas import StrictSchema
+from .yamlsource import YamlSyntaxError, read_yaml
+
+TESTS_DIR = "tests"
+CHECKED = ("decision", "confidentiality", "explain_to_subject", "missing_facts", "conditions", "obligations",
+           "shared_items")
+
+
+class ExpectSchema(StrictSchema):
+    decision = fields.String()
+    confidentiality = fields.String()
+    explain_to_subject = fields.Boolean(truthy={True}, falsy={False})
+    missing_facts = fields.List(fields.String())
+    conditions = fields.List(fields.String())
+    obligations = fields.List(fields.String())
+    shared_items = fields.List(fields.String())
+    rules_fired = fields.List(fields.String())
+
+
+class CaseSchema(StrictSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1))
+    facts = fields.Dict(required=True)
+    expect = fields.Nested(ExpectSchema, required=True)
+
+
+class FileSchema(StrictSchema):
+    tests = fields.List(fields.Nested(CaseSchema), required=True)
+
+
+@dataclass(frozen=True)
+class PolicyTest:
+    name: str
+    facts: dict[str, Any]
+    expect: dict[str, Any]
+    file: str
+    line: int
+
+
+def load_tests(directory: Path) -> list[PolicyTest]:
+    """Every test case under `directory`/tests; PolicyError if a file is malformed."""
+    problems: list[Problem] = []
+    out: list[PolicyTest] = []
+    for file in sorted((directory / TESTS_DIR).glob("*.yaml")):
+        name = f"{TESTS_DIR}/{file.name}"
+        try:
+            source = read_yaml(file, name)
+        except YamlSyntaxError as err:
+            problems.append(err.problem)
+            continue
+        data, found = validate_with(FileSchema(), source.data, source, ())
+        problems.extend(found)
+        for index, case in enumerate(data["tests"] if data else []):
+            out.append(PolicyTest(case["name"], case["facts"], case["expect"], name,
+                                  source.line(("tests", index, "name"))))
+    if problems:
+        raise PolicyError(problems)
+    return out
+
+
+def observed(engine: Engine, facts: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a verdict a test can pin down, in the tests' own terms."""
+    verdict = engine.evaluate(facts)
+    return {
+        "decision": verdict.decision,
+        "confidentiality": verdict.confidentiality,
+        "explain_to_subject": verdict.explain_to_subject,
+        "missing_facts": sorted(verdict.missing_facts),
+        "conditions": sorted(c["id"] for c in verdict.conditions),
+        "obligations": sorted(o["id"] for o in verdict.obligations),
+        "shared_items": [i["item"] for i in verdict.information if i["share"]],
+        "rules_fired": sorted(r["rule"] for r in verdict.rationale),
+    }
+
+
+def failures(engine: Engine, test: PolicyTest) -> list[str]:
+    """What differs between the test's expectations and the verdict (empty when it passes)."""
+    try:
+        got = observed(engine, test.facts)
+    except FactsInvalid as err:
+        return [f"the facts are not valid: {err.messages}"]
+    out = []
+    for key, want in test.expect.items():
+        have = got[key]
+        if key == "rules_fired":
+            absent = sorted(set(want) - set(have))
+            if absent:
+                out.append(f"expected rules {', '.join(absent)} to fire; fired: {', '.join(have)}")
+        elif (sorted(want) if key in ("missing_facts", "conditions", "obligations") else want) != have:
+            out.append(f"expected {key} {want}, got {have}")
+    return out
