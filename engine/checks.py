@@ -90,8 +90,13 @@ def _check_then(source: Source, path: tuple, then: dict, known: Known, item_rule
 
 
 def check_policy(policy: Policy, policy_src: Source, protocol_src: Source, facts_src: Source,
-                 rule_srcs: dict[str, Source]) -> list[Problem]:
-    """The checks across files: ids, coverage of the protocol, and rules that can never fire."""
+                 all_rules_read: bool) -> list[Problem]:
+    """The checks across files: ids, coverage of the protocol, and rules that can never fire.
+
+    Checks that conclude from something's absence (no rule implements this, no
+    rule concludes that) run only when every rule was read: a rule file with a
+    syntax error would otherwise show up as a cascade of false problems.
+    """
     problems: list[Problem] = []
     problems += _duplicates([(c.id, protocol_src, ("clauses", i, "id")) for i, c in enumerate(policy.clauses)],
                             "protocol statement id")
@@ -119,6 +124,9 @@ def check_policy(policy: Policy, policy_src: Source, protocol_src: Source, facts
         else:
             seen[rule.id] = (rule.file, rule.line)
 
+    problems += _check_outcomes(policy, policy_src)
+    if not all_rules_read:
+        return problems
     implemented = policy.implemented_by()
     for i, clause in enumerate(policy.clauses):
         if clause.normative and not implemented.get(clause.id):
@@ -129,7 +137,8 @@ def check_policy(policy: Policy, policy_src: Source, protocol_src: Source, facts
     concluded: dict[str, set[Any]] = {f.name: set() for f in policy.derived_facts}
     for rule in policy.rules:
         for name, value in rule.then.derive:
-            concluded.setdefault(name, set()).add(value)
+            if name in concluded:  # other names are reported by check_rule
+                concluded[name].add(value)
     for i, fact in enumerate(policy.facts):
         if fact.derived and not concluded[fact.name]:
             problems.append(facts_src.problem(("facts", i, "name"), (
@@ -142,8 +151,6 @@ def check_policy(policy: Policy, policy_src: Source, protocol_src: Source, facts
                     problems.append(Problem(rule.file, condition.line, (
                         f"no rule ever concludes `{condition.fact}: {', '.join(map(show, never))}`, so rule "
                         f"`{rule.id}` can never fire; conclude it in a rule or change this condition")))
-
-    problems += _check_outcomes(policy, policy_src)
     return problems
 
 

@@ -53,6 +53,7 @@ def load_policy(directory: str | Path) -> Policy:
         if loaded is not None:
             head[name] = loaded
     rule_sources = _load_rules(directory, problems)
+    all_rules_read = not problems
     if len(head) < len(POLICY_FILES):
         raise PolicyError(problems)
 
@@ -86,8 +87,7 @@ def load_policy(directory: str | Path) -> Policy:
         obligations=dict(policy_data["obligations"]),
         protocol_title=protocol_data["title"],
     )
-    problems.extend(check_policy(policy, policy_src, protocol_src, facts_src,
-                                 {s.name: s for s, _, _ in rule_sources}))
+    problems.extend(check_policy(policy, policy_src, protocol_src, facts_src, all_rules_read))
     if problems:
         raise PolicyError(problems)
     return policy
