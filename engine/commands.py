@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from .coverage import scenarios_by_clause
 from .evaluator import Engine, EvaluationError
 from .explain import render_verdict
 from .factschema import FactsInvalid
@@ -35,8 +36,11 @@ def _load_or_exit(directory: Path) -> Policy:
 
 @click.command("check")
 @click.argument("directory", type=policy_dir, default=SHIPPED_POLICY, required=False)
-@click.option("--coverage", is_flag=True, help="Also list each protocol statement with the rules that implement it.")
-def check_command(directory: Path, coverage: bool) -> None:
+@click.option("--coverage", is_flag=True,
+              help="Also list each protocol statement with the rules that implement it and the scenarios that test it.")
+@click.option("--features", type=click.Path(file_okay=False, path_type=Path), default=Path("features"),
+              show_default=True, help="Folder of Gherkin scenarios for --coverage.")
+def check_command(directory: Path, coverage: bool, features: Path) -> None:
     """Check the policy in DIRECTORY (default: the shipped policy) and run its tests."""
     policy = _load_or_exit(directory)
     try:
@@ -65,10 +69,16 @@ def check_command(directory: Path, coverage: bool) -> None:
     click.echo(f"  tests:      {len(tests) - failed} of {len(tests)} passed")
     click.echo(f"  digest:     sha256:{policy.digest}")
     if coverage:
-        click.echo("coverage:")
+        scenarios = scenarios_by_clause(features) if features.is_dir() else {}
+        click.echo("coverage (protocol statement: rules; scenarios):")
         for clause in policy.clauses:
-            who = ", ".join(implemented[clause.id]) if clause.normative else f"informative: {clause.informative_because}"
-            click.echo(f"  {clause.id}: {who}")
+            if not clause.normative:
+                click.echo(f"  {clause.id}: informative: {clause.informative_because}")
+                continue
+            click.echo(f"  {clause.id}")
+            click.echo(f"      rules:     {', '.join(implemented[clause.id])}")
+            click.echo(f"      scenarios: {len(scenarios.get(clause.id, []))}"
+                       + ("" if scenarios.get(clause.id) else "  <- no scenario exercises this statement"))
     if failed:
         sys.exit(1)
 
