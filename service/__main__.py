@@ -1,0 +1,5 @@
+"""``python -m service`` is the ``infoshare`` command."""
+
+from service.cli import main
+
+main()

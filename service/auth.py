@@ -1,0 +1,79 @@
+"""Who may call what: every ``/v1`` call carries ``Authorization: Bearer <key>``.
+
+Role matrix (a permission per kind of call; a key has exactly one role):
+
+==============  =================================  ===========  ===========  ============
+permission      calls                              case-system  coordinator  policy-owner
+==============  =================================  ===========  ===========  ============
+evaluate        POST /v1/evaluate                  yes          yes          yes
+record          POST /v1/decisions                 yes          no           no
+read-decisions  GET /v1/decisions/<id>,            yes          yes          no
+                GET /v1/cases/<case_ref>/decisions
+review          POST /v1/decisions/<id>/review     no           yes          no
+read-policy     GET /v1/policy                     yes          yes          yes
+==============  =================================  ===========  ===========  ============
+
+/healthz, /readyz and /openapi.json need no key: they reveal no case data.
+
+Why: case systems ask, record and read back their case files, and build their
+forms from the policy's vocabulary. Only the Safeguarding Co-ordinator
+reviews (the protocol directs queries to them); they read decisions to
+review them. Policy owners try what-if cases and read the policy, but the
+case file holds personal facts they have no need to see. No key at all, a
+wrong key or a revoked key gets 401; a valid key whose role lacks the
+permission gets 403.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Callable, TypeVar
+
+from flask import g, request
+
+from service.errors import ApiError
+from service.keys import active_key
+from service.requestlog import note
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "case-system": frozenset({"evaluate", "record", "read-decisions", "read-policy"}),
+    "coordinator": frozenset({"evaluate", "read-decisions", "review", "read-policy"}),
+    "policy-owner": frozenset({"evaluate", "read-policy"}),
+}
+
+View = TypeVar("View", bound=Callable)
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="infoshare"'}
+
+
+def roles_with(permission: str) -> list[str]:
+    return [role for role, allowed in PERMISSIONS.items() if permission in allowed]
+
+
+def requires(permission: str) -> Callable[[View], View]:
+    """Reject the request unless it carries an active key whose role has ``permission``."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise ApiError(
+                    401, "send an API key as 'Authorization: Bearer <key>'", headers=CHALLENGE
+                )
+            key = active_key(token.strip())
+            if key is None:
+                raise ApiError(401, "this API key is not valid or has been revoked", headers=CHALLENGE)
+            note(key=key.name)
+            if permission not in PERMISSIONS.get(key.role, ()):
+                raise ApiError(
+                    403,
+                    f"this call needs a key with role {' or '.join(roles_with(permission))}; "
+                    f"this key's role is {key.role}",
+                )
+            g.api_key = key
+            return view(*args, **kwargs)
+
+        guarded.permission = permission
+        return guarded  # type: ignore[return-value]
+
+    return decorate

@@ -1,0 +1,104 @@
+"""The ``infoshare`` command: check and evaluate policies, serve, manage API keys."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from peewee import PeeweeException
+
+from engine import PolicyError
+from engine.commands import check_command, evaluate_command
+from service import config, server
+from service.app import create_app
+from service.keys import ROLES, KeyProblem, create_key, list_keys, revoke_key
+from service.store import open_store
+
+
+@click.group()
+def main() -> None:
+    """Information-sharing decisions for safeguarding teams, from a declarative policy.
+
+    Settings come from the environment: DATABASE_URL (default: an sqlite file
+    under ./instance/) and INFOSHARE_POLICY (default: the shipped policy).
+    """
+
+
+main.add_command(check_command)
+main.add_command(evaluate_command)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes (gunicorn sync workers).")
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the HTTP API. Refuses to start if the policy is broken."""
+    try:
+        app = create_app()
+    except PolicyError as exc:
+        click.echo(f"infoshare: not starting: the policy is broken:\n{exc}", err=True)
+        sys.exit(1)
+    except PeeweeException as exc:
+        click.echo(f"infoshare: not starting: cannot open the decision store "
+                   f"(DATABASE_URL): {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"infoshare: serving policy {app.extensions['infoshare'].policy.version} "
+               f"on http://{host}:{port} with {workers} workers", err=True)
+    server.run(app, host, port, workers)
+
+
+@main.group()
+def keys() -> None:
+    """Create, list and revoke API keys (stored as hashes in DATABASE_URL's database)."""
+
+
+def _open_key_store() -> None:
+    try:
+        open_store(config.from_environment()["DATABASE_URL"])
+    except PeeweeException as exc:
+        raise click.ClickException(f"cannot open the key store (DATABASE_URL): {exc}") from None
+
+
+@keys.command("create")
+@click.option("--role", required=True, type=click.Choice(ROLES),
+              help="case-system: evaluate, record, read; coordinator: read, review; "
+                   "policy-owner: evaluate, read the policy.")
+@click.option("--name", help="A name for the key, shown in logs and the case file.")
+def keys_create(role: str, name: str | None) -> None:
+    """Create a key and print it on the last line (it is shown only once)."""
+    _open_key_store()
+    try:
+        key, token = create_key(role, name)
+    except KeyProblem as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Created key {key.name!r} with role {key.role}. It is not stored and is "
+               "shown only now; send it as 'Authorization: Bearer <key>':")
+    click.echo(token)
+
+
+@keys.command("list")
+def keys_list() -> None:
+    """List keys by name and role (never the keys themselves)."""
+    _open_key_store()
+    found = list_keys()
+    if not found:
+        click.echo("No keys yet. Create one with: infoshare keys create --role case-system")
+        return
+    click.echo(f"{'NAME':<32} {'ROLE':<13} {'CREATED (UTC)':<20} STATUS")
+    for key in found:
+        status = f"revoked {key.revoked_at:%Y-%m-%d %H:%M:%S}" if key.revoked_at else "active"
+        click.echo(f"{key.name:<32} {key.role:<13} {key.created_at:%Y-%m-%d %H:%M:%S}  {status}")
+
+
+@keys.command("revoke")
+@click.argument("name")
+def keys_revoke(name: str) -> None:
+    """Revoke the key called NAME; requests with it get 401 from then on."""
+    _open_key_store()
+    try:
+        key = revoke_key(name)
+    except KeyProblem as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Revoked key {key.name!r} ({key.role}).")

@@ -1,0 +1,181 @@
+"""The decision log: record a verdict (``POST /v1/decisions``) and read the case file.
+
+A recorded decision is the verdict plus what the case file needs: its id,
+case_ref, when, who asked (``requested_by``, as the case system names the
+practitioner, and ``recorded_by``, the key's name), the facts it was
+decided on, the policy digest inside ``policy``, and every co-ordinator
+review in the order they were made.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, g
+from flask.typing import ResponseReturnValue
+from marshmallow import Schema, fields, validate
+from peewee import PeeweeException, prefetch
+
+from service.auth import requires
+from service.errors import ApiError
+from service.models import Decision, Review, as_utc
+from service.openapi import documented
+from service.payload import load_json
+from service.requestlog import note
+from service.verdicts import DECISIONS, VerdictSchema, evaluate
+
+log = logging.getLogger("infoshare.decisions")
+
+CASE_REF = validate.Regexp(
+    r"^\w[\w.:/-]{0,199}$",
+    error="Use 1 to 200 letters, digits and . _ : / - characters, starting with a letter or digit.",
+)
+MAX_ID = 2**63 - 1
+DECISION_ID = {"decision_id": ("integer", "The id returned when the decision was recorded.")}
+
+
+class DecisionRequestBase(Schema):
+    case_ref = fields.String(
+        required=True, validate=CASE_REF, metadata={"description": "The case system's reference."}
+    )
+    requested_by = fields.String(
+        validate=validate.Length(1, 200),
+        metadata={"description": "Who asked, as the case system identifies them."},
+    )
+
+
+def decision_request_schema(facts: type[Schema]) -> type[Schema]:
+    """``{case_ref, facts, requested_by?}`` with ``facts`` validated by the policy's vocabulary."""
+    return DecisionRequestBase.from_dict(
+        {"facts": fields.Nested(facts, required=True)}, name="DecisionRequest"
+    )
+
+
+class ReviewSchema(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
+    rationale = fields.String(required=True)
+    reviewed_by = fields.String(required=True, metadata={"description": "The reviewer's key name."})
+    reviewed_at = fields.DateTime(required=True)
+
+
+class DecisionRecordSchema(VerdictSchema):
+    id = fields.Integer(required=True)
+    case_ref = fields.String(required=True)
+    recorded_at = fields.DateTime(required=True)
+    requested_by = fields.String(allow_none=True)
+    recorded_by = fields.String(required=True, metadata={"description": "The recording key's name."})
+    facts = fields.Dict(required=True, metadata={"description": "The facts as validated."})
+    reviews = fields.List(fields.Nested(ReviewSchema), required=True)
+
+
+class CaseFileSchema(Schema):
+    case_ref = fields.String(required=True)
+    decisions = fields.List(fields.Nested(DecisionRecordSchema), required=True)
+
+
+def record_data(decision: Decision, reviews: list[Review]) -> dict:
+    """A decision row and its reviews, ready for DecisionRecordSchema to dump."""
+    return {
+        **decision.verdict,
+        "id": decision.id,
+        "case_ref": decision.case_ref,
+        "recorded_at": as_utc(decision.recorded_at),
+        "requested_by": decision.requested_by,
+        "recorded_by": decision.key_name,
+        "facts": decision.facts,
+        "reviews": [
+            {
+                "decision": review.final_decision,
+                "rationale": review.rationale,
+                "reviewed_by": review.key_name,
+                "reviewed_at": as_utc(review.reviewed_at),
+            }
+            for review in reviews
+        ],
+    }
+
+
+def find_decision(decision_id: int) -> Decision:
+    """The decision with its reviews, or a 404."""
+    found = prefetch(Decision.select().where(Decision.id == decision_id), Review.select().order_by(Review.id))
+    if not found:
+        raise ApiError(404, f"no decision with id {decision_id}")
+    return found[0]
+
+
+def blueprint(facts: type[Schema]) -> Blueprint:
+    """The decisions resource for a policy whose facts ``facts`` validates."""
+    bp = Blueprint("decisions", __name__, url_prefix="/v1")
+    request_schema = decision_request_schema(facts)
+
+    @bp.post("/decisions")
+    @documented(
+        "Evaluate a case and record the decision in its case file",
+        body=request_schema,
+        responses={
+            201: ("The verdict, recorded.", DecisionRecordSchema),
+            503: ("The decision could not be recorded or evaluated; no verdict.", None),
+        },
+    )
+    @requires("record")
+    def record() -> ResponseReturnValue:
+        """Evaluates the facts and records the verdict. Only a recorded verdict is
+        returned: if the record cannot be written the answer is 503 with no verdict."""
+        body = load_json(request_schema())
+        note(case_ref=body["case_ref"])
+        verdict = evaluate(body["facts"])
+        policy = verdict["policy"]
+        try:
+            row = Decision.create(
+                case_ref=body["case_ref"],
+                facts=body["facts"],
+                verdict=verdict,
+                decision=verdict["decision"],
+                policy_id=policy["id"],
+                policy_version=policy["version"],
+                policy_digest=policy["digest"],
+                requested_by=body.get("requested_by"),
+                key_name=g.api_key.name,
+            )
+        except PeeweeException as exc:
+            log.error("record failed: %s", type(exc).__name__, extra={"request_id": g.get("request_id")})
+            raise ApiError(
+                503,
+                "the decision could not be recorded, so no verdict is returned and nothing may be "
+                "shared on it; try again",
+            ) from None
+        note(decision_id=row.id, decision=row.decision)
+        return DecisionRecordSchema().dump(record_data(row, [])), 201
+
+    @bp.get(f"/decisions/<int(max={MAX_ID}):decision_id>")
+    @documented(
+        "Read one recorded decision with its reviews",
+        path_params=DECISION_ID,
+        responses={200: ("The recorded decision.", DecisionRecordSchema), 404: ("No such decision.", None)},
+    )
+    @requires("read-decisions")
+    def read(decision_id: int) -> ResponseReturnValue:
+        """The facts, verdict, rationale, policy digest, who asked, when, and every review."""
+        decision = find_decision(decision_id)
+        note(decision_id=decision.id, case_ref=decision.case_ref, decision=decision.decision)
+        return DecisionRecordSchema().dump(record_data(decision, decision.reviews))
+
+    @bp.get("/cases/<path:case_ref>/decisions")
+    @documented(
+        "Read a case file: every decision recorded for a case_ref, oldest first",
+        path_params={"case_ref": ("string", "The case system's reference.")},
+        responses={200: ("The case file; `decisions` is empty for an unknown case_ref.", CaseFileSchema)},
+    )
+    @requires("read-decisions")
+    def case_file(case_ref: str) -> ResponseReturnValue:
+        """Every decision recorded under this case_ref, oldest first, each with its reviews."""
+        note(case_ref=case_ref)
+        decisions = prefetch(
+            Decision.select().where(Decision.case_ref == case_ref).order_by(Decision.id),
+            Review.select().order_by(Review.id),
+        )
+        return CaseFileSchema().dump(
+            {"case_ref": case_ref, "decisions": [record_data(d, d.reviews) for d in decisions]}
+        )
+
+    return bp

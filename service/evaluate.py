@@ -1,0 +1,42 @@
+"""``POST /v1/evaluate``: a verdict that is not recorded (the policy owner's what-if)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask.typing import ResponseReturnValue
+from marshmallow import Schema, fields
+
+from service.auth import requires
+from service.openapi import documented
+from service.payload import load_json
+from service.requestlog import note
+from service.verdicts import VerdictSchema, evaluate
+
+
+def evaluate_request_schema(facts: type[Schema]) -> type[Schema]:
+    """``{facts}`` with ``facts`` validated by the policy's vocabulary."""
+    return Schema.from_dict({"facts": fields.Nested(facts, required=True)}, name="EvaluateRequest")
+
+
+def blueprint(facts: type[Schema]) -> Blueprint:
+    bp = Blueprint("evaluate", __name__, url_prefix="/v1")
+    request_schema = evaluate_request_schema(facts)
+
+    @bp.post("/evaluate")
+    @documented(
+        "Evaluate a case without recording it",
+        body=request_schema,
+        responses={
+            200: ("The verdict; nothing was recorded.", VerdictSchema),
+            503: ("The rules engine failed; no verdict.", None),
+        },
+    )
+    @requires("evaluate")
+    def what_if() -> ResponseReturnValue:
+        """The same verdict POST /v1/decisions would give, not written to any case file."""
+        body = load_json(request_schema())
+        verdict = evaluate(body["facts"])
+        note(decision=verdict["decision"])
+        return VerdictSchema().dump(verdict)
+
+    return bp

@@ -1,0 +1,51 @@
+"""``/healthz`` (the process answers) and ``/readyz`` (it can decide and record)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask.typing import ResponseReturnValue
+from marshmallow import Schema, fields
+from peewee import PeeweeException
+
+from service.errors import error_response
+from service.openapi import ErrorSchema, documented
+from service.state import current
+from service.store import check_writable
+
+
+class HealthSchema(Schema):
+    status = fields.String(required=True)
+
+
+class ReadySchema(HealthSchema):
+    policy = fields.Dict(metadata={"description": "id, version and digest of the loaded policy."})
+
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+@documented("The process is up", responses={200: ("Up.", HealthSchema)})
+def healthz() -> ResponseReturnValue:
+    """Touches nothing: a load balancer may call it often."""
+    return {"status": "ok"}
+
+
+@bp.get("/readyz")
+@documented(
+    "The policy is loaded and the decision store accepts writes",
+    responses={200: ("Ready.", ReadySchema), 503: ("Not ready; `error` says why.", ErrorSchema)},
+)
+def readyz() -> ResponseReturnValue:
+    """Only ready when a decision could be recorded right now: an unreachable,
+    read-only or locked store makes it 503, so traffic goes elsewhere."""
+    state = current()
+    try:
+        check_writable(state.database)
+    except PeeweeException:
+        return error_response(503, "not ready: the decision store does not accept writes")
+    policy = state.policy
+    return {
+        "status": "ready",
+        "policy": {"id": policy.id, "version": policy.version, "digest": policy.digest},
+    }

@@ -1,0 +1,89 @@
+"""The decision log's tables: API keys, decisions and co-ordinator reviews.
+
+The models are bound to a database at start (see ``service.store``), so the
+same classes run on sqlite and on PostgreSQL. Decisions and reviews are
+append-only: the service has no code path that updates or deletes them, so
+the case file keeps every decision with the rationale it was made on, as the
+protocol's ``record-decisions`` clause requires. API keys are only ever
+created and revoked.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from peewee import (
+    BigAutoField,
+    CharField,
+    DateTimeField,
+    ForeignKeyField,
+    Model,
+    TextField,
+)
+
+
+def utcnow() -> datetime:
+    """Naive UTC: both backends store it unchanged and hand it back as written."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Attach the UTC zone the column leaves off, for ISO 8601 output."""
+    return moment.replace(tzinfo=timezone.utc)
+
+
+class JSONField(TextField):
+    """JSON kept as text, so one column type works on sqlite and PostgreSQL."""
+
+    def db_value(self, value: Any) -> str | None:
+        return None if value is None else json.dumps(value, sort_keys=True)
+
+    def python_value(self, value: str | None) -> Any:
+        return None if value is None else json.loads(value)
+
+
+class BaseModel(Model):
+    class Meta:
+        legacy_table_names = False
+
+
+class ApiKey(BaseModel):
+    """A caller's key. Only the sha256 of the token is stored, never the token."""
+
+    name = CharField(max_length=64, unique=True)
+    role = CharField(max_length=32)
+    key_hash = CharField(max_length=64, unique=True)
+    created_at = DateTimeField(default=utcnow)
+    revoked_at = DateTimeField(null=True)
+
+
+class Decision(BaseModel):
+    """One evaluated and recorded sharing question, with the policy it was decided under."""
+
+    id = BigAutoField()
+    case_ref = CharField(max_length=200, index=True)
+    facts = JSONField()
+    verdict = JSONField()
+    decision = CharField(max_length=32)
+    policy_id = CharField(max_length=200)
+    policy_version = CharField(max_length=200)
+    policy_digest = CharField(max_length=64)
+    requested_by = CharField(max_length=200, null=True)
+    key_name = CharField(max_length=64)
+    recorded_at = DateTimeField(default=utcnow)
+
+
+class Review(BaseModel):
+    """The Safeguarding Co-ordinator's final decision on a recorded decision."""
+
+    id = BigAutoField()
+    decision = ForeignKeyField(Decision, backref="reviews", on_delete="RESTRICT")
+    final_decision = CharField(max_length=32)
+    rationale = TextField()
+    key_name = CharField(max_length=64)
+    reviewed_at = DateTimeField(default=utcnow)
+
+
+MODELS = (ApiKey, Decision, Review)

@@ -1,0 +1,129 @@
+"""``GET /openapi.json``: the OpenAPI 3 document, generated from the routes' schemas.
+
+Each view declares its summary, body schema and response schemas with
+``@documented``, beside its route; at start the app walks its URL map and
+hands those marshmallow schemas to apispec, so the document cannot drift
+from the schemas that actually validate requests and shape responses.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Callable, TypeVar
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Blueprint, Flask, jsonify
+from flask.typing import ResponseReturnValue
+from marshmallow import Schema, fields
+
+from service.auth import roles_with
+from service.requestlog import route_template
+from service.state import current
+
+View = TypeVar("View", bound=Callable)
+API_VERSION = "1"
+
+
+class ErrorSchema(Schema):
+    error = fields.String(required=True, metadata={"description": "What went wrong, in words."})
+    messages = fields.Dict(
+        keys=fields.String(),
+        metadata={"description": "Field name to the problems with it; nested for nested fields."},
+    )
+    request_id = fields.String(
+        required=True, metadata={"description": "Also in the service's log line for this request."}
+    )
+
+
+def documented(
+    summary: str,
+    *,
+    responses: dict[int, tuple[str, Schema | type[Schema] | None]],
+    body: type[Schema] | None = None,
+    path_params: dict[str, tuple[str, str]] | None = None,
+) -> Callable[[View], View]:
+    """Attach an OpenAPI operation to a view. ``path_params``: name -> (type, description)."""
+
+    def decorate(view: View) -> View:
+        view.openapi = {  # type: ignore[attr-defined]
+            "summary": summary,
+            "description": inspect.cleandoc(view.__doc__ or ""),
+            "responses": responses,
+            "body": body,
+            "path_params": path_params or {},
+        }
+        return view
+
+    return decorate
+
+
+def _operation(view: Callable) -> dict:
+    doc = view.openapi  # type: ignore[attr-defined]
+    operation: dict = {"summary": doc["summary"], "description": doc["description"]}
+    responses = {
+        str(status): _response(text, ErrorSchema if schema is None and status >= 400 else schema)
+        for status, (text, schema) in doc["responses"].items()
+    }
+    permission = getattr(view, "permission", None)
+    if permission:
+        roles = roles_with(permission)
+        operation["security"] = [{"bearerAuth": []}]
+        operation["description"] += f"\n\nRoles allowed: {', '.join(roles)}."
+        responses["401"] = _response("No key, a wrong key or a revoked key.", ErrorSchema)
+        responses["403"] = _response(f"The key's role is not one of: {', '.join(roles)}.", ErrorSchema)
+    if doc["body"] is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": doc["body"]}},
+        }
+        responses["400"] = _response(
+            "Malformed JSON, unknown fields, wrong types or values not allowed; "
+            "`messages` names each field.",
+            ErrorSchema,
+        )
+        responses["413"] = _response("The body is larger than 1 MiB.", ErrorSchema)
+    if doc["path_params"]:
+        operation["parameters"] = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": kind}, "description": text}
+            for name, (kind, text) in doc["path_params"].items()
+        ]
+    operation["responses"] = responses
+    return operation
+
+
+def _response(description: str, schema: Schema | type[Schema] | None) -> dict:
+    if schema is None:
+        return {"description": description}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def build_spec(app: Flask, title: str, description: str) -> dict:
+    """The OpenAPI document for every documented route of ``app``."""
+    spec = APISpec(
+        title=title,
+        version=API_VERSION,
+        openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin()],
+        info={"description": description},
+    )
+    spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    paths: dict[str, dict] = {}
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        if not hasattr(view, "openapi"):
+            continue
+        path = route_template(rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            paths.setdefault(path, {})[method.lower()] = _operation(view)
+    for path, operations in sorted(paths.items()):
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
+
+
+bp = Blueprint("openapi", __name__)
+
+
+@bp.get("/openapi.json")
+def openapi_document() -> ResponseReturnValue:
+    return jsonify(current().openapi)

@@ -1,0 +1,67 @@
+"""``POST /v1/decisions/<id>/review``: the Safeguarding Co-ordinator's final decision.
+
+The protocol directs queries to the co-ordinator and has them record every
+decision with its rationale, so a review needs a non-blank rationale and
+is appended: a later review never replaces an earlier one, and the case file
+shows them all in order. The final decision is one that can be acted on
+(``refer`` and ``undetermined`` are the engine's ways of asking for one).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, g
+from flask.typing import ResponseReturnValue
+from marshmallow import Schema, ValidationError, fields, validate
+
+from service.auth import requires
+from service.decisions import (
+    DECISION_ID,
+    MAX_ID,
+    DecisionRecordSchema,
+    find_decision,
+    record_data,
+)
+from service.models import Review
+from service.openapi import documented
+from service.payload import load_json
+from service.requestlog import note
+
+FINAL_DECISIONS = ("share", "share_without_consent", "seek_consent", "do_not_share")
+
+
+def not_blank(text: str) -> None:
+    if not text.strip():
+        raise ValidationError("Give the rationale for the decision; it must not be blank.")
+
+
+class ReviewRequestSchema(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(FINAL_DECISIONS))
+    rationale = fields.String(required=True, validate=[not_blank, validate.Length(max=20_000)])
+
+
+bp = Blueprint("reviews", __name__, url_prefix="/v1")
+
+
+@bp.post(f"/decisions/<int(max={MAX_ID}):decision_id>/review")
+@documented(
+    "Record the Safeguarding Co-ordinator's final decision and rationale",
+    body=ReviewRequestSchema,
+    path_params=DECISION_ID,
+    responses={
+        201: ("The decision with every review so far, this one last.", DecisionRecordSchema),
+        404: ("No such decision.", None),
+    },
+)
+@requires("review")
+def review(decision_id: int) -> ResponseReturnValue:
+    """Appends a review; earlier reviews and the original verdict stay as they were."""
+    body = load_json(ReviewRequestSchema())
+    decision = find_decision(decision_id)
+    note(decision_id=decision.id, case_ref=decision.case_ref, decision=body["decision"])
+    added = Review.create(
+        decision=decision,
+        final_decision=body["decision"],
+        rationale=body["rationale"].strip(),
+        key_name=g.api_key.name,
+    )
+    return DecisionRecordSchema().dump(record_data(decision, [*decision.reviews, added])), 201

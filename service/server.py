@@ -1,0 +1,49 @@
+"""Serve the app with gunicorn's sync workers, configured in code rather than a file.
+
+Sync workers suit this service: each request is a short evaluation plus one
+INSERT, and processes (not threads) share nothing but the database. The app
+is built once in the master before workers fork, so a broken policy stops
+the command before any port is bound, and every worker serves the same
+loaded policy. Request logs are the app's JSON lines; gunicorn's own access
+log is off so there is one line per request.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, app: Flask, options: dict) -> None:
+        self.application = app
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return self.application
+
+
+def run(app: Flask, host: str, port: int, workers: int) -> None:
+    """Serve until SIGTERM or SIGINT; gunicorn exits the process on fatal errors."""
+    _Gunicorn(
+        app,
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "worker_class": "sync",
+            "preload_app": True,
+            "timeout": 30,
+            "graceful_timeout": 10,
+            "accesslog": None,
+            "errorlog": "-",
+            "loglevel": "info",
+            "proc_name": "infoshare",
+            # One control socket per user by default: two servers would fight over it.
+            "control_socket_disable": True,
+        },
+    ).run()

@@ -1,0 +1,91 @@
+"""Ask the engine for a verdict, and the verdict's response schema.
+
+Shared by ``POST /v1/evaluate`` and ``POST /v1/decisions``. Engine failures
+become errors with no verdict in them: facts the engine rejects are a 400,
+and a rules-engine failure is a 503, never a fallback answer (fail closed).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import g
+from marshmallow import Schema, fields, validate
+
+from engine import EvaluationError, FactsInvalid
+from service.dictschema import DictSchema
+from service.errors import ApiError
+from service.state import current
+
+log = logging.getLogger("infoshare.verdicts")
+
+DECISIONS = ("share", "share_without_consent", "seek_consent", "do_not_share", "refer", "undetermined")
+
+
+def evaluate(facts: dict) -> dict:
+    """The engine's verdict on ``facts`` as a JSON-ready dict."""
+    try:
+        return current().engine.evaluate(facts).to_dict()
+    except FactsInvalid as exc:
+        raise ApiError(400, "the facts are not valid; see messages", {"facts": exc.messages}) from None
+    except EvaluationError as exc:
+        log.error("evaluation failed: %s", type(exc).__name__, extra={"request_id": g.get("request_id")})
+        raise ApiError(
+            503,
+            "the rules engine could not evaluate this case, so there is no verdict and nothing "
+            "may be shared on it; try again, or direct the query to the Safeguarding Co-ordinator",
+        ) from None
+
+
+class PolicyRefSchema(Schema):
+    id = fields.String(required=True)
+    version = fields.String(required=True)
+    digest = fields.String(required=True, metadata={"description": "sha256 of the policy files."})
+
+
+class CatalogueEntrySchema(Schema):
+    id = fields.String(required=True)
+    text = fields.String(required=True)
+
+
+class ItemVerdictSchema(Schema):
+    item = fields.String(metadata={"description": "The piece of information, as given."})
+    share = fields.Boolean(required=True)
+    outcome = fields.String(required=True)
+    reasons = fields.List(fields.String(), required=True)
+    rules = fields.List(fields.String(), required=True)
+
+
+class RationaleEntrySchema(DictSchema):
+    rule = fields.String(required=True)
+    role = fields.String(
+        required=True, metadata={"description": "decided, supports, applies or overruled."}
+    )
+    because = fields.String(required=True)
+    concluded = fields.Dict(required=True)
+    clauses = fields.List(fields.Nested(CatalogueEntrySchema), required=True,
+                          metadata={"description": "The protocol clauses the rule implements, verbatim."})
+    source = fields.String(required=True, metadata={"description": "Policy file and line."})
+    items = fields.List(fields.Integer(), metadata={"description": "Indexes of `information` items."})
+
+
+class VerdictSchema(Schema):
+    """The engine's answer, as DESIGN.md's public contract names it."""
+
+    decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
+    confidentiality = fields.String(
+        required=True, validate=validate.OneOf(["cannot_be_promised", "can_be_offered"])
+    )
+    basis = fields.List(fields.String(), required=True)
+    conditions = fields.List(fields.Nested(CatalogueEntrySchema), required=True,
+                             metadata={"description": "What must hold when sharing."})
+    obligations = fields.List(fields.Nested(CatalogueEntrySchema), required=True)
+    information = fields.List(fields.Nested(ItemVerdictSchema), required=True,
+                              metadata={"description": "Each item with `share: true|false` and why."})
+    explain_to_subject = fields.Boolean(
+        required=True,
+        metadata={"description": "False where telling the subject would defeat an exception."},
+    )
+    missing_facts = fields.List(fields.String(), required=True)
+    rationale = fields.List(fields.Nested(RationaleEntrySchema), required=True)
+    policy = fields.Nested(PolicyRefSchema, required=True)

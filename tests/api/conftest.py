@@ -1,0 +1,83 @@
+"""Fixtures for the service tests: an app on a fresh sqlite file, keys per role, cases."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engine.loader import SHIPPED_POLICY
+from service import create_app
+from service.keys import ROLES, create_key
+from service_cases import SHARE_FACTS
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'decisions.sqlite3'}"
+
+
+@pytest.fixture
+def app(database_url: str):
+    return create_app({"DATABASE_URL": database_url, "INFOSHARE_POLICY": str(SHIPPED_POLICY)})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def tokens(app) -> dict[str, str]:
+    """One active key per role, by role."""
+    with app.app_context():
+        return {role: create_key(role, f"test-{role}")[1] for role in ROLES}
+
+
+@pytest.fixture
+def as_role(tokens):
+    """``as_role("coordinator")`` -> the Authorization header for that role's key."""
+    return lambda role: {"Authorization": f"Bearer {tokens[role]}"}
+
+
+@pytest.fixture
+def recorded(client, as_role):
+    """Record a decision as the case system; returns the 201 body."""
+
+    def record(facts: dict | None = None, case_ref: str = "CASE-1", **extra) -> dict:
+        response = client.post(
+            "/v1/decisions",
+            json={"case_ref": case_ref, "facts": facts or SHARE_FACTS, **extra},
+            headers=as_role("case-system"),
+        )
+        assert response.status_code == 201, response.json
+        return response.json
+
+    return record
+
+
+@pytest.fixture
+def request_log(caplog):
+    """The JSON request-log lines emitted during the test, parsed."""
+    import json
+
+    from service.requestlog import JsonFormatter
+
+    caplog.set_level(logging.INFO, logger="infoshare")
+    formatter = JsonFormatter()
+
+    def lines(logger: str = "infoshare.request") -> list[dict]:
+        return [json.loads(formatter.format(r)) for r in caplog.records if r.name == logger]
+
+    return lines
+
+
+@pytest.fixture
+def broken_policy(tmp_path: Path) -> Path:
+    """A copy of the shipped policy with a rule that has no `then`, `because` or `implements`."""
+    policy = tmp_path / "broken-policy"
+    shutil.copytree(SHIPPED_POLICY, policy)
+    with open(policy / "rules" / "0-every-case.yaml", "a") as rules:
+        rules.write("\n  - id: half-written-rule\n    when: {subject: child}\n")
+    return policy

@@ -1,0 +1,118 @@
+"""Against real `infoshare serve` processes on 127.0.0.1 (gunicorn, sync workers)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+from service_cases import BARE_FACTS, SHARE_FACTS
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def infoshare(*args: str, env: dict, **kwargs) -> subprocess.CompletedProcess | subprocess.Popen:
+    """Run the infoshare command (as `python -m service`, so no install is needed)."""
+    return subprocess.run([sys.executable, "-m", "service", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=60, check=True, **kwargs)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def call(method: str, url: str, body: dict | None = None, token: str | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body else None,
+                                     headers={"Content-Type": "application/json"})
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+@contextmanager
+def serving(env: dict, log: Path, workers: int = 2):
+    """A started server's base URL; stopped (SIGTERM) and checked for a clean exit afterwards."""
+    port = free_port()
+    with open(log, "w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service", "serve", "--host", "127.0.0.1", "--port", str(port),
+             "--workers", str(workers)], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, log.read_text()
+            try:
+                if call("GET", f"{base}/readyz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, f"server did not become ready:\n{log.read_text()}"
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            assert process.wait(timeout=20) == 0, log.read_text()
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+
+
+def environment(database: Path) -> dict:
+    return {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "INFOSHARE_POLICY": ""}
+
+
+def test_a_started_server_gives_a_verdict_to_a_key_from_the_cli(tmp_path):
+    env = environment(tmp_path / "live.sqlite3")
+    token = infoshare("keys", "create", "--role", "case-system", "--name", "live", env=env).stdout.splitlines()[-1]
+    log = tmp_path / "server.log"
+    with serving(env, log) as base:
+        status, made = call("POST", f"{base}/v1/decisions", {"case_ref": "LIVE-1", "facts": SHARE_FACTS}, token)
+        assert status == 201 and made["decision"] == "share"
+        assert call("GET", f"{base}/v1/decisions/{made['id']}", token=token) == (200, made)
+        status, error = call("POST", f"{base}/v1/evaluate", {"facts": {"subject": "cat"}}, token)
+        assert status == 400 and error["messages"] == {"facts": {"subject": ["Must be one of: child, adult."]}}
+        assert call("GET", f"{base}/v1/policy")[0] == 401
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    requests = [line for line in lines if line["logger"] == "infoshare.request" and line["route"] != "/readyz"]
+    assert [(r["route"], r["status"]) for r in requests] == [
+        ("/v1/decisions", 201), ("/v1/decisions/{decision_id}", 200), ("/v1/evaluate", 400), ("/v1/policy", 401)]
+    assert requests[0]["decision_id"] == made["id"] and requests[2]["request_id"] == error["request_id"]
+
+
+def test_several_servers_record_concurrently_into_one_sqlite_file_and_lose_nothing(tmp_path):
+    database = tmp_path / "shared.sqlite3"
+    env = environment(database)
+    token = infoshare("keys", "create", "--role", "case-system", env=env).stdout.splitlines()[-1]
+    with serving(env, tmp_path / "a.log") as first, serving(env, tmp_path / "b.log") as second:
+        def record(n: int) -> tuple[int, str, int | None]:
+            base = (first, second)[n % 2]
+            case_ref = f"MP-{n}"
+            status, body = call("POST", f"{base}/v1/decisions",
+                                {"case_ref": case_ref, "facts": (SHARE_FACTS, BARE_FACTS)[n % 3 == 0]}, token)
+            return status, case_ref, body.get("id")
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            results = list(pool.map(record, range(240)))
+    acknowledged = {case_ref: decision_id for status, case_ref, decision_id in results if status == 201}
+    assert len(acknowledged) == len(results), [r for r in results if r[0] != 201][:5]
+    with sqlite3.connect(database) as db:
+        stored = dict(db.execute("SELECT case_ref, id FROM decision").fetchall())
+    assert stored == acknowledged

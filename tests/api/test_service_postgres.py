@@ -1,0 +1,87 @@
+"""The same models and API on PostgreSQL (the path for many service processes, one log).
+
+Uses the server named by INFOSHARE_TEST_POSTGRES (default: the one these
+machines run on 127.0.0.1:5432), in a schema of its own that is dropped
+afterwards, so runs never collide. Skips, saying why, only if no server answers.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from service_cases import BARE_FACTS, SHARE_FACTS
+
+from service import create_app
+from engine.loader import SHIPPED_POLICY
+from service.keys import create_key
+
+DSN = os.environ.get("INFOSHARE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def pg_url():
+    psycopg2 = pytest.importorskip("psycopg2")
+    try:
+        admin = psycopg2.connect(DSN, connect_timeout=3)
+    except psycopg2.OperationalError as exc:
+        pytest.skip(f"no PostgreSQL server answers at {DSN}: {exc}".strip())
+    admin.autocommit = True
+    schema = f"infoshare_test_{uuid.uuid4().hex[:12]}"
+    with admin.cursor() as cursor:
+        cursor.execute(f"CREATE SCHEMA {schema}")
+    separator = "&" if "?" in DSN else "?"
+    try:
+        yield f"{DSN}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f"DROP SCHEMA {schema} CASCADE")
+        admin.close()
+
+
+def test_record_read_review_and_case_file_on_postgresql(pg_url):
+    app = create_app({"DATABASE_URL": pg_url, "INFOSHARE_POLICY": str(SHIPPED_POLICY)})
+    assert "PostgresqlDatabase" in type(app.extensions["infoshare"].database).__name__
+    with app.app_context():
+        case_system = {"Authorization": f"Bearer {create_key('case-system', 'pg-cms')[1]}"}
+        coordinator = {"Authorization": f"Bearer {create_key('coordinator', 'pg-co')[1]}"}
+    client = app.test_client()
+    assert client.get("/readyz").status_code == 200
+
+    made = client.post("/v1/decisions", json={"case_ref": "PG-1", "facts": SHARE_FACTS, "requested_by": "sw-1"},
+                       headers=case_system)
+    assert made.status_code == 201 and made.json["decision"] == "share"
+    client.post("/v1/decisions", json={"case_ref": "PG-1", "facts": BARE_FACTS}, headers=case_system)
+    review = client.post(f"/v1/decisions/{made.json['id']}/review",
+                         json={"decision": "share", "rationale": "Agreed."}, headers=coordinator)
+    assert review.status_code == 201
+
+    read = client.get(f"/v1/decisions/{made.json['id']}", headers=coordinator).json
+    assert read["facts"] == SHARE_FACTS and read["requested_by"] == "sw-1"
+    assert read["reviews"][0]["rationale"] == "Agreed."
+    assert read["recorded_at"] == made.json["recorded_at"]
+    case_file = client.get("/v1/cases/PG-1/decisions", headers=case_system).json["decisions"]
+    assert [d["decision"] for d in case_file] == ["share", "undetermined"]
+
+
+def test_concurrent_records_on_postgresql_are_all_kept(pg_url):
+    app = create_app({"DATABASE_URL": pg_url, "INFOSHARE_POLICY": str(SHIPPED_POLICY)})
+    with app.app_context():
+        headers = {"Authorization": f"Bearer {create_key('case-system', 'pg-many')[1]}"}
+
+    def record(n: int) -> int:
+        with app.test_client() as client:
+            response = client.post("/v1/decisions", json={"case_ref": f"PG-MANY-{n % 3}", "facts": BARE_FACTS},
+                                   headers=headers)
+            assert response.status_code == 201, response.json
+            return response.json["id"]
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        ids = list(pool.map(record, range(60)))
+    assert len(set(ids)) == 60
+    client = app.test_client()
+    found = [d["id"] for n in range(3)
+             for d in client.get(f"/v1/cases/PG-MANY-{n}/decisions", headers=headers).json["decisions"]]
+    assert sorted(found) == sorted(ids)
