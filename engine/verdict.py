@@ -8,7 +8,7 @@ lost was overruled, and so were its other conclusions.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from .model import Policy, Rule
@@ -35,7 +35,8 @@ class Verdict:
     policy: dict[str, str]
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """JSON-ready; shallow, because resolve() builds every nested list and dict afresh."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def resolve(policy: Policy, case: dict[str, Any], firings: list[Firing], item_count: int) -> Verdict:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
-from peewee import Database
+from peewee import Database, SqliteDatabase
 
 from engine import Engine, facts_schema, load_policy
 from service import config, decisions, evaluate, health, openapi, policy, reviews
@@ -54,8 +54,13 @@ def create_app(settings: dict | None = None) -> Flask:
 
 
 def _close_connection_after_each_request(app: Flask, database: Database) -> None:
-    """peewee connects on first use; closing per request keeps no connection
-    idle across requests (or across a fork) and returns pooled ones to the pool."""
+    """A server database connection is returned after each request, so none sits
+    idle or goes stale between requests (``postgresql+pool://`` pools them).
+    An sqlite connection is a file handle: each worker thread keeps its own open
+    (peewee's connections are per thread), which spares every request the
+    connect and PRAGMA set-up; workers are forked before any is opened."""
+    if isinstance(database, SqliteDatabase):
+        return
 
     @app.teardown_request
     def close(_exc: BaseException | None) -> None:

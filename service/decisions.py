@@ -73,6 +73,10 @@ class CaseFileSchema(Schema):
     decisions = fields.List(fields.Nested(DecisionRecordSchema), required=True)
 
 
+RECORD = DecisionRecordSchema()
+CASE_FILE = CaseFileSchema()
+
+
 def record_data(decision: Decision, reviews: list[Review]) -> dict:
     """A decision row and its reviews, ready for DecisionRecordSchema to dump."""
     return {
@@ -107,6 +111,7 @@ def blueprint(facts: type[Schema]) -> Blueprint:
     """The decisions resource for a policy whose facts ``facts`` validates."""
     bp = Blueprint("decisions", __name__, url_prefix="/v1")
     request_schema = decision_request_schema(facts)
+    request_loader = request_schema()  # built once: a Schema instance is costly to make, cheap to reuse
 
     @bp.post("/decisions")
     @documented(
@@ -121,7 +126,7 @@ def blueprint(facts: type[Schema]) -> Blueprint:
     def record() -> ResponseReturnValue:
         """Evaluates the facts and records the verdict. Only a recorded verdict is
         returned: if the record cannot be written the answer is 503 with no verdict."""
-        body = load_json(request_schema())
+        body = load_json(request_loader)
         note(case_ref=body["case_ref"])
         verdict = evaluate(body["facts"])
         policy = verdict["policy"]
@@ -145,7 +150,7 @@ def blueprint(facts: type[Schema]) -> Blueprint:
                 "shared on it; try again",
             ) from None
         note(decision_id=row.id, decision=row.decision)
-        return DecisionRecordSchema().dump(record_data(row, [])), 201
+        return RECORD.dump(record_data(row, [])), 201
 
     @bp.get(f"/decisions/<int(max={MAX_ID}):decision_id>")
     @documented(
@@ -158,7 +163,7 @@ def blueprint(facts: type[Schema]) -> Blueprint:
         """The facts, verdict, rationale, policy digest, who asked, when, and every review."""
         decision = find_decision(decision_id)
         note(decision_id=decision.id, case_ref=decision.case_ref, decision=decision.decision)
-        return DecisionRecordSchema().dump(record_data(decision, decision.reviews))
+        return RECORD.dump(record_data(decision, decision.reviews))
 
     @bp.get("/cases/<path:case_ref>/decisions")
     @documented(
@@ -174,7 +179,7 @@ def blueprint(facts: type[Schema]) -> Blueprint:
             Decision.select().where(Decision.case_ref == case_ref).order_by(Decision.id),
             Review.select().order_by(Review.id),
         )
-        return CaseFileSchema().dump(
+        return CASE_FILE.dump(
             {"case_ref": case_ref, "decisions": [record_data(d, d.reviews) for d in decisions]}
         )
 

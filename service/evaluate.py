@@ -21,6 +21,8 @@ def evaluate_request_schema(facts: type[Schema]) -> type[Schema]:
 def blueprint(facts: type[Schema]) -> Blueprint:
     bp = Blueprint("evaluate", __name__, url_prefix="/v1")
     request_schema = evaluate_request_schema(facts)
+    request_loader = request_schema()
+    verdict_schema = VerdictSchema()
 
     @bp.post("/evaluate")
     @documented(
@@ -34,9 +36,9 @@ def blueprint(facts: type[Schema]) -> Blueprint:
     @requires("evaluate")
     def what_if() -> ResponseReturnValue:
         """The same verdict POST /v1/decisions would give, not written to any case file."""
-        body = load_json(request_schema())
+        body = load_json(request_loader)
         verdict = evaluate(body["facts"])
         note(decision=verdict["decision"])
-        return VerdictSchema().dump(verdict)
+        return verdict_schema.dump(verdict)
 
     return bp

@@ -17,6 +17,7 @@ from service.auth import requires
 from service.decisions import (
     DECISION_ID,
     MAX_ID,
+    RECORD,
     DecisionRecordSchema,
     find_decision,
     record_data,
@@ -39,6 +40,7 @@ class ReviewRequestSchema(Schema):
     rationale = fields.String(required=True, validate=[not_blank, validate.Length(max=20_000)])
 
 
+REVIEW_REQUEST = ReviewRequestSchema()
 bp = Blueprint("reviews", __name__, url_prefix="/v1")
 
 
@@ -55,7 +57,7 @@ bp = Blueprint("reviews", __name__, url_prefix="/v1")
 @requires("review")
 def review(decision_id: int) -> ResponseReturnValue:
     """Appends a review; earlier reviews and the original verdict stay as they were."""
-    body = load_json(ReviewRequestSchema())
+    body = load_json(REVIEW_REQUEST)
     decision = find_decision(decision_id)
     note(decision_id=decision.id, case_ref=decision.case_ref, decision=body["decision"])
     added = Review.create(
@@ -64,4 +66,4 @@ def review(decision_id: int) -> ResponseReturnValue:
         rationale=body["rationale"].strip(),
         key_name=g.api_key.name,
     )
-    return DecisionRecordSchema().dump(record_data(decision, [*decision.reviews, added])), 201
+    return RECORD.dump(record_data(decision, [*decision.reviews, added])), 201
