@@ -126,6 +126,7 @@ class Policy:
     protocol_title: str = ""
     _facts_by_name: dict[str, Fact] = field(default_factory=dict, repr=False, compare=False)
     _clauses_by_id: dict[str, Clause] = field(default_factory=dict, repr=False, compare=False)
+    explanations: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._facts_by_name.update({f.name: f for f in self.facts})

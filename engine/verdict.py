@@ -124,17 +124,24 @@ def _rationale(policy: Policy, firings: list[Firing], chain: set[str], decisive:
         rule = firing.rule
         entry = entries.get(rule.id)
         if entry is None:
-            entry = entries[rule.id] = {
-                "rule": rule.id,
-                "role": _role(rule, chain, decisive, decision),
-                "because": rule.because,
-                "concluded": _concluded(rule),
-                "clauses": [{"id": c, "text": policy.clause(c).text} for c in rule.implements],
-                "source": f"{rule.file}:{rule.line}",
-            }
+            entry = entries[rule.id] = {"rule": rule.id, "role": _role(rule, chain, decisive, decision),
+                                        **_explained(policy, rule)}
         if firing.item is not None:
             entry.setdefault("items", []).append(firing.item)
     return list(entries.values())
+
+
+def _explained(policy: Policy, rule: Rule) -> dict[str, Any]:
+    """What a rationale entry says of a rule whatever the case: computed once per rule."""
+    cached = policy.explanations.get(rule.id)
+    if cached is None:
+        cached = policy.explanations[rule.id] = {
+            "because": rule.because,
+            "concluded": _concluded(rule),
+            "clauses": [{"id": c, "text": policy.clause(c).text} for c in rule.implements],
+            "source": f"{rule.file}:{rule.line}",
+        }
+    return cached
 
 
 def _role(rule: Rule, chain: set[str], decisive: set[str], decision: str) -> str:
