@@ -18,7 +18,7 @@ from .conditions import parse_conditions, suggest
 from .model import Clause, Conclusion, Fact, ItemField, Outcome, Policy, Rule
 from .problems import PolicyError, Problem
 from .schemas import FactsSchema, PolicySchema, ProtocolSchema, RuleSchema, allowed_keys
-from .yamlsource import Source, YamlSyntaxError, read_yaml
+from .yamlsource import Source, read_or_report
 
 SHIPPED_POLICY = Path(__file__).resolve().parent.parent / "policies" / "information-sharing"
 POLICY_FILES = ("policy.yaml", "protocol.yaml", "facts.yaml")
@@ -98,10 +98,8 @@ def _load_file(directory: Path, name: str, schema: Schema, problems: list[Proble
     if not file.is_file():
         problems.append(Problem(name, 1, f"the policy needs {name} in {directory}; it is missing"))
         return None
-    try:
-        source = read_yaml(file, name)
-    except YamlSyntaxError as err:
-        problems.append(err.problem)
+    source = read_or_report(file, name, problems)
+    if source is None:
         return None
     data, found = validate(schema, source.data, source, ())
     problems.extend(found)
@@ -115,11 +113,8 @@ def _load_rules(directory: Path, problems: list[Problem]) -> list[tuple[Source, 
         problems.append(Problem(f"{RULES_DIR}/", 1, "the policy has no rule files; add rules/*.yaml"))
     out = []
     for file in files:
-        name = f"{RULES_DIR}/{file.name}"
-        try:
-            source = read_yaml(file, name)
-        except YamlSyntaxError as err:
-            problems.append(err.problem)
+        source = read_or_report(file, f"{RULES_DIR}/{file.name}", problems)
+        if source is None:
             continue
         data = source.data
         if not isinstance(data, dict) or not isinstance(data.get("rules"), list):
@@ -159,22 +154,26 @@ def _flatten(messages: Any, path: tuple) -> list[tuple[tuple, str]]:
     return [(path, str(messages))]
 
 
+PLAIN_TYPE_ERRORS = {
+    "Not a valid string.": "must be text",
+    "Not a valid boolean.": "must be true or false",
+    "Not a valid list.": "must be a list, for example [a, b]",
+    "Not a valid mapping type.": "must be `key: value` entries",
+    "Invalid input type.": "has the wrong kind of value",
+}
+
+
 def _plain_message(schema: Schema, path: tuple, message: str) -> str:
+    """marshmallow's message, reworded for someone editing YAML."""
     key = next((str(p) for p in reversed(path) if not isinstance(p, int)), "this entry")
     if message == "Unknown field.":
         allowed = allowed_keys(schema, path[:-1]) or []
         return f"unknown key `{key}`{suggest(key, allowed)}; the keys allowed here are: {', '.join(allowed)}"
     if message == "Missing data for required field.":
         return f"`{key}` is missing; add it"
-    plain = {
-        "Not a valid string.": "must be text",
-        "Not a valid boolean.": "must be true or false",
-        "Not a valid list.": "must be a list, for example [a, b]",
-        "Not a valid mapping type.": "must be `key: value` entries",
-        "Invalid input type.": "has the wrong kind of value",
-    }.get(message, message)
-    return f"`{key}` {plain}" if message in ("Not a valid string.", "Not a valid boolean.", "Not a valid list.",
-                                             "Not a valid mapping type.", "Invalid input type.") else f"`{key}`: {plain}"
+    if message in PLAIN_TYPE_ERRORS:
+        return f"`{key}` {PLAIN_TYPE_ERRORS[message]}"
+    return f"`{key}`: {message}"
 
 
 def _fact(raw: dict) -> Fact:
@@ -183,6 +182,13 @@ def _fact(raw: dict) -> Fact:
         values=tuple(raw.get("values", ())), required=raw["required"], derived=raw["derived"],
         fields=tuple(ItemField(f["name"], f["type"], f["required"], f["question"]) for f in raw.get("fields", ())),
     )
+
+
+def _as_tuple(value: Any) -> tuple:
+    """`x` and `[x]` mean the same in a rule's `then:`."""
+    if value is None:
+        return ()
+    return tuple(value) if isinstance(value, list) else (value,)
 
 
 def _rule(source: Source, index: int, raw: dict, known: Known) -> tuple[Rule, list[Problem]]:
@@ -199,13 +205,12 @@ def _rule(source: Source, index: int, raw: dict, known: Known) -> tuple[Rule, li
                                        item_fields.get, list(item_fields), "item field")
     problems.extend(found)
     then = raw["then"]
-    derive = tuple((k, v) for k, v in then.items() if k not in THEN_KEYS)
-    as_list = lambda key: tuple(then.get(key) or ()) if isinstance(then.get(key, []), list) else (then[key],)
     conclusion = Conclusion(
         decision=then.get("decision"), confidentiality=then.get("confidentiality"),
         explain_to_subject=then.get("explain_to_subject"), item=then.get("item"),
-        conditions=as_list("conditions"), obligations=as_list("obligations"), missing=as_list("missing"),
-        derive=derive,
+        conditions=_as_tuple(then.get("conditions")), obligations=_as_tuple(then.get("obligations")),
+        missing=_as_tuple(then.get("missing")),
+        derive=tuple((k, v) for k, v in then.items() if k not in THEN_KEYS),
     )
     rule = Rule(id=raw["id"], implements=tuple(raw["implements"]), when=tuple(when), for_each_item=tuple(per_item),
                 then=conclusion, because=" ".join(raw["because"].split()), file=source.name,

@@ -16,7 +16,7 @@ from .factschema import FactsInvalid
 from .loader import validate as validate_with
 from .problems import PolicyError, Problem
 from .schemas import StrictSchema
-from .yamlsource import YamlSyntaxError, read_yaml
+from .yamlsource import read_or_report
 
 TESTS_DIR = "tests"
 CHECKED = ("decision", "confidentiality", "explain_to_subject", "missing_facts", "conditions", "obligations",
@@ -59,10 +59,8 @@ def load_tests(directory: Path) -> list[PolicyTest]:
     out: list[PolicyTest] = []
     for file in sorted((directory / TESTS_DIR).glob("*.yaml")):
         name = f"{TESTS_DIR}/{file.name}"
-        try:
-            source = read_yaml(file, name)
-        except YamlSyntaxError as err:
-            problems.append(err.problem)
+        source = read_or_report(file, name, problems)
+        if source is None:
             continue
         data, found = validate_with(FileSchema(), source.data, source, ())
         problems.extend(found)

@@ -62,6 +62,15 @@ def read_yaml(file: Path, name: str) -> Source:
     return source
 
 
+def read_or_report(file: Path, name: str, problems: list[Problem]) -> Source | None:
+    """The file's Source, or None with its syntax error added to `problems`."""
+    try:
+        return read_yaml(file, name)
+    except YamlSyntaxError as err:
+        problems.append(err.problem)
+        return None
+
+
 class YamlSyntaxError(Exception):
     def __init__(self, problem: Problem):
         self.problem = problem

@@ -136,6 +136,12 @@ def test_misspelt_key_suggests_the_right_one(policy_copy):
     assert any("`because` is missing" in p for p in problems)
 
 
+def test_a_list_where_one_value_was_written(policy_copy):
+    line = edit(policy_copy, "rules/0-every-case.yaml", "implements: [record-decisions]", "implements: record-decisions")
+    assert only_problem(policy_copy) == (
+        f"rules/0-every-case.yaml:{line}: `implements` must be a list, for example [a, b]")
+
+
 def test_a_rule_cannot_set_a_fact_the_case_gives(policy_copy):
     line = edit(policy_copy, "rules/3-consent.yaml", "      decision: share\n", "      consent: refused\n")
     assert only_problem(policy_copy).startswith(f"rules/3-consent.yaml:{line}: `consent` is a fact the case gives")
