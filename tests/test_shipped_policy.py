@@ -1,9 +1,12 @@
 """The shipped policy answers its own example cases, and every rule is exercised by one of them."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from engine.loader import SHIPPED_POLICY
+from engine import Engine
+from engine.loader import SHIPPED_POLICY, load_policy
 from engine.policytests import failures, load_tests, observed
 
 TESTS = load_tests(SHIPPED_POLICY)
@@ -18,6 +21,22 @@ def test_every_rule_fires_in_some_example(engine, shipped_policy):
     fired = {rule for case in TESTS for rule in observed(engine, case.facts)["rules_fired"]}
     never = [rule.id for rule in shipped_policy.rules if rule.id not in fired]
     assert never == [], f"rules no example exercises: {never}"
+
+
+def outcome(engine: Engine, facts: dict) -> dict:
+    """What a verdict tells the practitioner: the answer and which protocol statements it quotes
+    (not which rule ids fired, which would make every deletion visible)."""
+    verdict = engine.evaluate(facts).to_dict()
+    quoted = {c["id"] for entry in verdict["rationale"] for c in entry["clauses"]}
+    return {**{k: v for k, v in verdict.items() if k not in ("rationale", "policy")}, "quoted": quoted}
+
+
+@pytest.mark.parametrize("rule_id", [r.id for r in load_policy(SHIPPED_POLICY).rules])
+def test_no_rule_is_dead_weight(engine, shipped_policy, rule_id):
+    """Without any one rule, some example case gets a different answer: every rule earns its place."""
+    without = Engine(dataclasses.replace(shipped_policy, rules=tuple(r for r in shipped_policy.rules if r.id != rule_id),
+                                         explanations={}))
+    assert any(outcome(engine, case.facts) != outcome(without, case.facts) for case in TESTS)
 
 
 def test_every_decision_value_is_reached(engine, shipped_policy):
