@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .conditions import show, suggest
-from .model import Fact, Policy
+from .model import CONTRACT_DECISIONS, Fact, Policy
 from .problems import Problem
 from .yamlsource import Source
 
@@ -182,6 +182,10 @@ def _check_outcomes(policy: Policy, source: Source) -> list[Problem]:
                     f"`{value}` in `shares` is not a decision in the precedence order; "
                     f"use one of: {', '.join(map(show, outcome.precedence))}")))
     decision = policy.outcomes["decision"]
+    if sorted(decision.precedence) != sorted(CONTRACT_DECISIONS):
+        problems.append(source.problem(("outcomes", "decision", "precedence"), (
+            "the decision precedence must list exactly the decisions case systems know: "
+            f"{', '.join(CONTRACT_DECISIONS)} (in the order you choose)")))
     if decision.otherwise in decision.shares:
         problems.append(source.problem(("outcomes", "decision", "otherwise"), (
             "the decision when no rule decides must not share; use `refer` or `undetermined`")))

@@ -10,6 +10,9 @@ from pathlib import Path
 from typing import Any
 
 NOT_GIVEN = "not given"
+# The decisions case systems integrate against (DESIGN.md's public contract):
+# a policy may order them, but not rename them or add others.
+CONTRACT_DECISIONS = ("share", "share_without_consent", "seek_consent", "do_not_share", "refer", "undetermined")
 
 
 @dataclass(frozen=True)

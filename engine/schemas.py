@@ -57,7 +57,7 @@ class ItemFieldSchema(StrictSchema):
 class FactSchema(StrictSchema):
     name = fields.String(required=True, validate=ID)
     type = fields.String(required=True, validate=validate.OneOf(["choice", "choices", "boolean", "items"]))
-    values = fields.List(fields.String(), validate=validate.Length(min=1))
+    values = fields.List(fields.String(validate=ID), validate=validate.Length(min=1))
     required = Bool(load_default=False)
     derived = Bool(load_default=False)
     question = fields.String(required=True, validate=validate.Length(min=1))

@@ -13,13 +13,14 @@ from flask import g
 from marshmallow import Schema, fields, validate
 
 from engine import EvaluationError, FactsInvalid
+from engine.model import CONTRACT_DECISIONS
 from service.dictschema import DictSchema
 from service.errors import ApiError
 from service.state import current
 
 log = logging.getLogger("infoshare.verdicts")
 
-DECISIONS = ("share", "share_without_consent", "seek_consent", "do_not_share", "refer", "undetermined")
+DECISIONS = CONTRACT_DECISIONS
 
 
 def evaluate(facts: dict) -> dict:

@@ -154,6 +154,20 @@ def test_citing_an_informative_statement(policy_copy):
         f"rules/0-every-case.yaml:{line}: `data-protection-law` is marked informative")
 
 
+def test_decisions_are_the_contracts(policy_copy):
+    edit(policy_copy, "policy.yaml", "      - share                   #", "      - share_partly            #")
+    text = (policy_copy / "policy.yaml").read_text()
+    precedence_line = text[:text.index("    precedence:")].count("\n") + 1
+    assert f"policy.yaml:{precedence_line}: the decision precedence must list exactly the decisions case systems " \
+           "know: share, share_without_consent, seek_consent, do_not_share, refer, undetermined (in the order you " \
+           "choose)" in problems_of(policy_copy)
+
+
+def test_a_value_must_be_a_plain_word(policy_copy):
+    line = edit(policy_copy, "facts.yaml", "values: [child, adult]", "values: [child, adult, not given]")
+    assert only_problem(policy_copy).startswith(f"facts.yaml:{line}: `values`: use lower-case letters")
+
+
 def test_default_decision_must_not_share(policy_copy):
     line = edit(policy_copy, "policy.yaml", "    otherwise: refer", "    otherwise: share")
     assert only_problem(policy_copy) == (
