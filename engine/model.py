@@ -5,6 +5,8 @@ so every verdict can say exactly which text of the policy produced it.
 """
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -153,6 +155,17 @@ class Policy:
     @property
     def items_fact(self) -> Fact | None:
         return next((f for f in self.facts if f.type == "items"), None)
+
+    def without_rule(self, rule_id: str) -> Policy:
+        """This policy minus one rule, as if a policy owner had deleted it, but not re-checked.
+
+        It is how the scenarios are shown to notice the loss of any rule (the
+        checker would refuse some such edits before a scenario ever ran). Its
+        digest differs, so no verdict from it can pass for the policy's own.
+        """
+        return dataclasses.replace(
+            self, rules=tuple(r for r in self.rules if r.id != rule_id), explanations={},
+            digest=hashlib.sha256(f"{self.digest} without {rule_id}".encode()).hexdigest())
 
     def implemented_by(self) -> dict[str, list[str]]:
         """Clause id -> ids of the rules that cite it, in policy order."""

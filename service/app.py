@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from peewee import Database, SqliteDatabase
 
-from engine import Engine, facts_schema, load_policy
+from engine import Engine, Policy, facts_schema, load_policy
 from service import config, decisions, evaluate, health, openapi, policy, reviews
 from service.errors import register_error_handlers
 from service.requestlog import configure_logging, init_request_log
@@ -20,8 +20,10 @@ DESCRIPTION = (
 )
 
 
-def create_app(settings: dict | None = None) -> Flask:
-    """Build the service. ``settings`` override the environment (tests pass them).
+def create_app(settings: dict | None = None, loaded: Policy | None = None) -> Flask:
+    """Build the service. ``settings`` override the environment (tests pass them);
+    ``loaded``, a policy already loaded, is served instead of the INFOSHARE_POLICY folder
+    (the scenarios run the service on variants of a policy).
 
     Raises ``engine.PolicyError`` if the policy is broken, so a broken policy
     never serves, and a peewee error if the store cannot be opened.
@@ -31,7 +33,7 @@ def create_app(settings: dict | None = None) -> Flask:
     app.config.update(settings or {})
     configure_logging()
 
-    loaded = load_policy(app.config["INFOSHARE_POLICY"])
+    loaded = loaded or load_policy(app.config["INFOSHARE_POLICY"])
     facts = facts_schema(loaded)
     state = ServiceState(
         policy=loaded,

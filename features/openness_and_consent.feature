@@ -1,0 +1,57 @@
+Feature: Openness and consent
+  "It is important that it is explained to children, families and other
+  adults, openly and honestly, what and how information will, or could be
+  shared and why, and seek their understanding and, if necessary or
+  appropriate, their consent."
+
+  "The general principle is that information will only be shared with the
+  consent of the subject of the information."
+
+  Background:
+    Given seeking consent would cause none of those harms
+    And the information is needed for a referral by Children's Social Care Services
+    And the person needs to know the information
+
+  @clause.consent-general-principle @clause.explain-openly-and-seek-consent
+  Scenario Outline: <someone>, no concern, and <consent>
+    Given <someone>
+    And <no concern>
+    And <consent>
+    When the protocol is applied
+    Then <outcome>
+
+    Examples:
+      | someone  | no concern                                        | consent                     | outcome                               |
+      | a child  | there is no concern of Significant Harm           | consent has been given      | the information may be shared         |
+      | a child  | there is no concern of Significant Harm           | consent has been refused    | the information is not shared         |
+      | a child  | there is no concern of Significant Harm           | consent has not been sought | explain openly and seek consent first |
+      | an adult | there is no concern about the safety of the adult | consent has been given      | the information may be shared         |
+      | an adult | there is no concern about the safety of the adult | consent has been refused    | the information is not shared         |
+      | an adult | there is no concern about the safety of the adult | consent has not been sought | explain openly and seek consent first |
+
+  @clause.consent-general-principle
+  Scenario: With consent the information is shared, and the rationale says why
+    Given a child
+    And there is no concern of Significant Harm
+    And consent has been given
+    When the protocol is applied
+    Then the information may be shared
+    And the rationale cites "information will only be shared with the consent of the subject of the information"
+
+  @clause.explain-openly-and-seek-consent
+  Scenario: Before consent is sought, the family is told openly what would be shared and why
+    Given a child
+    And there is no concern of Significant Harm
+    And consent has not been sought
+    When the protocol is applied
+    Then explain openly and seek consent first
+    And the subject is told openly what would be shared and why
+    And the rationale cites "explained to children, families and other adults, openly and honestly, what and how information will, or could be shared and why"
+
+  @clause.consent-general-principle
+  Scenario: The case does not say whether there is consent
+    Given a child
+    And there is no concern of Significant Harm
+    And the case does not say whether there is consent
+    When the protocol is applied
+    Then nothing may be shared until the case says whether there is consent
