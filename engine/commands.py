@@ -1,4 +1,4 @@
-"""The policy owner's commands: `infoshare check` and `infoshare evaluate`.
+"""The policy owner's commands: `infoshare check`, `infoshare coverage` and `infoshare evaluate`.
 
 Plain click commands, so the service's CLI group can include them without
 the engine knowing about the service.
@@ -11,7 +11,8 @@ from pathlib import Path
 
 import click
 
-from .coverage import scenarios_by_clause
+from .coverage import coverage_of, show_coverage
+from .coverage_html import render_html
 from .evaluator import Engine, EvaluationError
 from .explain import render_verdict
 from .factschema import FactsInvalid
@@ -37,7 +38,7 @@ def _load_or_exit(directory: Path) -> Policy:
 @click.command("check")
 @click.argument("directory", type=policy_dir, default=SHIPPED_POLICY, required=False)
 @click.option("--coverage", is_flag=True,
-              help="Also list each protocol statement with the rules that implement it and the scenarios that test it.")
+              help="Also run the scenarios and report as `infoshare coverage` does.")
 @click.option("--features", type=click.Path(file_okay=False, path_type=Path), default=Path("features"),
               show_default=True, help="Folder of Gherkin scenarios for --coverage.")
 def check_command(directory: Path, coverage: bool, features: Path) -> None:
@@ -69,18 +70,32 @@ def check_command(directory: Path, coverage: bool, features: Path) -> None:
     click.echo(f"  tests:      {len(tests) - failed} of {len(tests)} passed")
     click.echo(f"  digest:     sha256:{policy.digest}")
     if coverage:
-        scenarios = scenarios_by_clause(features) if features.is_dir() else {}
-        click.echo("coverage (protocol statement: rules; scenarios):")
-        for clause in policy.clauses:
-            if not clause.normative:
-                click.echo(f"  {clause.id}: informative: {clause.informative_because}")
-                continue
-            click.echo(f"  {clause.id}")
-            click.echo(f"      rules:     {', '.join(implemented[clause.id])}")
-            click.echo(f"      scenarios: {len(scenarios.get(clause.id, []))}"
-                       + ("" if scenarios.get(clause.id) else "  <- no scenario exercises this statement"))
+        failed += show_coverage(coverage_of(policy, features))
     if failed:
         sys.exit(1)
+
+
+@click.command("coverage")
+@click.option("--features", type=click.Path(file_okay=False, path_type=Path), default=Path("features"),
+              show_default=True, help="Folder of Gherkin scenarios.")
+@click.option("--policy", "directory", type=policy_dir, default=SHIPPED_POLICY, help="Policy folder.")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the report as a web page to this file.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the totals and the problems.")
+def coverage_command(features: Path, directory: Path, html_file: Path | None, quiet: bool) -> None:
+    """Each protocol statement with the rules that implement it and the scenarios that exercise it.
+
+    Runs the scenarios against the policy; a rule counts as fired when it is in
+    the rationale of a verdict a scenario produced. Exits 1 when a normative
+    statement has no rule or no scenario, a rule is fired by no scenario, or a
+    scenario fails.
+    """
+    report = coverage_of(_load_or_exit(directory), features)
+    failed = show_coverage(report, quiet)
+    if html_file:
+        html_file.write_text(render_html(report), encoding="utf-8")
+        click.echo(f"report written to {html_file}")
+    sys.exit(1 if failed else 0)
 
 
 @click.command("evaluate")

@@ -163,6 +163,8 @@ class Policy:
         checker would refuse some such edits before a scenario ever ran). Its
         digest differs, so no verdict from it can pass for the policy's own.
         """
+        if not any(r.id == rule_id for r in self.rules):
+            raise KeyError(f"no rule `{rule_id}` in policy {self.id}")
         return dataclasses.replace(
             self, rules=tuple(r for r in self.rules if r.id != rule_id), explanations={},
             digest=hashlib.sha256(f"{self.digest} without {rule_id}".encode()).hexdigest())

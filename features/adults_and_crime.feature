@@ -12,7 +12,7 @@ Feature: Adults whose safety is of concern, where a crime is suspected
     And the information is needed for a criminal investigation by the Police
     And the person needs to know the information
 
-  @clause.adult-safety-crime-must-share @clause.welfare-primary-consideration @clause.queries-to-coordinator
+  @clause.adult-safety-crime-must-share @clause.welfare-primary-consideration
   Scenario Outline: The adult's safety is of concern, <crime>, and <consent>
     Given there are concerns about the safety of the adult
     And <crime>
@@ -24,9 +24,17 @@ Feature: Adults whose safety is of concern, where a crime is suspected
       | crime                                     | consent                     | outcome                                                |
       | a crime is suspected                      | consent has been refused    | the information may be shared without consent          |
       | a crime is suspected                      | consent has not been sought | the information may be shared without consent          |
+
+    @clause.queries-to-coordinator
+    Examples: No crime is suspected, or it is unsure: the protocol gives no clear answer for a refusal
+      | crime                                     | consent                     | outcome                                                |
       | no crime is suspected                     | consent has been refused    | the query is directed to the Safeguarding Co-ordinator |
-      | no crime is suspected                     | consent has not been sought | explain openly and seek consent first                  |
       | it is unsure whether a crime is suspected | consent has been refused    | the query is directed to the Safeguarding Co-ordinator |
+
+    @clause.explain-openly-and-seek-consent
+    Examples: No crime is suspected, and consent has not been sought
+      | crime                                     | consent                     | outcome                                                |
+      | no crime is suspected                     | consent has not been sought | explain openly and seek consent first                  |
 
   @clause.adult-safety-crime-must-share
   Scenario: A crime that is not serious still means the information must be shared
@@ -46,7 +54,7 @@ Feature: Adults whose safety is of concern, where a crime is suspected
     When the protocol is applied
     Then nothing may be shared until the case says whether a crime is suspected
 
-  @clause.adult-safety-crime-must-share @clause.queries-to-coordinator
+  @clause.adult-safety-crime-must-share
   Scenario Outline: Whether the adult's safety is of concern: <concern>
     Given <concern>
     And a crime is suspected
@@ -56,8 +64,12 @@ Feature: Adults whose safety is of concern, where a crime is suspected
 
     Examples:
       | concern                                                                        | outcome                                                |
-      | it is unsure whether there are concerns about the safety of the adult          | the query is directed to the Safeguarding Co-ordinator |
       | there is no concern about the safety of the adult                              | the information is not shared                          |
+
+    @clause.queries-to-coordinator
+    Examples: Unsure
+      | concern                                                                        | outcome                                                |
+      | it is unsure whether there are concerns about the safety of the adult          | the query is directed to the Safeguarding Co-ordinator |
 
   @clause.adult-safety-crime-must-share
   Scenario: The case does not say whether the adult's safety is of concern

@@ -15,7 +15,7 @@ Feature: The exceptions to consent
   Background:
     Given the person needs to know the information
 
-  @clause.consent-exceptions @clause.exception-child-or-others-at-risk @clause.exception-adult-at-risk @clause.exception-legal-proceedings
+  @clause.consent-exceptions
   Scenario Outline: Seeking consent would <exception>, and <consent>
     Given <someone>
     And <no concern>
@@ -28,16 +28,25 @@ Feature: The exceptions to consent
     And the rationale cites "<words>"
     And the rationale cites "The exceptions to this include where to seek consent would:"
 
-    Examples:
+    @clause.exception-child-or-others-at-risk
+    Examples: The child or others at increased risk
       | someone  | no concern                                        | purpose                                         | recipient                       | consent                     | exception                                                                                  | words                                                          |
       | a child  | there is no concern of Significant Harm           | a referral                                      | Children's Social Care Services | consent has been refused    | place the child or others at increased risk of Significant Harm                            | Place the child or others at increased risk of Significant Harm |
       | a child  | there is no concern of Significant Harm           | a referral                                      | Children's Social Care Services | consent has not been sought | place the child or others at increased risk of Significant Harm                            | Place the child or others at increased risk of Significant Harm |
+
+    @clause.exception-adult-at-risk
+    Examples: An adult at significant risk of serious harm
+      | someone  | no concern                                        | purpose                                         | recipient                       | consent                     | exception                                                                                  | words                                                          |
       | an adult | there is no concern about the safety of the adult | an adult investigation                          | Adult Social Care Services      | consent has been refused    | place an adult at significant risk of serious harm                                         | Place an adult at significant risk of serious harm             |
       | an adult | there is no concern about the safety of the adult | an adult investigation                          | Adult Social Care Services      | consent has not been sought | place an adult at significant risk of serious harm                                         | Place an adult at significant risk of serious harm             |
+
+    @clause.exception-legal-proceedings
+    Examples: Legal advice and proceedings
+      | someone  | no concern                                        | purpose                                         | recipient                       | consent                     | exception                                                                                  | words                                                          |
       | a child  | there is no concern of Significant Harm           | action in the Courts or other legal proceedings | a legal adviser                 | consent has been refused    | undermine the ability to seek legal advice or conduct legal or other regulatory proceedings | conduct legal or other regulatory proceedings                  |
       | an adult | there is no concern about the safety of the adult | action in the Courts or other legal proceedings | the Courts                      | consent has not been sought | undermine the ability to seek legal advice or conduct legal or other regulatory proceedings | conduct legal or other regulatory proceedings                  |
 
-  @clause.consent-exceptions @clause.exception-serious-crime @clause.queries-to-coordinator
+  @clause.consent-exceptions @clause.exception-serious-crime
   Scenario Outline: Seeking consent would undermine a criminal investigation, and <seriousness>
     Given a child
     And there is no concern of Significant Harm
@@ -53,6 +62,10 @@ Feature: The exceptions to consent
       | seriousness                               | outcome                                                |
       | the crime is serious                      | the information may be shared without consent          |
       | the crime is not serious                  | the information is not shared                          |
+
+    @clause.queries-to-coordinator
+    Examples: Unsure
+      | seriousness                               | outcome                                                |
       | it is unsure whether the crime is serious | the query is directed to the Safeguarding Co-ordinator |
 
   @clause.exception-serious-crime

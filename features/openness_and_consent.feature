@@ -12,21 +12,25 @@ Feature: Openness and consent
     And the information is needed for a referral by Children's Social Care Services
     And the person needs to know the information
 
-  @clause.consent-general-principle @clause.explain-openly-and-seek-consent
-  Scenario Outline: <someone>, no concern, and <consent>
+  Scenario Outline: For <someone>, with no concern, where <consent>
     Given <someone>
     And <no concern>
     And <consent>
     When the protocol is applied
     Then <outcome>
 
-    Examples:
+    @clause.consent-general-principle
+    Examples: Consent given or refused
       | someone  | no concern                                        | consent                     | outcome                               |
       | a child  | there is no concern of Significant Harm           | consent has been given      | the information may be shared         |
       | a child  | there is no concern of Significant Harm           | consent has been refused    | the information is not shared         |
-      | a child  | there is no concern of Significant Harm           | consent has not been sought | explain openly and seek consent first |
       | an adult | there is no concern about the safety of the adult | consent has been given      | the information may be shared         |
       | an adult | there is no concern about the safety of the adult | consent has been refused    | the information is not shared         |
+
+    @clause.consent-general-principle @clause.explain-openly-and-seek-consent
+    Examples: Consent not yet sought
+      | someone  | no concern                                        | consent                     | outcome                               |
+      | a child  | there is no concern of Significant Harm           | consent has not been sought | explain openly and seek consent first |
       | an adult | there is no concern about the safety of the adult | consent has not been sought | explain openly and seek consent first |
 
   @clause.consent-general-principle

@@ -11,7 +11,7 @@ Feature: The questions before sharing
     And seeking consent would cause none of those harms
     And the information is needed for a referral by Children's Social Care Services
 
-  @clause.question-need-to-know @clause.queries-to-coordinator
+  @clause.question-need-to-know
   Scenario Outline: Does the person need to know the information? <answer>
     Given there is no concern of Significant Harm
     And consent has been given
@@ -23,6 +23,10 @@ Feature: The questions before sharing
       | answer                                                          | outcome                                                |
       | the person needs to know the information                        | the information may be shared                          |
       | the person does not need to know the information                | the information is not shared                          |
+
+    @clause.queries-to-coordinator
+    Examples: Unsure
+      | answer                                                          | outcome                                                |
       | it is unsure whether the person needs to know the information   | the query is directed to the Safeguarding Co-ordinator |
 
   @clause.question-need-to-know

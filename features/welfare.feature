@@ -13,7 +13,7 @@ Feature: Welfare is the primary and the overriding consideration
     And the information is needed for a Child Protection Enquiry by Children's Social Care Services
     And the person needs to know the information
 
-  @clause.welfare-primary-consideration @clause.child-significant-harm-overrides @clause.queries-to-coordinator
+  @clause.welfare-primary-consideration @clause.child-significant-harm-overrides
   Scenario Outline: A child where <concern>, and <consent>
     Given <concern>
     And <consent>
@@ -24,9 +24,13 @@ Feature: Welfare is the primary and the overriding consideration
       | concern                                                                                 | consent                     | outcome                                                |
       | there is concern that the child has suffered, or is likely to suffer, Significant Harm | consent has been refused    | the information may be shared without consent          |
       | there is concern that the child has suffered, or is likely to suffer, Significant Harm | consent has not been sought | the information may be shared without consent          |
-      | it is unsure whether there is concern of Significant Harm                               | consent has been refused    | the query is directed to the Safeguarding Co-ordinator |
-      | it is unsure whether there is concern of Significant Harm                               | consent has not been sought | the query is directed to the Safeguarding Co-ordinator |
       | there is no concern of Significant Harm                                                 | consent has been refused    | the information is not shared                          |
+
+    @clause.queries-to-coordinator
+    Examples: Unsure
+      | concern                                                   | consent                     | outcome                                                |
+      | it is unsure whether there is concern of Significant Harm | consent has been refused    | the query is directed to the Safeguarding Co-ordinator |
+      | it is unsure whether there is concern of Significant Harm | consent has not been sought | the query is directed to the Safeguarding Co-ordinator |
 
   @clause.child-significant-harm-overrides @clause.welfare-primary-consideration
   Scenario: The rationale names the child's welfare as the overriding consideration

@@ -8,7 +8,7 @@ import click
 from peewee import PeeweeException
 
 from engine import PolicyError
-from engine.commands import check_command, evaluate_command
+from engine.commands import check_command, coverage_command, evaluate_command
 from service import config, server
 from service.app import create_app
 from service.keys import ROLES, KeyProblem, create_key, list_keys, revoke_key
@@ -25,6 +25,7 @@ def main() -> None:
 
 
 main.add_command(check_command)
+main.add_command(coverage_command)
 main.add_command(evaluate_command)
 
 

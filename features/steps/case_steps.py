@@ -1,6 +1,8 @@
 """Given steps: the case, built from the practitioner's statements (see practitioner_words.py)."""
 from __future__ import annotations
 
+import copy
+
 from behave import given
 
 from practitioner_words import YES_NO
@@ -19,7 +21,7 @@ def an_adult(context) -> None:
 @given("{statement:Statement}")
 def statement(context, statement: tuple) -> None:
     fact, answer = statement
-    context.facts[fact] = answer
+    context.facts[fact] = copy.deepcopy(answer)  # the table's own list must never be appended to
 
 
 @given("it is unsure {fact:Whether}")
