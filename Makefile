@@ -1,6 +1,6 @@
 # Two commands on a fresh machine with Python 3.11 and gcc:
 #   make run    create .venv, install, serve the shipped policy on sqlite
-#   make test   the same set-up, then pytest and behave
+#   make test   the same set-up, then pytest, behave and the protocol coverage check
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: install run test check bench clean
+.PHONY: install run test check coverage bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,9 +25,14 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest -q
 	$(BIN)/behave --format progress --no-capture features
+	$(BIN)/infoshare coverage --quiet
 
 check: $(STAMP)
 	$(BIN)/infoshare check
+
+coverage: $(STAMP)
+	mkdir -p build
+	$(BIN)/infoshare coverage --html build/coverage.html
 
 bench: $(STAMP)
 	$(BIN)/python bench/evaluate.py

@@ -11,9 +11,13 @@ removal check can afford one run per rule.
 """
 from __future__ import annotations
 
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
+from behave import step_registry
 from behave.configuration import Configuration
 from behave.model import Scenario
 from behave.runner import Runner
@@ -50,7 +54,8 @@ def run_scenarios(features: Path, policy: Path, without_rule: str | None = None)
     config.scenario_outline_annotation_schema = "{name}"  # a row is named like its outline, placeholders filled
     config.setup_model()
     runner = Runner(config)
-    runner.run()
+    with _fresh_steps(features):
+        runner.run()
     if runner.hook_failures or runner.aborted:
         raise ScenarioRunError(f"the scenarios in {features} could not run: a set-up hook failed"
                                f"{_hook_error(runner)}")
@@ -59,13 +64,35 @@ def run_scenarios(features: Path, policy: Path, without_rule: str | None = None)
             for feature in runner.features for scenario in feature.walk_scenarios()]
 
 
+@contextmanager
+def _fresh_steps(features: Path) -> Iterator[None]:
+    """Each run reads its own step files: behave keeps one step registry per process, and the
+    helper modules step files import would otherwise be reused from an earlier run's folder."""
+    step_registry.registry.clear()
+    before = set(sys.modules)
+    try:
+        yield
+    finally:
+        root = features.resolve()
+        for name in set(sys.modules) - before:
+            file = getattr(sys.modules[name], "__file__", None)
+            if file and Path(file).resolve().is_relative_to(root):
+                del sys.modules[name]
+
+
 def _result(scenario: Scenario, fired: set[str]) -> ScenarioResult:
     passed = scenario.status.name == "passed"
     return ScenarioResult(
-        file=scenario.filename, line=scenario.line, name=scenario.name,
+        file=_shown(scenario.filename), line=scenario.line, name=scenario.name,
         clauses=tuple(dict.fromkeys(t[len(CLAUSE_TAG):] for t in scenario.effective_tags
                                     if t.startswith(CLAUSE_TAG))),
         passed=passed, failure="" if passed else _failure(scenario), rules_fired=frozenset(fired))
+
+
+def _shown(filename: str) -> str:
+    """A feature file's name as a reader finds it: relative to here when it is below here."""
+    path = Path(filename).resolve()
+    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
 
 
 def _failure(scenario: Scenario) -> str:
@@ -73,7 +100,9 @@ def _failure(scenario: Scenario) -> str:
         if step.status.name in ("failed", "error", "undefined"):
             message = (step.error_message or "").strip().splitlines()
             detail = message[-1] if message else step.status.name
-            return f"{step.keyword} {step.name}: {detail.removeprefix('Assertion Failed: ')}"
+            for prefix in ("Assertion Failed: ", "ASSERT FAILED: "):
+                detail = detail.removeprefix(prefix)
+            return f"{step.keyword} {step.name}: {detail}"
     return f"not run ({scenario.status.name})"
 
 

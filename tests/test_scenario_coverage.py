@@ -1,25 +1,158 @@
-"""Every normative protocol statement is exercised by a Gherkin scenario, and every scenario tag is a real statement."""
+"""`infoshare coverage`: every statement traced to its rules and its scenarios, run for real."""
 from __future__ import annotations
 
+import dataclasses
+import shutil
 from pathlib import Path
 
-from engine.coverage import scenarios_by_clause
+import pytest
+from click.testing import CliRunner
+
+from engine.commands import coverage_command
+from engine.coverage import coverage_of, trace
+from engine.loader import SHIPPED_POLICY
+from engine.scenarios import ScenarioResult
 
 FEATURES = Path(__file__).resolve().parent.parent / "features"
 
 
-def test_every_normative_statement_has_a_scenario(shipped_policy):
-    scenarios = scenarios_by_clause(FEATURES)
-    untested = [c.id for c in shipped_policy.clauses if c.normative and not scenarios.get(c.id)]
-    assert untested == []
+@pytest.fixture(scope="module")
+def shipped_report():
+    from engine import load_policy
+
+    return coverage_of(load_policy(SHIPPED_POLICY), FEATURES)
 
 
-def test_every_scenario_tag_names_a_statement_of_the_protocol(shipped_policy):
-    known = {c.id for c in shipped_policy.clauses}
-    assert set(scenarios_by_clause(FEATURES)) <= known
+def scenario(name: str = "a scenario", clauses: tuple[str, ...] = (), passed: bool = True,
+             fired: frozenset[str] = frozenset(), line: int = 3) -> ScenarioResult:
+    return ScenarioResult("features/x.feature", line, name, clauses, passed, "" if passed else "Then it fails: no",
+                          fired)
 
 
-def test_feature_tags_apply_to_every_scenario(tmp_path):
-    (tmp_path / "a.feature").write_text(
-        "@clause.x\nFeature: F\n  @clause.y\n  Scenario: one\n    Given z\n  Scenario: two\n    Given z\n")
-    assert scenarios_by_clause(tmp_path) == {"x": ["a.feature: one", "a.feature: two"], "y": ["a.feature: one"]}
+def test_the_shipped_policy_and_scenarios_are_fully_traced(shipped_report, shipped_policy):
+    assert shipped_report.problems == ()
+    assert all(s.passed for s in shipped_report.scenarios)
+    assert shipped_report.never_fired == ()
+    for entry in shipped_report.clauses:
+        if entry.clause.normative:
+            assert entry.rules and entry.scenarios, entry.clause.id
+    fired = {rule for s in shipped_report.scenarios for rule in s.rules_fired}
+    assert fired == {r.id for r in shipped_policy.rules}
+
+
+def test_a_rule_counts_as_fired_only_from_the_verdicts_of_its_scenarios(shipped_report):
+    """The adult-only rule is fired by adults' scenarios and by no scenario about a child alone."""
+    firing = [s for s in shipped_report.scenarios if "adult-safety-crime-must-share" in s.rules_fired]
+    assert firing and all("adult" in s.file or "adult" in s.name.lower() for s in firing)
+    recorded = [s for s in shipped_report.scenarios if "recording_decisions" in s.file]
+    assert recorded and all("record-every-decision" in s.rules_fired for s in recorded)
+
+
+def test_every_gap_is_a_problem_with_its_file_and_line(shipped_policy):
+    rule = shipped_policy.rules[0]
+    scenarios = (scenario("fires all but one", ("record-decisions", "no-such-statement"),
+                          fired=frozenset(r.id for r in shipped_policy.rules[1:])),
+                 scenario("breaks", passed=False, line=9))
+    report = trace(shipped_policy, FEATURES, scenarios)
+    messages = [str(p) for p in report.problems]
+    assert f"{rule.file}:{rule.line}: rule `{rule.id}` is fired by no scenario (no scenario's verdict cites it); " \
+           "add a scenario whose case meets its `when:` and checks what it concludes, or remove the rule" in messages
+    assert any(m.startswith("protocol.yaml:") and "normative statement `consent-general-principle` is exercised by "
+               "no scenario; tag a scenario that checks it with @clause.consent-general-principle" in m
+               for m in messages)
+    assert not any("`record-decisions` is exercised by no scenario" in m for m in messages)
+    assert "features/x.feature:3: @clause.no-such-statement names no statement of the protocol; " \
+           "use an id from protocol.yaml" in messages
+    assert "features/x.feature:9: scenario fails: breaks: Then it fails: no" in messages
+    assert not any("informative" in m or "data-protection-law" in m for m in messages)
+
+
+def test_a_normative_statement_without_a_rule_is_a_problem(shipped_policy):
+    """The checker refuses such a policy on loading; the report says so too for one built otherwise."""
+    bare = dataclasses.replace(shipped_policy, rules=tuple(r for r in shipped_policy.rules
+                                                           if "question-purpose" not in r.implements))
+    report = trace(bare, FEATURES, (scenario(clauses=("question-purpose",)),))
+    assert any("normative statement `question-purpose` is implemented by no rule" in str(p) for p in report.problems)
+
+
+def test_the_command_passes_on_the_shipped_policy_and_marks_informative_statements():
+    result = CliRunner().invoke(coverage_command, ["--features", str(FEATURES)])
+    assert result.exit_code == 0, result.output
+    assert "data-protection-law: informative: It names the law" in result.output
+    assert "rules:      44 of 44 fired by a scenario" in result.output
+    assert "features/recording_decisions.feature:" in result.output
+
+
+@pytest.fixture
+def policy_copy(tmp_path: Path) -> Path:
+    copy = tmp_path / "policy"
+    shutil.copytree(SHIPPED_POLICY, copy)
+    return copy
+
+
+def test_a_rule_no_scenario_fires_fails_the_command(policy_copy):
+    (policy_copy / "rules" / "9-extra.yaml").write_text(
+        "rules:\n"
+        "  - id: insurer-in-court\n"
+        "    implements: [sharing-conditions]\n"
+        "    when: {purpose: insurance, recipient: court}\n"
+        "    then: {conditions: [shared_securely]}\n"
+        "    because: An insurer's case in court.\n")
+    result = CliRunner().invoke(coverage_command, ["--features", str(FEATURES), "--policy", str(policy_copy)])
+    assert result.exit_code == 1
+    assert "rules/9-extra.yaml:2: rule `insurer-in-court` is fired by no scenario" in result.output
+    assert "rules:      44 of 45 fired by a scenario" in result.output
+
+
+def test_a_statement_no_scenario_exercises_fails_the_command(tmp_path):
+    features = tmp_path / "features"
+    shutil.copytree(FEATURES, features)
+    for feature in features.glob("*.feature"):
+        feature.write_text(feature.read_text().replace("@clause.question-purpose", ""))
+    result = CliRunner().invoke(coverage_command, ["--features", str(features), "-q"])
+    assert result.exit_code == 1
+    assert "normative statement `question-purpose` is exercised by no scenario" in result.output
+    assert "1 problem" in result.output
+
+
+def test_a_rule_whose_scenarios_are_gone_fails_the_command(tmp_path):
+    features = tmp_path / "features"
+    shutil.copytree(FEATURES, features)
+    (features / "how_information_is_shared.feature").unlink()
+    result = CliRunner().invoke(coverage_command, ["--features", str(features), "-q"])
+    assert result.exit_code == 1
+    assert "rule `channel-not-secure` is fired by no scenario" in result.output
+
+
+def test_a_failing_scenario_fails_the_command(tmp_path):
+    features = tmp_path / "features"
+    shutil.copytree(FEATURES, features)
+    feature = features / "openness_and_consent.feature"
+    feature.write_text(feature.read_text().replace(
+        "Then explain openly and seek consent first\n    And the subject is told openly",
+        "Then the information may be shared\n    And the subject is told openly"))
+    result = CliRunner().invoke(coverage_command, ["--features", str(features), "--quiet"])
+    assert result.exit_code == 1
+    assert "scenario fails: Before consent is sought, the family is told openly what would be shared and why: " \
+           "Then the information may be shared: decision seek_consent" in result.output
+
+
+def test_the_html_page_sets_each_statement_beside_its_rules_and_scenarios(tmp_path, shipped_policy):
+    page = tmp_path / "coverage.html"
+    result = CliRunner().invoke(coverage_command, ["--features", str(FEATURES), "--html", str(page)])
+    assert result.exit_code == 0, result.output
+    html = page.read_text()
+    assert html.startswith("<!DOCTYPE html>")
+    assert "<script" not in html and "http" not in html and "<link" not in html  # nothing fetched from elsewhere
+    assert html.count('<div class="row"') == len(shipped_policy.clauses)
+    assert "Children&#x27;s Social Care Services" in html  # the protocol's apostrophes, escaped
+    assert "rules/3-consent.yaml" in html and "features/recording_decisions.feature:" in html
+
+
+def test_the_html_page_escapes_what_it_shows(shipped_policy):
+    from engine.coverage_html import render_html
+
+    report = trace(shipped_policy, FEATURES, (scenario('<img src=x onerror="alert(1)">', ("record-decisions",)),))
+    html = render_html(report)
+    assert "<img" not in html
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
