@@ -13,6 +13,7 @@ some scenario, every scenario passes, and every tag names a statement.
 """
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ import click
 
 from .model import Clause, Policy, Rule
 from .problems import Problem
-from .scenarios import ScenarioResult, run_scenarios
+from .scenarios import ScenarioResult, ScenarioRunError, run_scenarios
 from .yamlsource import read_yaml
 
 PROTOCOL_FILE = "protocol.yaml"
@@ -47,7 +48,10 @@ class Coverage:
 
 def coverage_of(policy: Policy, features: Path) -> Coverage:
     """Run the scenarios in `features` against `policy` and trace every statement."""
-    scenarios = tuple(run_scenarios(features, policy.directory)) if features.is_dir() else ()
+    try:
+        scenarios = tuple(run_scenarios(features, policy.directory)) if features.is_dir() else ()
+    except ScenarioRunError as err:  # then the one problem is that nothing could be measured
+        return dataclasses.replace(trace(policy, features, ()), problems=(Problem(str(features), 1, str(err)),))
     return trace(policy, features, scenarios)
 
 

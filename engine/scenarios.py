@@ -57,8 +57,8 @@ def run_scenarios(features: Path, policy: Path, without_rule: str | None = None)
     with _fresh_steps(features):
         runner.run()
     if runner.hook_failures or runner.aborted:
-        raise ScenarioRunError(f"the scenarios in {features} could not run: a set-up hook failed"
-                               f"{_hook_error(runner)}")
+        raise ScenarioRunError(f"the scenarios could not run: a hook in {features}/environment.py failed "
+                               "(behave printed the error above)")
     fired: dict[tuple[str, int], set[str]] = getattr(runner.context, "rules_fired", {})
     return [_result(scenario, fired.get((scenario.filename, scenario.line), set()))
             for feature in runner.features for scenario in feature.walk_scenarios()]
@@ -104,8 +104,3 @@ def _failure(scenario: Scenario) -> str:
                 detail = detail.removeprefix(prefix)
             return f"{step.keyword} {step.name}: {detail}"
     return f"not run ({scenario.status.name})"
-
-
-def _hook_error(runner: Runner) -> str:
-    captured = runner.captured.make_report() if runner.captured.has_output() else ""
-    return f":\n{captured.strip()}" if captured.strip() else ""

@@ -84,13 +84,13 @@ def test_the_command_passes_on_the_shipped_policy_and_marks_informative_statemen
 
 
 @pytest.fixture
-def policy_copy(tmp_path: Path) -> Path:
-    copy = tmp_path / "policy"
-    shutil.copytree(SHIPPED_POLICY, copy)
-    return copy
+def copy_of(tmp_path: Path):
+    """`copy_of(folder)`: a copy of the folder, to edit."""
+    return lambda folder: Path(shutil.copytree(folder, tmp_path / folder.name))
 
 
-def test_a_rule_no_scenario_fires_fails_the_command(policy_copy):
+def test_a_rule_no_scenario_fires_fails_the_command(copy_of):
+    policy_copy = copy_of(SHIPPED_POLICY)
     (policy_copy / "rules" / "9-extra.yaml").write_text(
         "rules:\n"
         "  - id: insurer-in-court\n"
@@ -104,9 +104,8 @@ def test_a_rule_no_scenario_fires_fails_the_command(policy_copy):
     assert "rules:      44 of 45 fired by a scenario" in result.output
 
 
-def test_a_statement_no_scenario_exercises_fails_the_command(tmp_path):
-    features = tmp_path / "features"
-    shutil.copytree(FEATURES, features)
+def test_a_statement_no_scenario_exercises_fails_the_command(copy_of):
+    features = copy_of(FEATURES)
     for feature in features.glob("*.feature"):
         feature.write_text(feature.read_text().replace("@clause.question-purpose", ""))
     result = CliRunner().invoke(coverage_command, ["--features", str(features), "-q"])
@@ -115,18 +114,16 @@ def test_a_statement_no_scenario_exercises_fails_the_command(tmp_path):
     assert "1 problem" in result.output
 
 
-def test_a_rule_whose_scenarios_are_gone_fails_the_command(tmp_path):
-    features = tmp_path / "features"
-    shutil.copytree(FEATURES, features)
+def test_a_rule_whose_scenarios_are_gone_fails_the_command(copy_of):
+    features = copy_of(FEATURES)
     (features / "how_information_is_shared.feature").unlink()
     result = CliRunner().invoke(coverage_command, ["--features", str(features), "-q"])
     assert result.exit_code == 1
     assert "rule `channel-not-secure` is fired by no scenario" in result.output
 
 
-def test_a_failing_scenario_fails_the_command(tmp_path):
-    features = tmp_path / "features"
-    shutil.copytree(FEATURES, features)
+def test_a_failing_scenario_fails_the_command(copy_of):
+    features = copy_of(FEATURES)
     feature = features / "openness_and_consent.feature"
     feature.write_text(feature.read_text().replace(
         "Then explain openly and seek consent first\n    And the subject is told openly",
@@ -156,3 +153,13 @@ def test_the_html_page_escapes_what_it_shows(shipped_policy):
     html = render_html(report)
     assert "<img" not in html
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
+
+
+def test_scenarios_that_cannot_run_fail_the_command(copy_of):
+    features = copy_of(FEATURES)
+    with open(features / "environment.py", "a") as environment:
+        environment.write("\n\ndef before_all(context):\n    raise RuntimeError('the set-up is broken')\n")
+    result = CliRunner().invoke(coverage_command, ["--features", str(features), "-q"])
+    assert result.exit_code == 1
+    assert f"{features}:1: the scenarios could not run: a hook in {features}/environment.py failed" in result.output
+    assert "coverage: 1 problem" in result.output
