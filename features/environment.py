@@ -32,6 +32,7 @@ def before_all(context) -> None:
     context.service = {}  # the app, its client and keys, made on first use (see service_steps.py)
     context.workdir = tempfile.TemporaryDirectory(prefix="infoshare-scenarios-")
     context.case_numbers = iter(range(1, 1_000_000))
+    context.on_exit = []  # what the run changed in the process, undone at its end
 
 
 def before_scenario(context, scenario) -> None:
@@ -46,5 +47,7 @@ def after_scenario(context, scenario) -> None:
 
 
 def after_all(context) -> None:
+    for undo in context.on_exit:
+        undo()
     context.workdir.cleanup()
 

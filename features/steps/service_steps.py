@@ -23,7 +23,9 @@ def service(context) -> dict:
         with app.app_context():
             made["keys"] = {role: create_key(role, f"scenario-{role}") for role in ROLES}
         made["client"] = app.test_client()
-        logging.getLogger("infoshare.request").setLevel(logging.WARNING)  # one line per request is noise here
+        request_log = logging.getLogger("infoshare.request")  # one line per request is noise here
+        context.on_exit.append(lambda level=request_log.level: request_log.setLevel(level))
+        request_log.setLevel(logging.WARNING)
     return made
 
 
