@@ -65,7 +65,8 @@ def _check_then(source: Source, path: tuple, then: dict, known: Known, item_rule
                            f"a rule here concludes: {', '.join(allowed_keys)}")
             problems.append(source.problem(where, message))
         elif key in OUTCOME_KEYS:
-            order = known.outcomes[key]["precedence"]
+            order = [v for entry in known.outcomes[key]["precedence"]
+                     for v in (entry if isinstance(entry, list) else [entry])]
             if value not in order or isinstance(value, bool) != isinstance(order[0], bool):
                 problems.append(source.problem(where, (
                     f"{key} `{show(value)}` is not in the precedence order of `{key}` in policy.yaml"
