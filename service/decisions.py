@@ -22,6 +22,7 @@ from service.models import Decision, Review, as_utc
 from service.openapi import documented
 from service.payload import load_json
 from service.requestlog import note
+from service.state import snapshot
 from service.verdicts import DECISIONS, VerdictSchema, evaluate
 
 log = logging.getLogger("infoshare.decisions")
@@ -107,16 +108,14 @@ def find_decision(decision_id: int) -> Decision:
     return found[0]
 
 
-def blueprint(facts: type[Schema]) -> Blueprint:
-    """The decisions resource for a policy whose facts ``facts`` validates."""
+def blueprint() -> Blueprint:
+    """The decisions resource; its request schema comes from the answering policy snapshot."""
     bp = Blueprint("decisions", __name__, url_prefix="/v1")
-    request_schema = decision_request_schema(facts)
-    request_loader = request_schema()  # built once: a Schema instance is costly to make, cheap to reuse
 
     @bp.post("/decisions")
     @documented(
         "Evaluate a case and record the decision in its case file",
-        body=request_schema,
+        body=decision_request_schema,
         responses={
             201: ("The verdict, recorded.", DecisionRecordSchema),
             503: ("The decision could not be recorded or evaluated; no verdict.", None),
@@ -126,7 +125,7 @@ def blueprint(facts: type[Schema]) -> Blueprint:
     def record() -> ResponseReturnValue:
         """Evaluates the facts and records the verdict. Only a recorded verdict is
         returned: if the record cannot be written the answer is 503 with no verdict."""
-        body = load_json(request_loader)
+        body = load_json(snapshot().loader(decision_request_schema))
         note(case_ref=body["case_ref"])
         verdict = evaluate(body["facts"])
         policy = verdict["policy"]
