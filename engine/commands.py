@@ -13,6 +13,9 @@ import click
 
 from .coverage import scenarios_by_clause
 from .evaluator import Engine, EvaluationError
+from .exhaustive import Report as ExhaustiveReport
+from .exhaustive import check_exhaustively
+from .exhaustive import problems as exhaustive_problems
 from .explain import render_verdict
 from .factschema import FactsInvalid
 from .loader import SHIPPED_POLICY, load_policy
@@ -40,16 +43,22 @@ def _load_or_exit(directory: Path) -> Policy:
               help="Also list each protocol statement with the rules that implement it and the scenarios that test it.")
 @click.option("--features", type=click.Path(file_okay=False, path_type=Path), default=Path("features"),
               show_default=True, help="Folder of Gherkin scenarios for --coverage.")
-def check_command(directory: Path, coverage: bool, features: Path) -> None:
+@click.option("--exhaustive", is_flag=True,
+              help="Also evaluate every combination of the facts the rules read: prove each gets exactly one "
+                   "decision, and list conflicts, gaps, shadowed rules and shares without consent or exception.")
+def check_command(directory: Path, coverage: bool, features: Path, exhaustive: bool) -> None:
     """Check the policy in DIRECTORY (default: the shipped policy) and run its tests."""
     policy = _load_or_exit(directory)
     engine = Engine(policy)
     count, problems = run_tests(engine, directory)
+    report = check_exhaustively(policy, engine) if exhaustive else None
+    if report is not None:
+        problems = problems + exhaustive_problems(report, policy)
     for problem in problems:
         click.echo(str(problem), err=True)
     if count == 0 and problems:
         sys.exit(1)
-    failed = len({(p.file, p.line) for p in problems})
+    failed = len({(p.file, p.line) for p in problems if p.message.startswith("test `")})
 
     implemented = policy.implemented_by()
     normative = [c for c in policy.clauses if c.normative]
@@ -62,6 +71,8 @@ def check_command(directory: Path, coverage: bool, features: Path) -> None:
                f"{len(policy.clauses) - len(normative)} informative")
     click.echo(f"  tests:      {count - failed} of {count} passed")
     click.echo(f"  digest:     sha256:{policy.digest}")
+    if report is not None:
+        _print_exhaustive(report)
     if coverage:
         scenarios = scenarios_by_clause(features) if features.is_dir() else {}
         click.echo("coverage (protocol statement: rules; scenarios):")
@@ -73,8 +84,28 @@ def check_command(directory: Path, coverage: bool, features: Path) -> None:
             click.echo(f"      rules:     {', '.join(implemented[clause.id])}")
             click.echo(f"      scenarios: {len(scenarios.get(clause.id, []))}"
                        + ("" if scenarios.get(clause.id) else "  <- no scenario exercises this statement"))
-    if failed:
+    if problems:
         sys.exit(1)
+
+
+def _print_exhaustive(report: ExhaustiveReport) -> None:
+    click.echo(f"exhaustive: {report.combinations:,} combinations of the {len(report.facts_read)} facts the rules "
+               f"read, each with {report.item_variants} kinds of information; {report.evaluated:,} evaluated "
+               f"through the engine in {report.seconds:.1f} s")
+    if report.facts_unread:
+        click.echo(f"  not read by any rule (cannot change an answer): {', '.join(report.facts_unread)}")
+    shares = ", ".join(f"{d} {n:,}" for d, n in sorted(report.decisions.items(), key=lambda x: -x[1]))
+    click.echo(f"  decisions:  {shares}")
+    kinds = {"gap": "gaps (no rule decides)", "conflict": "conflicts (same precedence rank)",
+             "share-without-consent": "shares without consent, exception or duty"}
+    for kind, title in kinds.items():
+        found = [f for f in report.findings if f.kind == kind]
+        click.echo(f"  {title}: " + (", ".join(f"{f.combinations:,} ({', '.join(f.rules) or 'no rule'})"
+                                               for f in found) if found else "none"))
+    click.echo("  every combination yields exactly one decision" if report.proven
+               else "  NOT every combination yields exactly one decision with a basis: see the problems above")
+    click.echo(f"  shadowed rules (overruled wherever they fire): {', '.join(report.shadowed) or 'none'}")
+    click.echo(f"  rules that never fire: {', '.join(report.dead) or 'none'}")
 
 
 @click.command("evaluate")
