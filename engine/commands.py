@@ -26,7 +26,7 @@ from .problems import PolicyError
 policy_dir = click.Path(exists=False, file_okay=False, path_type=Path)
 
 
-def _load_or_exit(directory: Path) -> Policy:
+def load_or_exit(directory: Path) -> Policy:
     try:
         return load_policy(directory)
     except PolicyError as err:
@@ -48,7 +48,7 @@ def _load_or_exit(directory: Path) -> Policy:
                    "decision, and list conflicts, gaps, shadowed rules and shares without consent or exception.")
 def check_command(directory: Path, coverage: bool, features: Path, exhaustive: bool) -> None:
     """Check the policy in DIRECTORY (default: the shipped policy) and run its tests."""
-    policy = _load_or_exit(directory)
+    policy = load_or_exit(directory)
     engine = Engine(policy)
     count, problems = run_tests(engine, directory)
     report = check_exhaustively(policy, engine) if exhaustive else None
@@ -120,7 +120,7 @@ def evaluate_command(case_file: click.File, directory: Path, as_json: bool) -> N
         click.echo(f"{case_file.name}:{err.lineno}: not valid JSON: {err.msg}", err=True)
         sys.exit(2)
     facts = case.get("facts", case) if isinstance(case, dict) else case
-    engine = Engine(_load_or_exit(directory))
+    engine = Engine(load_or_exit(directory))
     try:
         verdict = engine.evaluate(facts).to_dict()
     except FactsInvalid as err:

@@ -11,6 +11,7 @@ from engine import PolicyError
 from engine.commands import check_command, evaluate_command
 from service import config, server
 from service.app import create_app
+from service.impact import impact_command
 from service.keys import ROLES, KeyProblem, create_key, list_keys, revoke_key
 from service.store import open_store
 
@@ -26,6 +27,7 @@ def main() -> None:
 
 main.add_command(check_command)
 main.add_command(evaluate_command)
+main.add_command(impact_command)
 
 
 @main.command()
