@@ -90,7 +90,11 @@ def holds(condition: Condition, value: Any) -> bool:
 @dataclass
 class ValueClass:
     representative: Any
-    size: int
+    members: list[Any]
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
 
 
 def classes(values: list[Any], conditions: list[Condition], keep_apart: Any = ...) -> list[ValueClass]:
@@ -99,10 +103,95 @@ def classes(values: list[Any], conditions: list[Condition], keep_apart: Any = ..
     for value in values:
         signature = tuple(holds(c, value) for c in conditions) + (value == keep_apart,)
         if signature in groups:
-            groups[signature].size += 1
+            groups[signature].members.append(value)
         else:
-            groups[signature] = ValueClass(value, 1)
+            groups[signature] = ValueClass(value, [value])
     return list(groups.values())
+
+
+def _hashable(value: Any) -> Any:
+    return frozenset(value) if isinstance(value, list) else value
+
+
+class Partition:
+    """The policy's read facts in value classes and independent components (reductions 1-3 above).
+
+    `behaviour` evaluates one component's class choice through the engine
+    (the other components held at their first classes) and names the set of
+    that component's rules that fired; cases with the same behaviour in
+    every component fire the same rules, so `representative` stands for all.
+    """
+
+    def __init__(self, policy: Policy, engine: Engine):
+        self.policy, self.engine = policy, engine
+        self.case_facts = {f.name: f for f in policy.case_facts if f.type != "items"}
+        on_fact: dict[str, list[Condition]] = defaultdict(list)
+        for rule in policy.rules:
+            for condition in rule.when:
+                if condition.fact in self.case_facts:
+                    on_fact[condition.fact].append(condition)
+        self.read = [n for n in self.case_facts if n in on_fact]
+        self.classes = {n: classes(domain(self.case_facts[n]), on_fact[n], CONSENT[1] if n == CONSENT[0] else ...)
+                        for n in self.read}
+        self._class_of = {n: {_hashable(v): i for i, c in enumerate(cs) for v in c.members}
+                          for n, cs in self.classes.items()}
+        self.fixed = {f.name: domain(f)[0] for f in self.case_facts.values() if f.required and f.name not in on_fact}
+        self.items = _item_variants(policy)
+        self.components = _components(policy, self.read, {f.name for f in policy.derived_facts})
+        self._rule_component = {r: i for i, (_, rules) in enumerate(self.components) for r in rules}
+        self._positions = [[self.read.index(n) for n in names] for names, _ in self.components]
+        self.default = {n: self.classes[n][0].representative for n in self.read}
+        self._behaviours: list[dict[tuple[int, ...], int]] = [{} for _ in self.components]
+        self._fired: list[dict[frozenset, int]] = [{} for _ in self.components]
+        self.examples: list[list[dict[str, Any]]] = [[] for _ in self.components]  # behaviour -> partial case
+        self._item_rules = {r.id for r in policy.rules if r.is_item_rule}
+        self.evaluated = 0
+
+    def case(self, assignment: dict[str, Any], with_items: bool = False) -> dict[str, Any]:
+        facts = {**self.fixed, **{n: v for n, v in assignment.items() if v is not None}}
+        if with_items and self.items and self.policy.items_fact:
+            facts[self.policy.items_fact.name] = self.items
+        return facts
+
+    def classes_of(self, facts: dict[str, Any]) -> tuple[int, ...] | None:
+        """Each read fact's class in `facts`; None if a fact or value is not in the vocabulary."""
+        if not facts.keys() <= self.case_facts.keys() or not self.fixed.keys() <= facts.keys():
+            return None
+        try:
+            return tuple(self._class_of[n][_hashable(facts.get(n))] for n in self.read)
+        except (KeyError, TypeError):
+            return None
+
+    def behaviour(self, index: int, chosen: tuple[int, ...]) -> tuple[int, Any]:
+        """The behaviour id of component `index` with its facts in classes `chosen`, and the verdict
+        when it was evaluated here (None when the behaviour was already known)."""
+        known = self._behaviours[index].get(chosen)
+        if known is not None:
+            return known, None
+        names, rules = self.components[index]
+        partial = {n: self.classes[n][i].representative for n, i in zip(names, chosen)}
+        item_rules = any(r in self._item_rules for r in rules)  # only they need the pieces of information
+        verdict = self.engine.evaluate(self.case({**self.default, **partial}, with_items=item_rules))
+        self.evaluated += 1
+        fired = frozenset((e["rule"], tuple(e.get("items", ()))) for e in verdict.rationale
+                          if self._rule_component.get(e["rule"]) == index)
+        found = self._fired[index].setdefault(fired, len(self._fired[index]))
+        if found == len(self.examples[index]):
+            self.examples[index].append(partial)
+        self._behaviours[index][chosen] = found
+        return found, verdict
+
+    def behaviours_of(self, chosen: tuple[int, ...]) -> tuple[int, ...]:
+        """The behaviour vector of a whole case given each read fact's class."""
+        return tuple(self.behaviour(i, tuple(chosen[p] for p in positions))[0]
+                     for i, positions in enumerate(self._positions))
+
+    def representative(self, vector: tuple[int, ...]) -> dict[str, Any]:
+        """A case with behaviour `vector`: it fires exactly the rules every such case fires."""
+        assignment = {**self.default}
+        for index, behaviour in enumerate(vector):
+            assignment.update(self.examples[index][behaviour])
+        return assignment
 
 
 @dataclass
@@ -139,67 +228,36 @@ class Report:
 
 def check_exhaustively(policy: Policy, engine: Engine | None = None) -> Report:
     started = time.perf_counter()
-    engine = engine or Engine(policy)
-    derived = {f.name for f in policy.derived_facts}
-    case_facts = {f.name: f for f in policy.case_facts if f.type != "items"}
-    on_fact: dict[str, list[Condition]] = defaultdict(list)
-    for rule in policy.rules:
-        for condition in rule.when:
-            if condition.fact in case_facts:
-                on_fact[condition.fact].append(condition)
-    read = [n for n in case_facts if n in on_fact]
-    fact_classes = {n: classes(domain(case_facts[n]), on_fact[n], CONSENT[1] if n == CONSENT[0] else ...)
-                    for n in read}
-    fixed = {f.name: domain(f)[0] for f in case_facts.values() if f.required and f.name not in on_fact}
-    items = _item_variants(policy)
-
-    components = _components(policy, read, derived)
-    rule_component = {r: i for i, (_, rules) in enumerate(components) for r in rules}
-    default = {n: fact_classes[n][0].representative for n in read}
-    evaluated = 0
-
-    def case(assignment: dict[str, Any], with_items: bool = True) -> dict[str, Any]:
-        facts = {**fixed, **{n: v for n, v in assignment.items() if v is not None}}
-        if with_items and items and policy.items_fact:
-            facts[policy.items_fact.name] = items
-        return facts
-
+    part = Partition(policy, engine or Engine(policy))
     by_id = {r.id: r for r in policy.rules}
+    item_rules = {r.id for r in policy.rules if r.is_item_rule}
     tallies = _Tallies()
-    behaviours: list[list[tuple[dict[str, Any], int]]] = []
-    for index, (names, rules) in enumerate(components):
-        seen: dict[frozenset, tuple[dict[str, Any], int]] = {}
-        item_rules = any(by_id[r].is_item_rule for r in rules)
-        for chosen in itertools.product(*(fact_classes[n] for n in names)):
-            partial = {n: c.representative for n, c in zip(names, chosen)}
-            verdict = engine.evaluate(case({**default, **partial}, with_items=item_rules))
-            evaluated += 1
-            fired = frozenset((e["rule"], tuple(e.get("items", ()))) for e in verdict.rationale
-                              if rule_component.get(e["rule"]) == index)
-            weight = math.prod(c.size for c in chosen)
-            if item_rules:  # items do not touch the decision: their rules are tallied here, once
-                tallies.rules(by_id, verdict, weight, {r for r in rules if by_id[r].is_item_rule})
-            example, total = seen.get(fired, (partial, 0))
-            seen[fired] = (example, total + weight)
-        behaviours.append(list(seen.values()))
+    weights: list[dict[int, int]] = []
+    for index, (names, rules) in enumerate(part.components):
+        weight_of: dict[int, int] = defaultdict(int)
+        for chosen in itertools.product(*(range(len(part.classes[n])) for n in names)):
+            behaviour, verdict = part.behaviour(index, chosen)
+            weight = math.prod(part.classes[n][i].size for n, i in zip(names, chosen))
+            weight_of[behaviour] += weight
+            if verdict is not None and item_rules & rules:  # items never touch the decision: tallied once here
+                tallies.rules(by_id, verdict, weight, item_rules & rules)
+        weights.append(dict(weight_of))
 
     decision = policy.outcomes["decision"]
     case_rules = {r.id for r in policy.rules if not r.is_item_rule}
-    for combo in itertools.product(*behaviours):
-        assignment = {**default}
-        for partial, _ in combo:
-            assignment.update(partial)
-        weight = math.prod(w for _, w in combo)
-        facts = case(assignment, with_items=False)
-        verdict = engine.evaluate(facts)
-        evaluated += 1
+    for vector in itertools.product(*(sorted(w) for w in weights)):
+        assignment = part.representative(vector)
+        weight = math.prod(weights[i][b] for i, b in enumerate(vector))
+        facts = part.case(assignment)
+        verdict = part.engine.evaluate(facts)
+        part.evaluated += 1
         tallies.add(by_id, decision, facts, assignment, verdict, weight)
         tallies.rules(by_id, verdict, weight, case_rules)
 
-    space = math.prod(len(domain(case_facts[n])) for n in read)
+    space = math.prod(len(domain(part.case_facts[n])) for n in part.read)
     return Report(
-        facts_read=read, facts_unread=[n for n in case_facts if n not in on_fact],
-        combinations=space, item_variants=len(items), evaluated=evaluated,
+        facts_read=part.read, facts_unread=[n for n in part.case_facts if n not in part.read],
+        combinations=space, item_variants=len(part.items), evaluated=part.evaluated,
         seconds=time.perf_counter() - started, decisions=dict(tallies.decisions),
         findings=list(tallies.findings.values()), fired=dict(tallies.fired), stood=dict(tallies.stood),
         shadowed=[r.id for r in policy.rules if tallies.fired.get(r.id) and not tallies.stood.get(r.id)

@@ -17,7 +17,7 @@ def render_text(report: dict[str, Any]) -> str:
     policy = report["policy"]
     lines = [
         f"Impact of {policy['id']} {policy['version']} (sha256 {policy['digest'][:12]}) on "
-        f"{report['replayed']:,} recorded decisions ({report['distinct_fact_sets']:,} distinct fact sets, "
+        f"{report['replayed']:,} recorded decisions ({report['evaluated']:,} engine evaluations, "
         f"{report['seconds']} s):",
         f"  {report['changed']:,} would change, {report['unchanged']:,} would not.",
     ]
@@ -53,7 +53,7 @@ def render_html(report: dict[str, Any]) -> str:
 td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}</style></head><body>
 <h1>Impact of {e(policy['id'])} {e(policy['version'])}</h1>
 <p>Policy digest <code>sha256:{e(policy['digest'])}</code>. Replayed {report['replayed']:,} recorded decisions
-({report['distinct_fact_sets']:,} distinct fact sets): <strong>{report['changed']:,} would change</strong>,
+({report['evaluated']:,} engine evaluations): <strong>{report['changed']:,} would change</strong>,
 {report['unchanged']:,} would not.</p>
 {''.join(sections) or '<p>No recorded decision would change.</p>'}
 </body></html>

@@ -86,8 +86,7 @@ def test_impact_finds_exactly_the_changes_the_edit_causes(store, edited, impact)
     found = {d["id"]: (c["from"], c["to"], d["case_ref"]) for c in report["changes"] for d in c["decisions"]}
     assert found == expected
     assert report["replayed"] == RECORDED and report["changed"] == len(expected)
-    assert report["distinct_fact_sets"] == len({json.dumps({k: v for k, v in m["facts"].items() if k != "information"},
-                                                           sort_keys=True) for m in store})
+    assert report["evaluated"] < RECORDED
     for change in report["changes"]:
         assert change["from"] == "do_not_share"
         assert sum(why["count"] for why in change["because"]) == change["count"]
