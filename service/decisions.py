@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, g
+from flask import Blueprint, g, request
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields, validate
 from peewee import PeeweeException, prefetch
 
+from service.asdecided import AsDecidedSchema, as_decided
 from service.auth import requires
 from service.errors import ApiError
 from service.models import Decision, Review, as_utc
@@ -67,6 +68,8 @@ class DecisionRecordSchema(VerdictSchema):
     recorded_by = fields.String(required=True, metadata={"description": "The recording key's name."})
     facts = fields.Dict(required=True, metadata={"description": "The facts as validated."})
     reviews = fields.List(fields.Nested(ReviewSchema), required=True)
+    as_decided = fields.Nested(AsDecidedSchema, metadata={
+        "description": "With ?explain=as-decided: the rules that fired, as written in the version decided under."})
 
 
 class CaseFileSchema(Schema):
@@ -159,10 +162,20 @@ def blueprint() -> Blueprint:
     )
     @requires("read-decisions")
     def read(decision_id: int) -> ResponseReturnValue:
-        """The facts, verdict, rationale, policy digest, who asked, when, and every review."""
+        """The facts, verdict, rationale, policy digest, who asked, when, and every review.
+        With `?explain=as-decided`, also `as_decided`: the facts evaluated again under the policy
+        version the decision was made under (rebuilt from the store's text, whatever the files
+        say now), each rule that fired as written in that version, and whether the decision is
+        reproduced."""
+        explain = request.args.get("explain")
+        if explain not in (None, "as-decided"):
+            raise ApiError(400, "unknown explain option", {"explain": ["Must be as-decided."]})
         decision = find_decision(decision_id)
         note(decision_id=decision.id, case_ref=decision.case_ref, decision=decision.decision)
-        return RECORD.dump(record_data(decision, decision.reviews))
+        data = record_data(decision, decision.reviews)
+        if explain:
+            data["as_decided"] = as_decided(decision)
+        return RECORD.dump(data)
 
     @bp.get("/cases/<path:case_ref>/decisions")
     @documented(

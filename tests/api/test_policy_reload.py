@@ -119,3 +119,28 @@ def test_reload_under_concurrent_requests_never_errs_or_mixes_versions(served, p
     for _, digest, basis in answers:
         assert wording_of.setdefault(digest, basis) == basis, "one digest answered with two wordings"
     assert set(wording_of.values()) <= set(variants) and len(wording_of) == 2
+
+
+def test_a_decision_is_re_explained_under_the_version_it_was_decided_under(served, policy_dir):
+    app, client, headers = served
+    old_wording = "The subject of the information has consented to this sharing."
+    made = client.post("/v1/decisions", json={"case_ref": "EXPLAIN-1", "facts": SHARE_FACTS},
+                       headers=headers["case-system"]).json
+    edit(policy_dir, CONSENT_RULES, old_wording, "Consent was given.")
+    edit(policy_dir, "policy.yaml", "version: 1.0.0", "version: 2.0.0")
+    assert client.post("/v1/policy/reload", headers=headers["policy-owner"]).status_code == 200
+    shutil.rmtree(policy_dir)  # the files are gone: only the store remembers the old text
+
+    read = client.get(f"/v1/decisions/{made['id']}?explain=as-decided", headers=headers["case-system"])
+    assert read.status_code == 200, read.json
+    explained = read.json["as_decided"]
+    assert explained["policy"] == made["policy"] and explained["stored"] and explained["reproduced"]
+    decided = next(r for r in explained["rules"] if r["role"] == "decided")
+    assert decided["rule"] == "share-with-consent" and decided["because"] == old_wording
+    assert decided["text"].startswith("  - id: share-with-consent\n") and old_wording in decided["text"]
+    assert decided["text"].count("- id:") == 1 and decided["source"].startswith(f"{CONSENT_RULES}:")
+    now = client.post("/v1/evaluate", json={"facts": SHARE_FACTS}, headers=headers["case-system"]).json
+    assert now["basis"] == ["Consent was given."] and now["policy"]["version"] == "2.0.0"
+    assert "as_decided" not in client.get(f"/v1/decisions/{made['id']}", headers=headers["case-system"]).json
+    wrong = client.get(f"/v1/decisions/{made['id']}?explain=now", headers=headers["case-system"])
+    assert wrong.status_code == 400 and wrong.json["messages"] == {"explain": ["Must be as-decided."]}
