@@ -66,7 +66,7 @@ def _open_key_store() -> None:
 @keys.command("create")
 @click.option("--role", required=True, type=click.Choice(ROLES),
               help="case-system: evaluate, record, read; coordinator: read, review; "
-                   "policy-owner: evaluate, read the policy.")
+                   "policy-owner: evaluate, read and reload the policy.")
 @click.option("--name", help="A name for the key, shown in logs and the case file.")
 def keys_create(role: str, name: str | None) -> None:
     """Create a key and print it on the last line (it is shown only once)."""
