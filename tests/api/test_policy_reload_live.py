@@ -6,8 +6,10 @@ import os
 import re
 import shutil
 import signal
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 from service_cases import SHARE_FACTS
 from test_service_live import call, environment, infoshare, serving
@@ -37,6 +39,32 @@ def settle(base: str, token: str, want: str) -> None:
     assert digests(base, token) == {want}
 
 
+@contextmanager
+def steady_load(base: str, token: str):
+    """Two clients asking without pause; yields the list of (status, version, basis) they got."""
+    answers: list[tuple[int, str | None, str | None]] = []
+    stop = threading.Event()
+
+    def ask() -> None:
+        while not stop.is_set():
+            try:
+                status, verdict = call("POST", f"{base}/v1/evaluate", {"facts": SHARE_FACTS}, token)
+            except OSError as error:  # a refused or dropped connection is an error the user would see
+                answers.append((0, None, repr(error)))
+                continue
+            answers.append((status, verdict.get("policy", {}).get("version"), verdict.get("basis", [None])[0]))
+
+    threads = [threading.Thread(target=ask) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    try:
+        yield answers
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+
+
 def test_reload_moves_every_worker_and_a_broken_reload_moves_none(tmp_path):
     policy = tmp_path / "policy"
     shutil.copytree(SHIPPED_POLICY, policy)
@@ -46,18 +74,28 @@ def test_reload_moves_every_worker_and_a_broken_reload_moves_none(tmp_path):
     asker = infoshare("keys", "create", "--role", "case-system", env=env).stdout.splitlines()[-1]
     log = tmp_path / "server.log"
     version = policy / "policy.yaml"
-    with serving(env, log, workers=3) as base:
+    rules = policy / "rules" / "3-consent.yaml"
+    consented = "The subject of the information has consented to this sharing."
+    shipped_rules = rules.read_text()
+    wording = {"1.0.0": consented}
+
+    def release(number: str) -> None:
+        """Version `number` of the policy, with the consent rule worded for that version."""
+        wording[number] = f"The subject has consented to this sharing (policy {number})."
+        rules.write_text(shipped_rules.replace(consented, wording[number]))
+        version.write_text(good.replace("version: 1.0.0", f"version: {number}"))
+    good = version.read_text()
+    with serving(env, log, workers=3) as base, steady_load(base, asker) as answers:
         first = call("GET", f"{base}/v1/policy", token=asker)[1]["digest"]
         assert digests(base, asker) == {first}
 
-        good = version.read_text()
         version.write_text(good.replace("version: 1.0.0", "version: [1.0.0"))
         status, refused = call("POST", f"{base}/v1/policy/reload", token=owner)
         assert status == 422 and refused["messages"]["policy"][0].startswith("policy.yaml:")
         time.sleep(0.5)
         assert digests(base, asker) == {first}
 
-        version.write_text(good.replace("version: 1.0.0", "version: 1.1.0"))
+        release("1.1.0")
         status, reloaded = call("POST", f"{base}/v1/policy/reload", token=owner)
         assert status == 200, reloaded
         second = reloaded["policy"]["digest"]
@@ -65,7 +103,7 @@ def test_reload_moves_every_worker_and_a_broken_reload_moves_none(tmp_path):
         settle(base, asker, second)
 
         master = int(re.search(r"\[(\d+)\] \[INFO\] Listening at", log.read_text()).group(1))
-        version.write_text(good.replace("version: 1.0.0", "version: 1.2.0"))
+        release("1.2.0")
         os.kill(master, signal.SIGHUP)
         deadline = time.monotonic() + 15
         while call("GET", f"{base}/v1/policy", token=asker)[1]["version"] != "1.2.0":
@@ -82,3 +120,6 @@ def test_reload_moves_every_worker_and_a_broken_reload_moves_none(tmp_path):
             time.sleep(0.2)
         time.sleep(1.0)  # the re-forked workers are up and have polled the store
         assert digests(base, asker) == {third}
+    assert len(answers) > 100 and {a for a in answers if a[0] != 200} == set()
+    assert {number for _, number, _ in answers} == {"1.0.0", "1.1.0", "1.2.0"}
+    assert {(number, basis) for _, number, basis in answers} == set(wording.items()), "an answer mixed versions"
