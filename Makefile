@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: install run test check bench clean
+.PHONY: install run test check bench bench-impact clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ check: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/evaluate.py
+
+bench-impact: $(STAMP)
+	$(BIN)/python bench/impact.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info instance

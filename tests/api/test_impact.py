@@ -72,7 +72,7 @@ def impact(database_url, monkeypatch):
     return lambda *args: CliRunner().invoke(main, ["impact", *map(str, args)])
 
 
-def test_impact_finds_exactly_the_changes_the_edit_causes(store, edited, impact):
+def test_impact_finds_exactly_the_changes_the_edit_causes_as_text_json_and_html(store, edited, impact, app):
     result = impact(edited, "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
@@ -94,9 +94,7 @@ def test_impact_finds_exactly_the_changes_the_edit_causes(store, edited, impact)
     refer = next(c for c in report["changes"] if c["to"] == "refer")
     assert all("consent-refused" in why["rules_after"] for why in refer["because"])
 
-
-def test_impact_text_html_and_since(store, edited, impact, tmp_path, app):
-    page = tmp_path / "impact.html"
+    page = edited.parent / "impact.html"
     result = impact(edited, "--html", page)
     assert result.exit_code == 0, result.output
     assert f"on {RECORDED:,} recorded decisions" in result.stdout
