@@ -13,6 +13,9 @@ interval, and a worker forked later (gunicorn replaces workers) catches up
 on its first request. The store, not process memory, says which version is
 active, so a refused reload changes nothing anywhere.
 
+The full check is what `infoshare check` runs; `check --exhaustive` takes
+seconds, so it belongs before the reload, in the policy owner's workflow.
+
 SIGHUP makes gunicorn re-fork its workers from the master, which holds the
 preloaded app: the master therefore runs the reload itself (the
 ``on_reload`` hook) before forking, so new workers start with the new
@@ -102,7 +105,7 @@ def follow_active_version(app: Flask) -> None:
     state.checked_at = now
     try:
         digest = versions.active_digest()
-        if digest is None or digest == state.snapshot.policy.digest:
+        if digest is None or digest in (state.snapshot.policy.digest, state.unusable):
             return
         snapshot = state.built.get(digest)
         if snapshot is None:
@@ -112,9 +115,14 @@ def follow_active_version(app: Flask) -> None:
                           digest, state.snapshot.policy.digest)
                 return
             snapshot = build(app, policy)
-    except (PeeweeException, PolicyError) as exc:
-        log.error("cannot follow the active policy version (%s); answering with %s",
+    except PeeweeException as exc:
+        log.error("cannot look up the active policy version (%s); answering with %s",
                   type(exc).__name__, state.snapshot.policy.digest)
+        return
+    except PolicyError as exc:
+        state.unusable = digest  # not retried every poll; a newer activation is followed as usual
+        log.error("active policy version %s does not load here; answering with %s:\n%s",
+                  digest, state.snapshot.policy.digest, exc)
         return
     install(app, state, snapshot)
     log.info("policy sha256 %s active in this worker", digest)

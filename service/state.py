@@ -38,6 +38,7 @@ class ServiceState:
     snapshot: PolicySnapshot
     built: dict[str, PolicySnapshot] = field(default_factory=dict)  # by digest: a version is compiled once
     checked_at: float = 0.0  # monotonic time the active version was last looked up in the store
+    unusable: str | None = None  # an activated digest this process could not load
     swap_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property

@@ -144,3 +144,19 @@ def test_a_decision_is_re_explained_under_the_version_it_was_decided_under(serve
     assert "as_decided" not in client.get(f"/v1/decisions/{made['id']}", headers=headers["case-system"]).json
     wrong = client.get(f"/v1/decisions/{made['id']}?explain=now", headers=headers["case-system"])
     assert wrong.status_code == 400 and wrong.json["messages"] == {"explain": ["Must be as-decided."]}
+
+
+def test_a_worker_keeps_its_version_when_the_activated_one_does_not_load(served, caplog):
+    from service.models import PolicyActivation, PolicyVersion
+
+    app, client, headers = served
+    policy = app.extensions["infoshare"].policy
+    broken = {**policy.files, "facts.yaml": "facts: [\n"}
+    with app.app_context():
+        PolicyVersion.create(digest="0" * 64, policy_id=policy.id, version="9", files=broken)
+        PolicyActivation.create(digest="0" * 64, activated_by="test")
+    for _ in range(3):
+        answer = client.get("/v1/policy", headers=headers["case-system"])
+        assert answer.status_code == 200 and answer.json["digest"] == policy.digest
+    refusals = [r for r in caplog.records if "does not load here" in r.getMessage()]
+    assert len(refusals) == 1 and "facts.yaml:" in refusals[0].getMessage()
