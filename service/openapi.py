@@ -50,9 +50,11 @@ def documented(
     responses: dict[int, tuple[str, Schema | type[Schema] | None]],
     body: type[Schema] | BodyFactory | None = None,
     path_params: dict[str, tuple[str, str]] | None = None,
+    query_params: dict[str, tuple[str, str]] | None = None,
 ) -> Callable[[View], View]:
     """Attach an OpenAPI operation to a view. ``body`` makes the request schema from the
-    policy's facts schema (so it follows a reload), or is a fixed Schema class; ``path_params``: name -> (type, description)."""
+    policy's facts schema (so it follows a reload), or is a fixed Schema class;
+    ``path_params`` and ``query_params``: name -> (type, description)."""
 
     def decorate(view: View) -> View:
         view.openapi = {  # type: ignore[attr-defined]
@@ -61,6 +63,7 @@ def documented(
             "responses": responses,
             "body": body,
             "path_params": path_params or {},
+            "query_params": query_params or {},
         }
         return view
 
@@ -98,11 +101,13 @@ def _operation(view: Callable, facts: type[Schema]) -> dict:
             ErrorSchema,
         )
         responses["413"] = _response("The body is larger than 1 MiB.", ErrorSchema)
-    if doc["path_params"]:
-        operation["parameters"] = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": kind}, "description": text}
-            for name, (kind, text) in doc["path_params"].items()
-        ]
+    parameters = [
+        {"name": name, "in": where, "required": where == "path", "schema": {"type": kind}, "description": text}
+        for where, params in (("path", doc["path_params"]), ("query", doc["query_params"]))
+        for name, (kind, text) in params.items()
+    ]
+    if parameters:
+        operation["parameters"] = parameters
     operation["responses"] = responses
     return operation
 
