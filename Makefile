@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: install run test check coverage bench clean
+.PHONY: install run test check coverage bench bench-impact clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ coverage: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/evaluate.py
+
+bench-impact: $(STAMP)
+	$(BIN)/python bench/impact.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info instance

@@ -65,7 +65,8 @@ def _check_then(source: Source, path: tuple, then: dict, known: Known, item_rule
                            f"a rule here concludes: {', '.join(allowed_keys)}")
             problems.append(source.problem(where, message))
         elif key in OUTCOME_KEYS:
-            order = known.outcomes[key]["precedence"]
+            order = [v for entry in known.outcomes[key]["precedence"]
+                     for v in (entry if isinstance(entry, list) else [entry])]
             if value not in order or isinstance(value, bool) != isinstance(order[0], bool):
                 problems.append(source.problem(where, (
                     f"{key} `{show(value)}` is not in the precedence order of `{key}` in policy.yaml"
@@ -170,6 +171,10 @@ def _check_outcomes(policy: Policy, source: Source) -> list[Problem]:
     problems = []
     for name, outcome in policy.outcomes.items():
         path = ("outcomes", name)
+        if not all(isinstance(v, (str, bool, int)) for v in outcome.precedence):
+            problems.append(source.problem(path + ("precedence",), (
+                f"each entry of `{name}` precedence is a value, or a list of values that rank the same")))
+            continue
         if len(set(outcome.precedence)) != len(outcome.precedence):
             problems.append(source.problem(path + ("precedence",), f"`{name}` precedence lists a value twice"))
         if outcome.otherwise not in outcome.precedence:
@@ -182,7 +187,8 @@ def _check_outcomes(policy: Policy, source: Source) -> list[Problem]:
                     f"`{value}` in `shares` is not a decision in the precedence order; "
                     f"use one of: {', '.join(map(show, outcome.precedence))}")))
     decision = policy.outcomes["decision"]
-    if sorted(decision.precedence) != sorted(CONTRACT_DECISIONS):
+    if not all(isinstance(v, str) for v in decision.precedence) or \
+            sorted(decision.precedence) != sorted(CONTRACT_DECISIONS):
         problems.append(source.problem(("outcomes", "decision", "precedence"), (
             "the decision precedence must list exactly the decisions case systems know: "
             f"{', '.join(CONTRACT_DECISIONS)} (in the order you choose)")))

@@ -14,17 +14,20 @@ import click
 from .coverage import coverage_of, show_coverage
 from .coverage_html import render_html
 from .evaluator import Engine, EvaluationError
+from .exhaustive import Report as ExhaustiveReport
+from .exhaustive import check_exhaustively
+from .exhaustive import problems as exhaustive_problems
 from .explain import render_verdict
 from .factschema import FactsInvalid
 from .loader import SHIPPED_POLICY, load_policy
 from .model import Policy
-from .policytests import failures, load_tests
+from .policytests import run_tests
 from .problems import PolicyError
 
 policy_dir = click.Path(exists=False, file_okay=False, path_type=Path)
 
 
-def _load_or_exit(directory: Path) -> Policy:
+def load_or_exit(directory: Path) -> Policy:
     try:
         return load_policy(directory)
     except PolicyError as err:
@@ -41,22 +44,22 @@ def _load_or_exit(directory: Path) -> Policy:
               help="Also run the scenarios and report as `infoshare coverage` does.")
 @click.option("--features", type=click.Path(file_okay=False, path_type=Path), default=Path("features"),
               show_default=True, help="Folder of Gherkin scenarios for --coverage.")
-def check_command(directory: Path, coverage: bool, features: Path) -> None:
+@click.option("--exhaustive", is_flag=True,
+              help="Also evaluate every combination of the facts the rules read: prove each gets exactly one "
+                   "decision, and list conflicts, gaps, shadowed rules and shares without consent or exception.")
+def check_command(directory: Path, coverage: bool, features: Path, exhaustive: bool) -> None:
     """Check the policy in DIRECTORY (default: the shipped policy) and run its tests."""
-    policy = _load_or_exit(directory)
-    try:
-        tests = load_tests(directory)
-    except PolicyError as err:
-        for problem in err.problems:
-            click.echo(str(problem), err=True)
-        sys.exit(1)
+    policy = load_or_exit(directory)
     engine = Engine(policy)
-    failed = 0
-    for test in tests:
-        messages = failures(engine, test)
-        failed += bool(messages)
-        for message in messages:
-            click.echo(f"{test.file}:{test.line}: test `{test.name}`: {message}", err=True)
+    count, problems = run_tests(engine, directory)
+    report = check_exhaustively(policy, engine) if exhaustive else None
+    if report is not None:
+        problems = problems + exhaustive_problems(report, policy)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if count == 0 and problems:
+        sys.exit(1)
+    failed = len({(p.file, p.line) for p in problems if p.message.startswith("test `")})
 
     implemented = policy.implemented_by()
     normative = [c for c in policy.clauses if c.normative]
@@ -67,11 +70,13 @@ def check_command(directory: Path, coverage: bool, features: Path) -> None:
     click.echo(f"  protocol:   {len(policy.clauses)} statements; {len(normative)} normative, "
                f"{sum(bool(implemented[c.id]) for c in normative)} of them implemented by rules; "
                f"{len(policy.clauses) - len(normative)} informative")
-    click.echo(f"  tests:      {len(tests) - failed} of {len(tests)} passed")
+    click.echo(f"  tests:      {count - failed} of {count} passed")
     click.echo(f"  digest:     sha256:{policy.digest}")
+    if report is not None:
+        _print_exhaustive(report)
     if coverage:
         failed += show_coverage(coverage_of(policy, features))
-    if failed:
+    if problems or failed:
         sys.exit(1)
 
 
@@ -90,12 +95,32 @@ def coverage_command(features: Path, directory: Path, html_file: Path | None, qu
     statement has no rule or no scenario, a rule is fired by no scenario, or a
     scenario fails.
     """
-    report = coverage_of(_load_or_exit(directory), features)
+    report = coverage_of(load_or_exit(directory), features)
     failed = show_coverage(report, quiet)
     if html_file:
         html_file.write_text(render_html(report), encoding="utf-8")
         click.echo(f"report written to {html_file}")
     sys.exit(1 if failed else 0)
+
+
+def _print_exhaustive(report: ExhaustiveReport) -> None:
+    click.echo(f"exhaustive: {report.combinations:,} combinations of the {len(report.facts_read)} facts the rules "
+               f"read, each with {report.item_variants} kinds of information; {report.evaluated:,} evaluated "
+               f"through the engine in {report.seconds:.1f} s")
+    if report.facts_unread:
+        click.echo(f"  not read by any rule (cannot change an answer): {', '.join(report.facts_unread)}")
+    shares = ", ".join(f"{d} {n:,}" for d, n in sorted(report.decisions.items(), key=lambda x: -x[1]))
+    click.echo(f"  decisions:  {shares}")
+    kinds = {"gap": "gaps (no rule decides)", "conflict": "conflicts (same precedence rank)",
+             "share-without-consent": "shares without consent, exception or duty"}
+    for kind, title in kinds.items():
+        found = [f for f in report.findings if f.kind == kind]
+        click.echo(f"  {title}: " + (", ".join(f"{f.combinations:,} ({', '.join(f.rules) or 'no rule'})"
+                                               for f in found) if found else "none"))
+    click.echo("  every combination yields exactly one decision" if report.proven
+               else "  NOT every combination yields exactly one decision with a basis: see the problems above")
+    click.echo(f"  shadowed rules (overruled wherever they fire): {', '.join(report.shadowed) or 'none'}")
+    click.echo(f"  rules that never fire: {', '.join(report.dead) or 'none'}")
 
 
 @click.command("evaluate")
@@ -110,7 +135,7 @@ def evaluate_command(case_file: click.File, directory: Path, as_json: bool) -> N
         click.echo(f"{case_file.name}:{err.lineno}: not valid JSON: {err.msg}", err=True)
         sys.exit(2)
     facts = case.get("facts", case) if isinstance(case, dict) else case
-    engine = Engine(_load_or_exit(directory))
+    engine = Engine(load_or_exit(directory))
     try:
         verdict = engine.evaluate(facts).to_dict()
     except FactsInvalid as err:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from marshmallow import Schema, ValidationError
 
@@ -32,13 +32,29 @@ def policy_files(directory: Path) -> list[Path]:
     return [directory / name for name in POLICY_FILES] + rules
 
 
-def digest_of(directory: Path) -> str:
+def read_policy_files(directory: Path) -> dict[str, bytes]:
+    """Every policy file's bytes by its path inside the folder (e.g. `rules/3-consent.yaml`)."""
+    return {file.relative_to(directory).as_posix(): file.read_bytes()
+            for file in policy_files(directory) if file.is_file()}
+
+
+def digest_of_files(files: Mapping[str, bytes | str]) -> str:
+    """sha256 over each file's name and bytes, in digest order: the policy's identity."""
     sha = hashlib.sha256()
-    for file in policy_files(directory):
-        if file.is_file():
-            sha.update(file.relative_to(directory).as_posix().encode() + b"\0")
-            sha.update(file.read_bytes() + b"\0")
+    for name in _digest_order(files):
+        data = files[name]
+        sha.update(name.encode() + b"\0")
+        sha.update((data.encode("utf-8") if isinstance(data, str) else data) + b"\0")
     return sha.hexdigest()
+
+
+def digest_of(directory: Path) -> str:
+    return digest_of_files(read_policy_files(directory))
+
+
+def _digest_order(files: Mapping[str, bytes | str]) -> list[str]:
+    rules = sorted(n for n in files if n.startswith(f"{RULES_DIR}/") and n.endswith(".yaml"))
+    return [n for n in POLICY_FILES if n in files] + rules
 
 
 def load_policy(directory: str | Path) -> Policy:
@@ -46,13 +62,21 @@ def load_policy(directory: str | Path) -> Policy:
     directory = Path(directory)
     if not directory.is_dir():
         raise PolicyError([Problem(str(directory), 1, "no such policy folder; give the folder that holds policy.yaml")])
+    return load_policy_files(read_policy_files(directory), directory)
+
+
+def load_policy_files(files: Mapping[str, bytes | str], directory: Path | None = None) -> Policy:
+    """Validate and check a policy given as its files' text by name (as read_policy_files returns
+    them, or as the store keeps a version), so a stored version is rebuilt exactly as it was."""
+    files = {name: data.encode("utf-8") if isinstance(data, str) else data for name, data in files.items()}
+    where = str(directory) if directory is not None else "the policy"
     problems: list[Problem] = []
     head: dict[str, tuple[Source, Any]] = {}
     for name, schema in zip(POLICY_FILES, (PolicySchema(), ProtocolSchema(), FactsSchema())):
-        loaded = _load_file(directory, name, schema, problems)
+        loaded = _load_file(files, name, where, schema, problems)
         if loaded is not None:
             head[name] = loaded
-    rule_sources = _load_rules(directory, problems)
+    rule_sources = _load_rules(files, problems)
     all_rules_read = not problems
     if len(head) < len(POLICY_FILES):
         raise PolicyError(problems)
@@ -75,17 +99,17 @@ def load_policy(directory: str | Path) -> Policy:
         id=policy_data["id"],
         version=policy_data["version"],
         title=policy_data["title"],
-        digest=digest_of(directory),
+        digest=digest_of_files(files),
         directory=directory,
         clauses=tuple(Clause(c["id"], " ".join(c["text"].split()), c["normative"],
                              c.get("informative_because")) for c in protocol_data["clauses"]),
         facts=facts,
         rules=tuple(rules),
-        outcomes={name: Outcome(name, tuple(o["precedence"]), o["otherwise"], tuple(o.get("shares", ())))
-                  for name, o in policy_data["outcomes"].items()},
+        outcomes={name: _outcome(name, o) for name, o in policy_data["outcomes"].items()},
         conditions=dict(policy_data["conditions"]),
         obligations=dict(policy_data["obligations"]),
         protocol_title=protocol_data["title"],
+        files={name: files[name].decode("utf-8") for name in _digest_order(files)},
     )
     problems.extend(check_policy(policy, policy_src, protocol_src, facts_src, all_rules_read))
     if problems:
@@ -93,12 +117,19 @@ def load_policy(directory: str | Path) -> Policy:
     return policy
 
 
-def _load_file(directory: Path, name: str, schema: Schema, problems: list[Problem]) -> tuple[Source, Any] | None:
-    file = directory / name
-    if not file.is_file():
-        problems.append(Problem(name, 1, f"the policy needs {name} in {directory}; it is missing"))
+def _outcome(name: str, raw: dict) -> Outcome:
+    """An entry of `precedence` is one value, or a list of values that rank the same."""
+    levels = tuple(tuple(entry) if isinstance(entry, list) else (entry,) for entry in raw["precedence"])
+    return Outcome(name, tuple(v for level in levels for v in level), raw["otherwise"],
+                   tuple(raw.get("shares", ())), levels)
+
+
+def _load_file(files: Mapping[str, bytes], name: str, where: str, schema: Schema,
+               problems: list[Problem]) -> tuple[Source, Any] | None:
+    if name not in files:
+        problems.append(Problem(name, 1, f"the policy needs {name} in {where}; it is missing"))
         return None
-    source = read_or_report(file, name, problems)
+    source = read_or_report(files[name], name, problems)
     if source is None:
         return None
     data, found = validate(schema, source.data, source, ())
@@ -106,14 +137,14 @@ def _load_file(directory: Path, name: str, schema: Schema, problems: list[Proble
     return None if found else (source, data)
 
 
-def _load_rules(directory: Path, problems: list[Problem]) -> list[tuple[Source, int, dict]]:
+def _load_rules(files: Mapping[str, bytes], problems: list[Problem]) -> list[tuple[Source, int, dict]]:
     """Every rule that is well formed, with its file; each malformed one becomes a Problem."""
-    files = policy_files(directory)[len(POLICY_FILES):]
-    if not files:
+    names = _digest_order(files)[len([n for n in POLICY_FILES if n in files]):]
+    if not names:
         problems.append(Problem(f"{RULES_DIR}/", 1, "the policy has no rule files; add rules/*.yaml"))
     out = []
-    for file in files:
-        source = read_or_report(file, f"{RULES_DIR}/{file.name}", problems)
+    for name in names:
+        source = read_or_report(files[name], name, problems)
         if source is None:
             continue
         data = source.data

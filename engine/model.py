@@ -100,19 +100,37 @@ class Rule:
 
 @dataclass(frozen=True)
 class Outcome:
-    """How competing conclusions for one output combine: first in `precedence` wins."""
+    """How competing conclusions for one output combine: first in `precedence` wins.
+
+    `levels` groups `precedence` into ranks; values that share a rank (written
+    as a list in policy.yaml) cannot overrule each other, so concluding two of
+    them at once is a conflict, answered with `otherwise` (a safe value).
+    """
 
     name: str
     precedence: tuple[Any, ...]
     otherwise: Any
     shares: tuple[Any, ...] = ()
+    levels: tuple[tuple[Any, ...], ...] = ()
 
     def combine(self, values: list[Any]) -> Any:
         present = set(values)
-        for value in self.precedence:
-            if value in present:
-                return value
+        for level in self.levels or tuple((v,) for v in self.precedence):
+            here = [v for v in level if v in present]
+            if len(here) == 1:
+                return here[0]
+            if here:
+                return self.otherwise
         return self.otherwise
+
+    def conflict(self, values: list[Any]) -> tuple[Any, ...]:
+        """The values that tie at the deciding rank (empty when one value wins or none is given)."""
+        present = set(values)
+        for level in self.levels:
+            here = tuple(v for v in level if v in present)
+            if here:
+                return here if len(here) > 1 else ()
+        return ()
 
 
 @dataclass(frozen=True)
@@ -121,7 +139,7 @@ class Policy:
     version: str
     title: str
     digest: str
-    directory: Path
+    directory: Path | None  # None for a version rebuilt from the store's text
     clauses: tuple[Clause, ...]
     facts: tuple[Fact, ...]
     rules: tuple[Rule, ...]
@@ -129,6 +147,7 @@ class Policy:
     conditions: dict[str, str]
     obligations: dict[str, str]
     protocol_title: str = ""
+    files: dict[str, str] = field(default_factory=dict, repr=False, compare=False)  # name -> text, digest order
     _facts_by_name: dict[str, Fact] = field(default_factory=dict, repr=False, compare=False)
     _clauses_by_id: dict[str, Clause] = field(default_factory=dict, repr=False, compare=False)
     explanations: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)

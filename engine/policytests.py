@@ -103,3 +103,16 @@ def failures(engine: Engine, test: PolicyTest) -> list[str]:
         elif (sorted(want) if key in ("missing_facts", "conditions", "obligations") else want) != have:
             out.append(f"expected {key} {want}, got {have}")
     return out
+
+
+def run_tests(engine: Engine, directory: Path) -> tuple[int, list[Problem]]:
+    """Run the policy's tests: how many there are, and each failure as a file:line Problem.
+
+    A malformed test file is a Problem too, so a reload refuses it like `check` does.
+    """
+    try:
+        tests = load_tests(directory)
+    except PolicyError as err:
+        return 0, list(err.problems)
+    return len(tests), [Problem(test.file, test.line, f"test `{test.name}`: {message}")
+                        for test in tests for message in failures(engine, test)]

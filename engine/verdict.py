@@ -44,8 +44,10 @@ def resolve(policy: Policy, case: dict[str, Any], firings: list[Firing], item_co
     firings = sorted(firings, key=lambda f: (order[f.rule.id], -1 if f.item is None else f.item))
     on_case = [f for f in firings if f.item is None]
     decision_outcome = policy.outcomes["decision"]
-    decision = decision_outcome.combine([f.rule.then.decision for f in on_case if f.rule.then.decision])
-    decisive = [f for f in on_case if f.rule.then.decision == decision]
+    concluded = [f.rule.then.decision for f in on_case if f.rule.then.decision]
+    decision = decision_outcome.combine(concluded)
+    tied = decision_outcome.conflict(concluded)
+    decisive = [] if tied else [f for f in on_case if f.rule.then.decision == decision]
     chain = _chain(decisive, {f.rule.id: f for f in on_case})
     standing = [f for f in on_case if f.rule.then.decision in (None, decision)]
     shares = decision in decision_outcome.shares
@@ -55,6 +57,8 @@ def resolve(policy: Policy, case: dict[str, Any], firings: list[Firing], item_co
             [f.rule.then.outcome(name) for f in standing if f.rule.then.outcome(name) is not None])
 
     basis = [f.rule.because for f in decisive] or [
+        f"Rules conclude {' and '.join(tied)}, which rank the same in the policy, so its safe default "
+        f"applies: {decision}." if tied else
         f"No rule of the policy decides this case, so its safe default applies: {decision}."]
     return Verdict(
         decision=decision,

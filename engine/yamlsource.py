@@ -42,9 +42,14 @@ class Source:
 
 def read_yaml(file: Path, name: str) -> Source:
     """Parse `file`; a syntax error becomes a Problem raised as YamlSyntaxError."""
+    return parse_yaml(file.read_bytes(), name)
+
+
+def parse_yaml(data: bytes, name: str) -> Source:
+    """Parse the text of a file called `name` (read from disk or from the store of policy versions)."""
     yaml = YAML(typ="rt", pure=True)
     try:
-        raw = yaml.load(file.read_text(encoding="utf-8"))
+        raw = yaml.load(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise YamlSyntaxError(Problem(name, 1, "the file is not UTF-8 text; save it as UTF-8"))
     except MarkedYAMLError as err:
@@ -62,10 +67,10 @@ def read_yaml(file: Path, name: str) -> Source:
     return source
 
 
-def read_or_report(file: Path, name: str, problems: list[Problem]) -> Source | None:
-    """The file's Source, or None with its syntax error added to `problems`."""
+def read_or_report(file: Path | bytes, name: str, problems: list[Problem]) -> Source | None:
+    """The Source of a file (a path, or its bytes), or None with its syntax error added to `problems`."""
     try:
-        return read_yaml(file, name)
+        return read_yaml(file, name) if isinstance(file, Path) else parse_yaml(file, name)
     except YamlSyntaxError as err:
         problems.append(err.problem)
         return None

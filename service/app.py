@@ -5,19 +5,12 @@ from __future__ import annotations
 from flask import Flask
 from peewee import Database, SqliteDatabase
 
-from engine import Engine, Policy, facts_schema, load_policy
-from service import config, decisions, evaluate, health, openapi, policy, reviews
+from engine import Policy, load_policy
+from service import config, decisions, evaluate, health, openapi, policy, reload, reviews
 from service.errors import register_error_handlers
 from service.requestlog import configure_logging, init_request_log
 from service.state import ServiceState
 from service.store import open_store
-
-DESCRIPTION = (
-    "Decides whether information about a child or adult may be shared, with whom, on what "
-    "basis and under what conditions, from a declarative policy; records every decision with "
-    "its rationale. Every /v1 call needs 'Authorization: Bearer <key>' "
-    "(`infoshare keys create --role ...`)."
-)
 
 
 def create_app(settings: dict | None = None, loaded: Policy | None = None) -> Flask:
@@ -34,24 +27,20 @@ def create_app(settings: dict | None = None, loaded: Policy | None = None) -> Fl
     configure_logging()
 
     loaded = loaded or load_policy(app.config["INFOSHARE_POLICY"])
-    facts = facts_schema(loaded)
-    state = ServiceState(
-        policy=loaded,
-        engine=Engine(loaded),
-        database=open_store(app.config["DATABASE_URL"]),
-    )
-    app.extensions["infoshare"] = state
+    database = open_store(app.config["DATABASE_URL"])
 
     init_request_log(app)
     register_error_handlers(app)
-    _close_connection_after_each_request(app, state.database)
-    app.register_blueprint(decisions.blueprint(facts))
+    app.before_request(lambda: reload.follow_active_version(app))
+    _close_connection_after_each_request(app, database)
+    app.register_blueprint(decisions.blueprint())
     app.register_blueprint(reviews.bp)
-    app.register_blueprint(evaluate.blueprint(facts))
+    app.register_blueprint(evaluate.blueprint())
     app.register_blueprint(policy.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)
-    state.openapi = openapi.build_spec(app, "infoshare", DESCRIPTION)
+    app.extensions["infoshare"] = ServiceState(database=database, snapshot=reload.build(app, loaded))
+    reload.start(app, loaded)
     return app
 
 

@@ -11,6 +11,7 @@ read-decisions  GET /v1/decisions/<id>,            yes          yes          no
                 GET /v1/cases/<case_ref>/decisions
 review          POST /v1/decisions/<id>/review     no           yes          no
 read-policy     GET /v1/policy                     yes          yes          yes
+reload-policy   POST /v1/policy/reload             no           no           yes
 ==============  =================================  ===========  ===========  ============
 
 /healthz, /readyz and /openapi.json need no key: they reveal no case data.
@@ -18,7 +19,7 @@ read-policy     GET /v1/policy                     yes          yes          yes
 Why: case systems ask, record and read back their case files, and build their
 forms from the policy's vocabulary. Only the Safeguarding Co-ordinator
 reviews (the protocol directs queries to them); they read decisions to
-review them. Policy owners try what-if cases and read the policy, but the
+review them. Policy owners try what-if cases, read and reload the policy, but the
 case file holds personal facts they have no need to see. No key at all, a
 wrong key or a revoked key gets 401; a valid key whose role lacks the
 permission gets 403.
@@ -38,7 +39,7 @@ from service.requestlog import note
 PERMISSIONS: dict[str, frozenset[str]] = {
     "case-system": frozenset({"evaluate", "record", "read-decisions", "read-policy"}),
     "coordinator": frozenset({"evaluate", "read-decisions", "review", "read-policy"}),
-    "policy-owner": frozenset({"evaluate", "read-policy"}),
+    "policy-owner": frozenset({"evaluate", "read-policy", "reload-policy"}),
 }
 
 View = TypeVar("View", bound=Callable)

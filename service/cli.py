@@ -11,6 +11,7 @@ from engine import PolicyError
 from engine.commands import check_command, coverage_command, evaluate_command
 from service import config, server
 from service.app import create_app
+from service.impact import impact_command
 from service.keys import ROLES, KeyProblem, create_key, list_keys, revoke_key
 from service.store import open_store
 
@@ -27,6 +28,7 @@ def main() -> None:
 main.add_command(check_command)
 main.add_command(coverage_command)
 main.add_command(evaluate_command)
+main.add_command(impact_command)
 
 
 @main.command()
@@ -65,7 +67,7 @@ def _open_key_store() -> None:
 @keys.command("create")
 @click.option("--role", required=True, type=click.Choice(ROLES),
               help="case-system: evaluate, record, read; coordinator: read, review; "
-                   "policy-owner: evaluate, read the policy.")
+                   "policy-owner: evaluate, read and reload the policy.")
 @click.option("--name", help="A name for the key, shown in logs and the case file.")
 def keys_create(role: str, name: str | None) -> None:
     """Create a key and print it on the last line (it is shown only once)."""

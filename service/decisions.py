@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, g
+from flask import Blueprint, g, request
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields, validate
 from peewee import PeeweeException, prefetch
 
+from service.asdecided import AsDecidedSchema, as_decided
 from service.auth import requires
 from service.errors import ApiError
 from service.models import Decision, Review, as_utc
 from service.openapi import documented
 from service.payload import load_json
 from service.requestlog import note
+from service.state import snapshot
 from service.verdicts import DECISIONS, VerdictSchema, evaluate
 
 log = logging.getLogger("infoshare.decisions")
@@ -66,6 +68,8 @@ class DecisionRecordSchema(VerdictSchema):
     recorded_by = fields.String(required=True, metadata={"description": "The recording key's name."})
     facts = fields.Dict(required=True, metadata={"description": "The facts as validated."})
     reviews = fields.List(fields.Nested(ReviewSchema), required=True)
+    as_decided = fields.Nested(AsDecidedSchema, metadata={
+        "description": "With ?explain=as-decided: the rules that fired, as written in the version decided under."})
 
 
 class CaseFileSchema(Schema):
@@ -107,16 +111,14 @@ def find_decision(decision_id: int) -> Decision:
     return found[0]
 
 
-def blueprint(facts: type[Schema]) -> Blueprint:
-    """The decisions resource for a policy whose facts ``facts`` validates."""
+def blueprint() -> Blueprint:
+    """The decisions resource; its request schema comes from the answering policy snapshot."""
     bp = Blueprint("decisions", __name__, url_prefix="/v1")
-    request_schema = decision_request_schema(facts)
-    request_loader = request_schema()  # built once: a Schema instance is costly to make, cheap to reuse
 
     @bp.post("/decisions")
     @documented(
         "Evaluate a case and record the decision in its case file",
-        body=request_schema,
+        body=decision_request_schema,
         responses={
             201: ("The verdict, recorded.", DecisionRecordSchema),
             503: ("The decision could not be recorded or evaluated; no verdict.", None),
@@ -126,7 +128,7 @@ def blueprint(facts: type[Schema]) -> Blueprint:
     def record() -> ResponseReturnValue:
         """Evaluates the facts and records the verdict. Only a recorded verdict is
         returned: if the record cannot be written the answer is 503 with no verdict."""
-        body = load_json(request_loader)
+        body = load_json(snapshot().loader(decision_request_schema))
         note(case_ref=body["case_ref"])
         verdict = evaluate(body["facts"])
         policy = verdict["policy"]
@@ -156,14 +158,26 @@ def blueprint(facts: type[Schema]) -> Blueprint:
     @documented(
         "Read one recorded decision with its reviews",
         path_params=DECISION_ID,
+        query_params={"explain": ("string", "`as-decided`: add `as_decided`, the rules as written in the "
+                                            "policy version the decision was made under.")},
         responses={200: ("The recorded decision.", DecisionRecordSchema), 404: ("No such decision.", None)},
     )
     @requires("read-decisions")
     def read(decision_id: int) -> ResponseReturnValue:
-        """The facts, verdict, rationale, policy digest, who asked, when, and every review."""
+        """The facts, verdict, rationale, policy digest, who asked, when, and every review.
+        With `?explain=as-decided`, also `as_decided`: the facts evaluated again under the policy
+        version the decision was made under (rebuilt from the store's text, whatever the files
+        say now), each rule that fired as written in that version, and whether the decision is
+        reproduced."""
+        explain = request.args.get("explain")
+        if explain not in (None, "as-decided"):
+            raise ApiError(400, "unknown explain option", {"explain": ["Must be as-decided."]})
         decision = find_decision(decision_id)
         note(decision_id=decision.id, case_ref=decision.case_ref, decision=decision.decision)
-        return RECORD.dump(record_data(decision, decision.reviews))
+        data = record_data(decision, decision.reviews)
+        if explain:
+            data["as_decided"] = as_decided(decision)
+        return RECORD.dump(data)
 
     @bp.get("/cases/<path:case_ref>/decisions")
     @documented(

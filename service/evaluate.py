@@ -10,6 +10,7 @@ from service.auth import requires
 from service.openapi import documented
 from service.payload import load_json
 from service.requestlog import note
+from service.state import snapshot
 from service.verdicts import VerdictSchema, evaluate
 
 
@@ -18,16 +19,14 @@ def evaluate_request_schema(facts: type[Schema]) -> type[Schema]:
     return Schema.from_dict({"facts": fields.Nested(facts, required=True)}, name="EvaluateRequest")
 
 
-def blueprint(facts: type[Schema]) -> Blueprint:
+def blueprint() -> Blueprint:
     bp = Blueprint("evaluate", __name__, url_prefix="/v1")
-    request_schema = evaluate_request_schema(facts)
-    request_loader = request_schema()
     verdict_schema = VerdictSchema()
 
     @bp.post("/evaluate")
     @documented(
         "Evaluate a case without recording it",
-        body=request_schema,
+        body=evaluate_request_schema,
         responses={
             200: ("The verdict; nothing was recorded.", VerdictSchema),
             503: ("The rules engine failed; no verdict.", None),
@@ -36,7 +35,7 @@ def blueprint(facts: type[Schema]) -> Blueprint:
     @requires("evaluate")
     def what_if() -> ResponseReturnValue:
         """The same verdict POST /v1/decisions would give, not written to any case file."""
-        body = load_json(request_loader)
+        body = load_json(snapshot().loader(evaluate_request_schema))
         verdict = evaluate(body["facts"])
         note(decision=verdict["decision"])
         return verdict_schema.dump(verdict)

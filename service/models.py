@@ -86,4 +86,24 @@ class Review(BaseModel):
     reviewed_at = DateTimeField(default=utcnow)
 
 
-MODELS = (ApiKey, Decision, Review)
+class PolicyVersion(BaseModel):
+    """The full text of a policy version, keyed by its digest and written once, so a
+    decision made under it can be re-explained after the files have changed."""
+
+    digest = CharField(max_length=64, primary_key=True)
+    policy_id = CharField(max_length=200)
+    version = CharField(max_length=200)
+    files = JSONField()  # file name -> text, e.g. {"rules/3-consent.yaml": "..."}
+    stored_at = DateTimeField(default=utcnow)
+
+
+class PolicyActivation(BaseModel):
+    """Which version answers: the latest row. Every worker process follows it."""
+
+    id = BigAutoField()
+    digest = CharField(max_length=64)
+    activated_by = CharField(max_length=200)
+    activated_at = DateTimeField(default=utcnow)
+
+
+MODELS = (ApiKey, Decision, Review, PolicyVersion, PolicyActivation)

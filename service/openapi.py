@@ -19,10 +19,18 @@ from marshmallow import Schema, fields
 
 from service.auth import roles_with
 from service.requestlog import route_template
-from service.state import current
+from service.state import snapshot
 
 View = TypeVar("View", bound=Callable)
 API_VERSION = "1"
+TITLE = "infoshare"
+DESCRIPTION = (
+    "Decides whether information about a child or adult may be shared, with whom, on what "
+    "basis and under what conditions, from a declarative policy; records every decision with "
+    "its rationale. Every /v1 call needs 'Authorization: Bearer <key>' "
+    "(`infoshare keys create --role ...`)."
+)
+BodyFactory = Callable[[type[Schema]], type[Schema]]
 
 
 class ErrorSchema(Schema):
@@ -40,10 +48,13 @@ def documented(
     summary: str,
     *,
     responses: dict[int, tuple[str, Schema | type[Schema] | None]],
-    body: type[Schema] | None = None,
+    body: type[Schema] | BodyFactory | None = None,
     path_params: dict[str, tuple[str, str]] | None = None,
+    query_params: dict[str, tuple[str, str]] | None = None,
 ) -> Callable[[View], View]:
-    """Attach an OpenAPI operation to a view. ``path_params``: name -> (type, description)."""
+    """Attach an OpenAPI operation to a view. ``body`` makes the request schema from the
+    policy's facts schema (so it follows a reload), or is a fixed Schema class;
+    ``path_params`` and ``query_params``: name -> (type, description)."""
 
     def decorate(view: View) -> View:
         view.openapi = {  # type: ignore[attr-defined]
@@ -52,13 +63,20 @@ def documented(
             "responses": responses,
             "body": body,
             "path_params": path_params or {},
+            "query_params": query_params or {},
         }
         return view
 
     return decorate
 
 
-def _operation(view: Callable) -> dict:
+def body_factories(app: Flask) -> list[BodyFactory]:
+    """The request-body schema factories of the app's documented views."""
+    bodies = [getattr(v, "openapi", {}).get("body") for v in app.view_functions.values()]
+    return list(dict.fromkeys(b for b in bodies if b is not None and not isinstance(b, type)))
+
+
+def _operation(view: Callable, facts: type[Schema]) -> dict:
     doc = view.openapi  # type: ignore[attr-defined]
     operation: dict = {"summary": doc["summary"], "description": doc["description"]}
     responses = {
@@ -75,7 +93,7 @@ def _operation(view: Callable) -> dict:
     if doc["body"] is not None:
         operation["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": doc["body"]}},
+            "content": {"application/json": {"schema": body if isinstance(body := doc["body"], type) else body(facts)}},
         }
         responses["400"] = _response(
             "Malformed JSON, unknown fields, wrong types or values not allowed; "
@@ -83,11 +101,13 @@ def _operation(view: Callable) -> dict:
             ErrorSchema,
         )
         responses["413"] = _response("The body is larger than 1 MiB.", ErrorSchema)
-    if doc["path_params"]:
-        operation["parameters"] = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": kind}, "description": text}
-            for name, (kind, text) in doc["path_params"].items()
-        ]
+    parameters = [
+        {"name": name, "in": where, "required": where == "path", "schema": {"type": kind}, "description": text}
+        for where, params in (("path", doc["path_params"]), ("query", doc["query_params"]))
+        for name, (kind, text) in params.items()
+    ]
+    if parameters:
+        operation["parameters"] = parameters
     operation["responses"] = responses
     return operation
 
@@ -98,14 +118,14 @@ def _response(description: str, schema: Schema | type[Schema] | None) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def build_spec(app: Flask, title: str, description: str) -> dict:
-    """The OpenAPI document for every documented route of ``app``."""
+def build_spec(app: Flask, facts: type[Schema]) -> dict:
+    """The OpenAPI document for every documented route of ``app``, for a policy whose facts ``facts`` validates."""
     spec = APISpec(
-        title=title,
+        title=TITLE,
         version=API_VERSION,
         openapi_version="3.0.3",
         plugins=[MarshmallowPlugin()],
-        info={"description": description},
+        info={"description": DESCRIPTION},
     )
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     paths: dict[str, dict] = {}
@@ -115,7 +135,7 @@ def build_spec(app: Flask, title: str, description: str) -> dict:
             continue
         path = route_template(rule.rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            paths.setdefault(path, {})[method.lower()] = _operation(view)
+            paths.setdefault(path, {})[method.lower()] = _operation(view, facts)
     for path, operations in sorted(paths.items()):
         spec.path(path=path, operations=operations)
     return spec.to_dict()
@@ -126,4 +146,4 @@ bp = Blueprint("openapi", __name__)
 
 @bp.get("/openapi.json")
 def openapi_document() -> ResponseReturnValue:
-    return jsonify(current().openapi)
+    return jsonify(snapshot().openapi)

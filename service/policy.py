@@ -1,15 +1,21 @@
-"""``GET /v1/policy``: the loaded policy, so a case system can build its form from it."""
+"""``GET /v1/policy``: the answering policy, so a case system can build its form from it;
+``POST /v1/policy/reload``: the policy owner's safe reload (see service.reload)."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, current_app, g
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields
 
+from engine import PolicyError
 from service.auth import requires
 from service.dictschema import DictSchema
 from service.openapi import documented
-from service.state import current
+from service.errors import ApiError
+from service.reload import reload_from_files
+from service.requestlog import note
+from service.state import snapshot
+from service.verdicts import PolicyRefSchema
 
 
 class ItemFieldSchema(Schema):
@@ -59,4 +65,37 @@ bp = Blueprint("policy", __name__, url_prefix="/v1")
 def describe() -> ResponseReturnValue:
     """Everything a case system needs to ask the right questions, and the digest
     that recorded decisions carry."""
-    return PolicySchema().dump(current().policy.describe())
+    return PolicySchema().dump(snapshot().policy.describe())
+
+
+class ReloadSchema(Schema):
+    policy = fields.Nested(PolicyRefSchema, required=True, metadata={"description": "The version now active."})
+    previous = fields.Nested(PolicyRefSchema, required=True, metadata={"description": "The version it replaced."})
+    changed = fields.Boolean(required=True, metadata={"description": "False when the files were unchanged."})
+
+
+def _ref(policy) -> dict:
+    return {"id": policy.id, "version": policy.version, "digest": policy.digest}
+
+
+@bp.post("/policy/reload")
+@documented("Load, check and activate the policy folder, without a restart",
+            responses={200: ("The new version is active in every worker within the poll interval.",
+                             ReloadSchema),
+                       422: ("The policy has problems (`messages.policy`, each `file:line: ...`); "
+                             "the old version keeps answering.", None)})
+@requires("reload-policy")
+def reload() -> ResponseReturnValue:
+    """Reads the service's policy folder (INFOSHARE_POLICY), checks it as `infoshare check`
+    does (every rule check and the policy's tests), and only if all pass stores the version and
+    makes it active. Workers follow within INFOSHARE_POLICY_POLL_SECONDS; this request's answer
+    already comes from the new version."""
+    try:
+        previous, policy = reload_from_files(current_app, f"reload by key {g.api_key.name}")
+    except PolicyError as exc:
+        raise ApiError(422, f"the policy has {len(exc.problems)} problem(s), so it was not reloaded; "
+                            "the previous version keeps answering",
+                       {"policy": [str(p) for p in exc.problems]}) from None
+    note(policy_digest=policy.digest)
+    return ReloadSchema().dump({"policy": _ref(policy), "previous": _ref(previous),
+                                "changed": policy.digest != previous.digest})

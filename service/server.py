@@ -6,12 +6,23 @@ is built once in the master before workers fork, so a broken policy stops
 the command before any port is bound, and every worker serves the same
 loaded policy. Request logs are the app's JSON lines; gunicorn's own access
 log is off so there is one line per request.
+
+SIGHUP to the master reloads the policy safely (see service.reload): the
+master loads and checks the folder before gunicorn forks the new workers.
 """
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from peewee import PeeweeException
+
+from engine import PolicyError
+from service.reload import reload_from_files
+
+log = logging.getLogger("infoshare.policy")
 
 
 class _Gunicorn(BaseApplication):
@@ -26,6 +37,24 @@ class _Gunicorn(BaseApplication):
 
     def load(self) -> Flask:
         return self.application
+
+
+def _reload_on_hup(app: Flask):
+    """gunicorn's on_reload hook: runs in the master on SIGHUP, before new workers fork."""
+
+    def on_reload(_arbiter: object) -> None:
+        try:
+            reload_from_files(app, "SIGHUP")
+        except PolicyError as exc:
+            log.error("SIGHUP: the policy was not reloaded; the previous version keeps answering:\n%s", exc)
+        except PeeweeException as exc:
+            log.error("SIGHUP: the policy was not reloaded: the store failed (%s)", type(exc).__name__)
+        finally:
+            database = app.extensions["infoshare"].database
+            if not database.is_closed():
+                database.close()  # workers fork from here: none may share the master's connection
+
+    return on_reload
 
 
 def run(app: Flask, host: str, port: int, workers: int) -> None:
@@ -45,5 +74,6 @@ def run(app: Flask, host: str, port: int, workers: int) -> None:
             "proc_name": "infoshare",
             # One control socket per user by default: two servers would fight over it.
             "control_socket_disable": True,
+            "on_reload": _reload_on_hup(app),
         },
     ).run()

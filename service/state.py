@@ -1,22 +1,62 @@
-"""What the app loads once at start and every request shares."""
+"""What the app shares between requests: the store, and the policy snapshot that answers.
+
+Everything that depends on the policy (the policy, its engine, the request
+schemas generated from its facts, the OpenAPI document) lives in one frozen
+PolicySnapshot. A reload builds a whole new snapshot and swaps the single
+reference; a request takes the reference once, on first use, and keeps it
+to the end, so no request ever sees parts of two versions.
+"""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
-from flask import current_app
+from flask import current_app, g
+from marshmallow import Schema
 from peewee import Database
 
 from engine import Engine, Policy
 
 
-@dataclass
-class ServiceState:
+@dataclass(frozen=True)
+class PolicySnapshot:
     policy: Policy
     engine: Engine
+    loaders: dict[Callable[[type[Schema]], type[Schema]], Schema]  # request-body schema factory -> loader
+    openapi: dict[str, Any]
+
+    def loader(self, factory: Callable[[type[Schema]], type[Schema]]) -> Schema:
+        """The request-body loader that ``factory`` makes from this version's facts."""
+        return self.loaders[factory]
+
+
+@dataclass
+class ServiceState:
     database: Database
-    openapi: dict = field(default_factory=dict)
+    snapshot: PolicySnapshot
+    built: dict[str, PolicySnapshot] = field(default_factory=dict)  # by digest: a version is compiled once
+    checked_at: float = 0.0  # monotonic time the active version was last looked up in the store
+    unusable: str | None = None  # an activated digest this process could not load
+    swap_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def policy(self) -> Policy:
+        return self.snapshot.policy
+
+    @property
+    def engine(self) -> Engine:
+        return self.snapshot.engine
 
 
 def current() -> ServiceState:
     return current_app.extensions["infoshare"]
+
+
+def snapshot() -> PolicySnapshot:
+    """The snapshot this request answers with: taken once per request."""
+    taken = g.get("policy_snapshot")
+    if taken is None:
+        taken = g.policy_snapshot = current().snapshot
+    return taken

@@ -16,7 +16,7 @@ from engine import EvaluationError, FactsInvalid
 from engine.model import CONTRACT_DECISIONS
 from service.dictschema import DictSchema
 from service.errors import ApiError
-from service.state import current
+from service.state import snapshot
 
 log = logging.getLogger("infoshare.verdicts")
 
@@ -26,7 +26,7 @@ DECISIONS = CONTRACT_DECISIONS
 def evaluate(facts: dict) -> dict:
     """The engine's verdict on ``facts`` as a JSON-ready dict."""
     try:
-        return current().engine.evaluate(facts).to_dict()
+        return snapshot().engine.evaluate(facts).to_dict()
     except FactsInvalid as exc:
         raise ApiError(400, "the facts are not valid; see messages", {"facts": exc.messages}) from None
     except EvaluationError as exc:

@@ -214,3 +214,26 @@ def test_a_failing_policy_test_fails_the_check(policy_copy):
     assert result.exit_code == 1
     assert "test `consent not yet sought with no exception means explain openly and seek consent`: " \
            "expected decision share, got seek_consent" in result.output
+
+
+def test_a_policy_rebuilt_from_its_files_text_is_the_same_policy(policy_copy):
+    from engine.loader import load_policy_files
+
+    folder = load_policy(policy_copy)
+    rebuilt = load_policy_files(dict(folder.files))
+    assert rebuilt.digest == folder.digest and rebuilt.directory is None
+    assert rebuilt.rules == folder.rules and rebuilt.outcomes == folder.outcomes
+    assert list(folder.files)[:3] == ["policy.yaml", "protocol.yaml", "facts.yaml"]
+    broken = {**folder.files, "rules/3-consent.yaml": folder.files["rules/3-consent.yaml"].replace(
+        "consent: given\n", "consent: givn\n")}
+    with pytest.raises(PolicyError) as caught:
+        load_policy_files(broken)
+    assert [str(p).split(": ", 1)[1][:30] for p in caught.value.problems] == ["`givn` is not a value of `cons"]
+
+
+def test_values_ranked_the_same_are_a_list_of_plain_values(policy_copy):
+    edit(policy_copy, "policy.yaml", "      - share                   #", "      - [share, {a: b}]         #")
+    text = (policy_copy / "policy.yaml").read_text()
+    precedence_line = text[:text.index("    precedence:")].count("\n") + 1
+    assert f"policy.yaml:{precedence_line}: each entry of `decision` precedence is a value, or a list of values " \
+           "that rank the same" in problems_of(policy_copy)

@@ -14,11 +14,12 @@ CALLS = {
     "read case": ("get", "/v1/cases/C-AUTH/decisions", None),
     "review": ("post", "/v1/decisions/{id}/review", {"decision": "do_not_share", "rationale": "r"}),
     "policy": ("get", "/v1/policy", None),
+    "reload": ("post", "/v1/policy/reload", None),
 }
 ALLOWED = {
     "case-system": {"evaluate", "record", "read one", "read case", "policy"},
     "coordinator": {"evaluate", "read one", "read case", "review", "policy"},
-    "policy-owner": {"evaluate", "policy"},
+    "policy-owner": {"evaluate", "policy", "reload"},
 }
 
 

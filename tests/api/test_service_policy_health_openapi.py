@@ -27,7 +27,7 @@ def test_openapi_documents_every_route_from_the_schemas(client, app):
     assert spec["openapi"] == "3.0.3"
     assert set(spec["paths"]) == {
         "/v1/decisions", "/v1/evaluate", "/v1/decisions/{decision_id}", "/v1/cases/{case_ref}/decisions",
-        "/v1/decisions/{decision_id}/review", "/v1/policy", "/healthz", "/readyz",
+        "/v1/decisions/{decision_id}/review", "/v1/policy", "/v1/policy/reload", "/healthz", "/readyz",
     }
     record = spec["paths"]["/v1/decisions"]["post"]
     assert record["security"] == [{"bearerAuth": []}]

@@ -85,3 +85,24 @@ def test_concurrent_records_on_postgresql_are_all_kept(pg_url):
     found = [d["id"] for n in range(3)
              for d in client.get(f"/v1/cases/PG-MANY-{n}/decisions", headers=headers).json["decisions"]]
     assert sorted(found) == sorted(ids)
+
+
+def test_policy_versions_and_reload_on_postgresql(pg_url, tmp_path):
+    import shutil
+
+    folder = tmp_path / "policy"
+    shutil.copytree(SHIPPED_POLICY, folder)
+    settings = {"DATABASE_URL": pg_url, "INFOSHARE_POLICY": str(folder), "INFOSHARE_POLICY_POLL_SECONDS": 0.0}
+    first, second = create_app(settings), create_app(settings)  # two servers sharing one store
+    with first.app_context():
+        owner = {"Authorization": f"Bearer {create_key('policy-owner', 'pg-owner')[1]}"}
+        asker = {"Authorization": f"Bearer {create_key('case-system', 'pg-asker')[1]}"}
+    made = first.test_client().post("/v1/decisions", json={"case_ref": "PG-V", "facts": SHARE_FACTS},
+                                    headers=asker).json
+    rules = folder / "policy.yaml"
+    rules.write_text(rules.read_text().replace("version: 1.0.0", "version: 1.0.1"))
+    reloaded = first.test_client().post("/v1/policy/reload", headers=owner)
+    assert reloaded.status_code == 200, reloaded.json
+    assert second.test_client().get("/v1/policy", headers=asker).json["version"] == "1.0.1"
+    read = second.test_client().get(f"/v1/decisions/{made['id']}?explain=as-decided", headers=asker).json
+    assert read["as_decided"]["policy"]["version"] == "1.0.0" and read["as_decided"]["reproduced"]

@@ -1,0 +1,60 @@
+"""``infoshare impact``: which recorded decisions an edited policy would decide differently.
+
+Reads the decision log in batches by id (keyset pages, so memory stays flat
+and each page is one indexed query), replays each page through
+engine.impact, and shows progress on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+from peewee import PeeweeException
+
+from engine.commands import load_or_exit, policy_dir
+from engine.impact import Replay
+from engine.impactreport import render_html, render_text
+from service import config, versions
+from service.models import Decision
+from service.store import open_store
+
+BATCH = 20_000
+
+
+@click.command("impact")
+@click.argument("directory", type=policy_dir)
+@click.option("--since", type=click.DateTime(), help="Only decisions recorded at or after this date (UTC).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the report as a web page to this file.")
+def impact_command(directory: Path, since: datetime | None, as_json: bool, html_file: Path | None) -> None:
+    """Replay recorded decisions (DATABASE_URL) against the policy in DIRECTORY and report what would change."""
+    policy = load_or_exit(directory)
+    try:
+        open_store(config.from_environment()["DATABASE_URL"])
+        replay = Replay(policy, versions.stored)
+        query = Decision.select(Decision.id, Decision.case_ref, Decision.facts, Decision.decision,
+                                Decision.policy_digest)
+        if since is not None:
+            query = query.where(Decision.recorded_at >= since)
+        total = query.count()
+        last = 0
+        with click.progressbar(length=total, label="replaying", file=sys.stderr) as bar:
+            while True:
+                rows = list(query.where(Decision.id > last).order_by(Decision.id).limit(BATCH).tuples())
+                if not rows:
+                    break
+                replay.add(rows)
+                last = rows[-1][0]
+                bar.update(len(rows))
+    except PeeweeException as exc:
+        raise click.ClickException(f"cannot read the decision store (DATABASE_URL): {exc}") from None
+    report = replay.report()
+    if html_file is not None:
+        html_file.write_text(render_html(report), encoding="utf-8")
+        click.echo(f"wrote {html_file}", err=True)
+    click.echo(json.dumps(report, indent=2) if as_json else render_text(report))
