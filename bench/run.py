@@ -25,6 +25,7 @@ import os
 import platform
 import sqlite3
 import sys
+import tempfile
 import time
 from collections import Counter
 from datetime import datetime, timezone
@@ -46,8 +47,8 @@ LIBRARIES = ("durable-rules", "flask", "werkzeug", "gunicorn", "marshmallow", "p
 CORPUS_SIZE = 10_000
 FULL = {"timed_cases": CORPUS_SIZE, "clients": (1, 8, 32), "seconds": 10.0,
         "memory_decisions": 100_000, "memory_chunk": 10_000}
-QUICK = {"timed_cases": 2_000, "clients": (8,), "seconds": 3.0,
-         "memory_decisions": 4_000, "memory_chunk": 1_000}
+QUICK = {"timed_cases": 2_000, "clients": (8,), "seconds": 2.0,
+         "memory_decisions": 2_000, "memory_chunk": 500}
 WORKERS = 2  # `infoshare serve`'s default
 
 
@@ -89,6 +90,7 @@ def main() -> int:
     rows["floor durable-rules, 1 rule (Host API)"] = inprocess.durable_floor_host(timed)
     report["in_process"] = rows
 
+    report["disk"] = disk_commits()
     report["http"] = http_runs(corpus, mode, report["failures"])
     report["memory"] = memory_run(corpus, mode, report["failures"])
     report["targets"] = targets(report)
@@ -111,13 +113,32 @@ def machine() -> dict[str, Any]:
             "libraries": {name: version(name) for name in LIBRARIES}}
 
 
+def disk_commits(seconds: float = 2.0) -> dict[str, float]:
+    """Single-row sqlite commits per second in WAL mode on this disk, now: what a durable write costs here."""
+    rates = {}
+    for synchronous in ("full", "normal"):
+        with tempfile.TemporaryDirectory(prefix="infoshare-disk-") as tmp:
+            db = sqlite3.connect(Path(tmp) / "probe.sqlite3", isolation_level=None)
+            db.execute("PRAGMA journal_mode=wal")
+            db.execute(f"PRAGMA synchronous={synchronous}")
+            db.execute("CREATE TABLE probe (id INTEGER PRIMARY KEY, body TEXT)")
+            count, deadline = 0, time.monotonic() + seconds
+            started = time.monotonic()
+            while time.monotonic() < deadline:
+                db.execute("INSERT INTO probe (body) VALUES (?)", ("x" * 6000,))
+                count += 1
+            rates[f"commits_per_second_{synchronous}"] = count / (time.monotonic() - started)
+            db.close()
+    return rates
+
+
 def http_runs(corpus: list[dict[str, Any]], mode: dict[str, Any], failures: list[str]) -> dict[str, Any]:
     runs: dict[str, Any] = {}
     with http_load.floor_server(WORKERS) as floor:
         requests = [http_load.post("/floor", {"facts": case}) for case in corpus[:1000]]
         for clients in mode["clients"]:
             runs[f"floor: constant Flask endpoint, {clients} clients"] = http_load.drive(
-                floor.port, requests, clients, mode["seconds"], 200)
+                floor, requests, clients, mode["seconds"], 200)
     with http_load.infoshare_server(WORKERS) as server:
         evaluate = [http_load.post("/v1/evaluate", {"facts": case}, server.token) for case in corpus]
         record = [http_load.post("/v1/decisions", {"case_ref": f"BENCH-{n}", "requested_by": "bench",
@@ -125,10 +146,10 @@ def http_runs(corpus: list[dict[str, Any]], mode: dict[str, Any], failures: list
                   for n, case in enumerate(corpus)]
         for clients in mode["clients"]:
             runs[f"POST /v1/evaluate, {clients} clients"] = http_load.drive(
-                server.port, evaluate, clients, mode["seconds"], 200)
+                server, evaluate, clients, mode["seconds"], 200)
         for clients in mode["clients"]:
             before = server.recorded()
-            run = http_load.drive(server.port, record, clients, mode["seconds"], 201)
+            run = http_load.drive(server, record, clients, mode["seconds"], 201)
             run["recorded"] = server.recorded() - before
             if run["recorded"] != run["ok"]:
                 failures.append(f"{clients} clients: {run['ok']} decisions acknowledged, "
@@ -146,7 +167,7 @@ def memory_run(corpus: list[dict[str, Any]], mode: dict[str, Any], failures: lis
         after: list[int] = []
         acknowledged = 0
         for _ in range(total // chunk):
-            run = http_load.drive(server.port, record, 8, 3600, 201, total=chunk)
+            run = http_load.drive(server, record, 8, 3600, 201, total=chunk)
             acknowledged += run["ok"]
             after.append(max(http_load.memory_kib(pid)["VmRSS"] for pid in server.worker_pids()))
         peak = max(http_load.memory_kib(pid)["VmHWM"] for pid in server.worker_pids())
@@ -217,14 +238,19 @@ def render(report: dict[str, Any]) -> str:
         lines.append(f"{name:<52}{r['per_second']:>10,.0f}{r['p50_us']:>9.1f}{r['p99_us']:>9.1f}"
                      f"{ours / r['p50_us']:>15.2f}x")
     lines.append("")
+    disk = report["disk"]
+    lines.append(f"disk: {disk['commits_per_second_full']:,.0f} sqlite commits/s with synchronous=FULL (what "
+                 f"infoshare uses), {disk['commits_per_second_normal']:,.0f}/s with NORMAL")
     lines.append(f"{'HTTP (2 gunicorn sync workers, sqlite WAL)':<46}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}"
-                 f"{'p99 ms':>8}{'errors':>8}{'acked':>8}{'stored':>8}")
+                 f"{'p99 ms':>8}{'errors':>8}{'acked':>8}{'stored':>8}{'cpu ms/req':>11}")
     for name, r in report["http"].items():
         stored = r.get("recorded", "")
         acked = r["ok"] if "recorded" in r else ""
         lines.append(f"{name:<46}{r['per_second']:>8,.0f}{r['p50_ms']:>8.2f}{r['p95_ms']:>8.2f}"
-                     f"{r['p99_ms']:>8.2f}{r['errors']:>8}{acked:>8}{stored:>8}")
+                     f"{r['p99_ms']:>8.2f}{r['errors']:>8}{acked:>8}{stored:>8}"
+                     f"{r['server_cpu_ms_per_request']:>11.2f}")
     mem = report["memory"]
+    lines.append("(cpu ms/req: the server workers' CPU time per request, less moved by other load than req/s)")
     lines += ["", f"memory: {mem['decisions']:,} decisions recorded at 8 clients ({mem['recorded']:,} stored); "
                   f"worker peak RSS {mem['peak_rss_mib']:.1f} MiB; RSS after the first {mem['chunk']:,} "
                   f"{mem['rss_after_first_chunk_mib']:.1f} MiB, after the last {mem['rss_after_last_chunk_mib']:.1f} "
