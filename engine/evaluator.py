@@ -60,6 +60,9 @@ class Engine:
         self._name = f"infoshare-{policy.id}-{policy.digest[:12]}"
         self._items_fact = policy.items_fact.name if policy.items_fact else None
         self._rules: dict[str, Rule] = {r.id: r for r in policy.rules}
+        derived = {f.name for f in policy.derived_facts}
+        self._reads_matches = {r.id for r in policy.rules
+                               if r.is_item_rule or any(c.fact in derived for c in r.when)}
         self._lock = threading.Lock()
         self._sids = itertools.count(1)
         self._ruleset = self._new_ruleset()
@@ -108,10 +111,14 @@ class Engine:
         started = rete.start_action_for_state(self._ruleset, state)
         message = started[1] if started else None
         while message:
-            ((rule_id, matched),) = json.loads(message).items()
+            # The C engine writes {"<rule id>": {<alias>: <fact>, ...}}; rule ids need no JSON escaping
+            # (engine/schemas.py), so the id is read off the text and only rules that use their matched
+            # facts (an item's index, the rules a derived fact came from) pay for parsing them.
+            rule_id = message[2:message.index('"', 2)]
             if rule_id == ALWAYS:
                 self._mark_always(run)
             else:
+                matched = json.loads(message)[rule_id] if rule_id in self._reads_matches else {}
                 self._fire(self._rules[rule_id], matched, run)
             message = rete.complete_and_start_action(self._ruleset, state)
 
