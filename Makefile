@@ -1,14 +1,16 @@
 # Two commands on a fresh machine with Python 3.11 and gcc:
 #   make run    create .venv, install, serve the shipped policy on sqlite
 #   make test   the same set-up, then pytest, behave and the protocol coverage check
+#   make bench  the benchmarks (bench-quick: a smoke run under a minute)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+BENCH_STAMP := $(VENV)/.bench-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: install run test check coverage bench bench-impact clean
+.PHONY: install run test check coverage bench bench-quick bench-impact clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +36,16 @@ coverage: $(STAMP)
 	mkdir -p build
 	$(BIN)/infoshare coverage --html build/coverage.html
 
-bench: $(STAMP)
-	$(BIN)/python bench/evaluate.py
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+# The full benchmark takes a few minutes; bench-quick is a smoke run in under a minute.
+bench: $(BENCH_STAMP)
+	$(BIN)/python bench/run.py
+
+bench-quick: $(BENCH_STAMP)
+	$(BIN)/python bench/run.py --quick
 
 bench-impact: $(STAMP)
 	$(BIN)/python bench/impact.py

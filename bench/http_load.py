@@ -1,69 +1,33 @@
-"""Load benchmark: POST /v1/decisions against a real `infoshare serve`, driven by wrk.
+"""HTTP load from other processes: start a server, drive it on 127.0.0.1, count what it stored.
 
-Starts the infoshare command's `serve` (as `python -m service`, the same entry
-point as the `infoshare` script) on 127.0.0.1 on a free port with a fresh
-sqlite database in a temporary folder and a fresh case-system key, drives
-POST /v1/decisions with N concurrent connections for a fixed time, and prints
-requests/s and p50/p99 latency. Every request records a decision, so this
-measures evaluation plus a durable (synchronous=FULL) sqlite write.
-
-    .venv/bin/python bench/http_load.py [--clients 8] [--duration 15] [--workers 2]
-
-Needs wrk (https://github.com/wg/wrk): `apt-get install wrk` on Debian or
-Ubuntu, `brew install wrk` on macOS. wrk runs on the same machine as the
-server, so on a small machine it takes CPU from it: the figures are a floor.
+The load driver is plain Python (sockets), so the benchmark needs nothing
+but the project's own install. Client processes (one per core, each with
+its share of the clients as threads) send prebuilt requests, one connection
+per request as gunicorn's sync workers close each connection after the
+response, and time each request from connect to the last byte.
 """
-
 from __future__ import annotations
 
-import argparse
 import json
+import multiprocessing
 import os
-import shutil
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
+from array import array
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Iterator
+
+from inprocess import percentile
 
 REPO = Path(__file__).resolve().parent.parent
-CASE = {
-    "subject": "child",
-    "consent": "given",
-    "harm_concern": "no",
-    "purpose": "referral",
-    "recipient": "childrens_social_care",
-    "recipient_needs_to_know": "yes",
-    "secure_channel": True,
-    "information": [{"item": "School attendance record", "needed_for_purpose": True,
-                     "accurate_and_up_to_date": True}],
-}
-# Each request gets its own case_ref; done() prints one JSON line for Python to read.
-WRK_SCRIPT = """
-local counter = 0
-local facts = [[%(facts)s]]
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer %(token)s"
-request = function()
-  counter = counter + 1
-  local body = '{"case_ref": "BENCH-' .. tostring(math.random(1, 1000000000)) .. '-' .. counter ..
-               '", "facts": ' .. facts .. '}'
-  return wrk.format(nil, "/v1/decisions", nil, body)
-end
-done = function(summary, latency, requests)
-  io.write(string.format(
-    '{"requests": %%d, "seconds": %%f, "p50_us": %%d, "p99_us": %%d, "non_2xx": %%d, ' ..
-    '"socket_errors": %%d}\\n',
-    summary.requests, summary.duration / 1e6, latency:percentile(50), latency:percentile(99),
-    summary.errors.status,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
-end
-"""
 
 
 def free_port() -> int:
@@ -72,66 +36,191 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_ready(url: str, server: subprocess.Popen, seconds: float = 30) -> None:
+def _wait_ready(port: int, server: subprocess.Popen, log: Path, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            sys.exit(f"infoshare serve exited with {server.returncode}")
+            sys.exit(f"the server exited with {server.returncode}:\n{log.read_text()[-2000:]}")
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
             time.sleep(0.1)
-    sys.exit("infoshare serve did not become ready in time")
+    sys.exit("the server did not become ready in time")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clients", type=int, default=8, help="concurrent connections (default 8)")
-    parser.add_argument("--duration", type=int, default=15, help="seconds of load (default 15)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
-    args = parser.parse_args()
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        sys.exit("wrk is not installed: `apt-get install wrk` (Debian/Ubuntu) or `brew install wrk` (macOS)")
+class Server:
+    """A running server: its port, its process and, for infoshare, its store and a case-system key."""
 
+    def __init__(self, process: subprocess.Popen, port: int, database: Path | None = None, token: str = ""):
+        self.process, self.port, self.database, self.token = process, port, database, token
+
+    def worker_pids(self) -> list[int]:
+        """gunicorn's worker processes: the children of the master."""
+        with open(f"/proc/{self.process.pid}/task/{self.process.pid}/children") as children:
+            return [int(pid) for pid in children.read().split()]
+
+    def recorded(self) -> int:
+        """Decisions found in the store, read by a connection of our own."""
+        with sqlite3.connect(self.database) as db:
+            return db.execute("SELECT count(*) FROM decision").fetchone()[0]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used: unlike requests/s, hardly moved by other load."""
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def memory_kib(pid: int) -> dict[str, int]:
+    """Resident (VmRSS) and peak resident (VmHWM) memory of a process."""
+    found = {}
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                found[key] = int(value.split()[0])
+    return found
+
+
+@contextmanager
+def _serving(command: list[str], port: int, env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
+    with open(log, "w") as out:
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=out)
+    try:
+        _wait_ready(port, process, log)
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def infoshare_server(workers: int) -> Iterator[Server]:
+    """`infoshare serve` with its production settings on a fresh sqlite store and a fresh key."""
     with tempfile.TemporaryDirectory(prefix="infoshare-bench-") as tmp:
-        env = {**os.environ, "DATABASE_URL": f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"}
+        database = Path(tmp) / "bench.sqlite3"
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}"}
         infoshare = [sys.executable, "-m", "service"]
         created = subprocess.run([*infoshare, "keys", "create", "--role", "case-system", "--name", "bench"],
                                  cwd=REPO, env=env, capture_output=True, text=True, check=True)
-        token = created.stdout.strip().splitlines()[-1]
-        script = Path(tmp) / "post.lua"
-        script.write_text(WRK_SCRIPT % {"facts": json.dumps(CASE), "token": token})
-
         port = free_port()
-        with open(Path(tmp) / "server.log", "w") as log:
-            server = subprocess.Popen(
-                [*infoshare, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers)],
-                cwd=REPO, env=env, stdout=log, stderr=log)
-        try:
-            wait_ready(f"http://127.0.0.1:{port}/readyz", server)
-            threads = min(args.clients, os.cpu_count() or 1)
-            run = subprocess.run(
-                [wrk, f"-t{threads}", f"-c{args.clients}", f"-d{args.duration}s", "--timeout", "10s",
-                 "-s", str(script), f"http://127.0.0.1:{port}"],
-                capture_output=True, text=True, check=True)
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
-        result = json.loads(run.stdout.strip().splitlines()[-1])
-        with sqlite3.connect(Path(tmp) / "bench.sqlite3") as db:
-            recorded = db.execute("SELECT count(*) FROM decision").fetchone()[0]
-
-    print(f"POST /v1/decisions, {args.clients} clients, {args.duration} s, "
-          f"{args.workers} gunicorn sync workers, sqlite (WAL, synchronous=FULL), {os.cpu_count()} CPUs")
-    print(f"  requests/s   {result['requests'] / result['seconds']:.1f}")
-    print(f"  p50 latency  {result['p50_us'] / 1000:.2f} ms")
-    print(f"  p99 latency  {result['p99_us'] / 1000:.2f} ms")
-    print(f"  requests {result['requests']}, non-2xx {result['non_2xx']}, "
-          f"socket errors {result['socket_errors']}, decisions recorded {recorded}")
+        command = [*infoshare, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+        with _serving(command, port, env, Path(tmp) / "server.log") as process:
+            yield Server(process, port, database, created.stdout.strip().splitlines()[-1])
 
 
-if __name__ == "__main__":
-    main()
+@contextmanager
+def floor_server(workers: int) -> Iterator[Server]:
+    """bench/floor_app.py: a constant answer under the same server settings."""
+    with tempfile.TemporaryDirectory(prefix="infoshare-floor-") as tmp:
+        port = free_port()
+        command = [sys.executable, str(REPO / "bench" / "floor_app.py"), "--port", str(port),
+                   "--workers", str(workers)]
+        with _serving(command, port, dict(os.environ), Path(tmp) / "server.log") as process:
+            yield Server(process, port)
+
+
+def post(path: str, body: dict[str, Any], token: str = "") -> bytes:
+    """One complete HTTP/1.1 request, built once and sent many times."""
+    data = json.dumps(body).encode()
+    auth = f"Authorization: Bearer {token}\r\n" if token else ""
+    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{auth}"
+            f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n")
+    return head.encode() + data
+
+
+def _client_process(port: int, requests: list[bytes], threads: int, deadline: float, budget: int,
+                    first: int, conn: Any) -> None:
+    results = []
+
+    def client(offset: int, limit: int) -> None:
+        samples = array("d")
+        statuses: dict[int, int] = {}
+        socket_errors = 0
+        started = time.monotonic()
+        n = 0
+        while n < limit and time.monotonic() < deadline:
+            request = requests[(offset + n) % len(requests)]
+            n += 1
+            t0 = time.perf_counter()
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    sock.sendall(request)
+                    chunks = []
+                    while chunk := sock.recv(65536):
+                        chunks.append(chunk)
+            except OSError:
+                socket_errors += 1
+                continue
+            samples.append((time.perf_counter() - t0) * 1000)
+            response = b"".join(chunks)
+            status = int(response[9:12]) if response[:5] == b"HTTP/" else 0
+            statuses[status] = statuses.get(status, 0) + 1
+        results.append((samples, statuses, socket_errors, started, time.monotonic()))
+
+    per_thread = [budget // threads + (1 if i < budget % threads else 0) for i in range(threads)]
+    workers = [threading.Thread(target=client, args=(first + i * 7919, per_thread[i])) for i in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    conn.send([(s.tobytes(), st, e, a, b) for s, st, e, a, b in results])
+    conn.close()
+
+
+def drive(server: Server, requests: list[bytes], clients: int, seconds: float, expect: int,
+          total: int = 10**9) -> dict[str, Any]:
+    """`clients` concurrent clients for at most `seconds` and at most `total` requests."""
+    port, workers = server.port, server.worker_pids()
+    cpu_before = cpu_seconds(workers)
+    processes = max(1, min(clients, os.cpu_count() or 1))
+    shares = [clients // processes + (1 if i < clients % processes else 0) for i in range(processes)]
+    budgets = [total * share // clients for share in shares]
+    budgets[0] += total - sum(budgets)
+    context = multiprocessing.get_context("fork")
+    deadline = time.monotonic() + seconds
+    pipes, children = [], []
+    for i, (share, budget) in enumerate(zip(shares, budgets)):
+        receive, send = context.Pipe(duplex=False)
+        child = context.Process(target=_client_process,
+                                args=(port, requests, share, deadline, budget, i * 104729, send))
+        child.start()
+        pipes.append(receive)
+        children.append(child)
+    gathered = [item for receive in pipes for item in receive.recv()]
+    for child in children:
+        child.join()
+    samples = array("d")
+    statuses: dict[int, int] = {}
+    socket_errors = 0
+    for raw, st, errors, _, _ in gathered:
+        part = array("d")
+        part.frombytes(raw)
+        samples.extend(part)
+        socket_errors += errors
+        for code, count in st.items():
+            statuses[code] = statuses.get(code, 0) + count
+    cpu = cpu_seconds(workers) - cpu_before
+    wall = max(g[4] for g in gathered) - min(g[3] for g in gathered)
+    ok = statuses.get(expect, 0)
+    return {
+        "clients": clients, "seconds": round(wall, 2), "requests": len(samples), "ok": ok,
+        "per_second": ok / wall if wall else 0.0,
+        "p50_ms": percentile(samples, 0.50) if samples else None,
+        "p95_ms": percentile(samples, 0.95) if samples else None,
+        "p99_ms": percentile(samples, 0.99) if samples else None,
+        "errors": len(samples) - ok + socket_errors,
+        "server_cpu_ms_per_request": 1000 * cpu / len(samples) if samples else None,
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+    }

@@ -1,55 +1,53 @@
 """Evaluate cases in durable-rules, safely and repeatably.
 
-durable-rules 2.0.28 has sharp edges (see shared notes): its Host starts
-background dispatch threads, swallows exceptions raised in actions, crashes
-the process on `delete_state` of a session where no action ran, and runs out
-of sessions after ~1,000 undeleted ones. This module contains all of that:
-a synchronous Host, one fresh session per evaluation deleted in `finally`,
-an always-matching rule so an action always runs, errors caught in actions
-and re-raised after the call, and one lock per engine.
+durable-rules 2.0.28 is a C Rete engine (`durable_rules_engine`) behind a
+Python layer (`durable.engine`) that costs more than the engine itself: per
+action it builds closures and promises, reads the clock, and serialises the
+session state to JSON and back. That layer also has sharp edges (see shared
+notes): background dispatch threads, exceptions in actions swallowed, a
+crash on `delete_state` of a session where no action ran, and no more
+sessions after ~1,000 undeleted ones. So this module drives the C engine
+directly, the way `durable.engine.Ruleset` does, without that layer: the case
+and its items are asserted in one call, each action the engine starts is
+run here and completed, derived facts are asserted inside the action so the
+Rete network joins them, one fresh session per evaluation is deleted in
+`finally`, an always-matching rule guarantees an action runs, and one lock
+per engine serialises evaluations.
 """
 from __future__ import annotations
 
 import copy
 import itertools
+import json
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from durable import engine as durable
+import durable_rules_engine as rete
 
 from .compiler import ALWAYS, as_engine_fact, compile_policy
 from .factschema import facts_schema, load_facts
 from .model import Policy, Rule
 from .verdict import Firing, Verdict, resolve
 
+# Result codes of the C engine's assert calls (durable.engine.Ruleset._handle_result).
+_NOT_HANDLED = 1  # no rule matches the fact: for an item, the item outcome's `otherwise` applies
+
 
 class EvaluationError(RuntimeError):
     """The rules engine failed; no verdict exists (callers must fail closed)."""
-
-
-class _SyncHost(durable.Host):
-    """A Host with actions bound by name and no background dispatch threads."""
-
-    def __init__(self, actions: dict[str, Callable[[Any], None]]):
-        self._bound = actions
-        super().__init__()
-
-    def get_action(self, action_name: str) -> Callable[[Any], None]:
-        return self._bound[action_name]
-
-    def _run(self) -> None:
-        """Background dispatch is only for timers and queued events, which infoshare does not use."""
 
 
 @dataclass
 class _Run:
     """What happened during one evaluation."""
 
+    sid: str
     firings: dict[tuple[str, int | None], Firing] = field(default_factory=dict)
     asserted: set[tuple[str, str, str]] = field(default_factory=set)
     errors: list[BaseException] = field(default_factory=list)
     always_ran: bool = False
+    engine_broke: bool = False
 
 
 class Engine:
@@ -59,19 +57,22 @@ class Engine:
         self.policy = policy
         self._schema = facts_schema(policy)()
         self._definition = compile_policy(policy)
-        self._ruleset = f"infoshare-{policy.id}-{policy.digest[:12]}"
+        self._name = f"infoshare-{policy.id}-{policy.digest[:12]}"
         self._items_fact = policy.items_fact.name if policy.items_fact else None
+        self._rules: dict[str, Rule] = {r.id: r for r in policy.rules}
+        derived = {f.name for f in policy.derived_facts}
+        self._reads_matches = {r.id for r in policy.rules
+                               if r.is_item_rule or any(c.fact in derived for c in r.when)}
         self._lock = threading.Lock()
         self._sids = itertools.count(1)
-        self._runs: dict[str, _Run] = {}
-        self._host = self._new_host()
+        self._ruleset = self._new_ruleset()
 
-    def _new_host(self) -> _SyncHost:
-        actions: dict[str, Callable[[Any], None]] = {r.id: self._action(r) for r in self.policy.rules}
-        actions[ALWAYS] = self._mark_always
-        host = _SyncHost(actions)
-        host.register_rulesets({self._ruleset: copy.deepcopy(self._definition)})  # it mutates its argument
-        return host
+    def _new_ruleset(self) -> int:
+        """A handle on the compiled rules in the C engine; actions are run by `_fire`, not bound."""
+        definition = copy.deepcopy(self._definition)
+        for spec in definition.values():
+            del spec["run"]
+        return rete.create_ruleset(self._name, json.dumps(definition, ensure_ascii=False))
 
     @property
     def ruleset_definition(self) -> dict[str, Any]:
@@ -79,66 +80,77 @@ class Engine:
 
     def evaluate(self, facts: dict[str, Any]) -> Verdict:
         """The verdict for one case. Raises FactsInvalid for bad facts, EvaluationError if the engine fails."""
-        case = load_facts(self._schema, facts)
-        items = case.pop(self._items_fact, None) if self._items_fact else None
+        return self.evaluate_valid(load_facts(self._schema, facts))
+
+    def evaluate_valid(self, case: dict[str, Any]) -> Verdict:
+        """The verdict for facts already loaded by `facts_schema(policy)` (as the service's request schema does)."""
+        items = case.get(self._items_fact) if self._items_fact else None
+        batch = [{**as_engine_fact(self.policy, {k: v for k, v in case.items() if k != self._items_fact}),
+                  "kind": "case"}]
+        batch += ({**item, "kind": "item", "index": index} for index, item in enumerate(items or ()))
         with self._lock:
-            sid = f"e{next(self._sids)}"
-            run = self._runs[sid] = _Run()
+            run = _Run(sid=f"e{next(self._sids)}")
+            for fact in batch:
+                fact["sid"] = run.sid
             try:
-                self._assert(sid, {**as_engine_fact(self.policy, case), "kind": "case"})
-                for index, item in enumerate(items or ()):
-                    self._assert(sid, {**item, "kind": "item", "index": index})
+                self._run_session(run, batch)
             except Exception as exc:  # noqa: BLE001 - any engine failure fails closed
                 run.errors.append(exc)
+                run.engine_broke = True
             finally:
-                self._end_session(sid, run)
+                self._end_session(run)
         if run.errors:
             raise EvaluationError(f"the rules engine failed: {run.errors[0]!r}") from run.errors[0]
-        if items is not None:
-            case[self._items_fact] = items
         return resolve(self.policy, case, list(run.firings.values()), len(items or ()))
 
-    def _assert(self, sid: str, fact: dict[str, Any]) -> None:
-        try:
-            self._host.assert_fact(self._ruleset, {**fact, "sid": sid})
-        except durable.MessageNotHandledException:
-            pass  # an item no rule speaks of: the item outcome's `otherwise` applies
+    def _run_session(self, run: _Run, batch: list[dict[str, Any]]) -> None:
+        """Assert the facts, then run every action the engine starts until it has none left."""
+        code, state = rete.assert_facts(self._ruleset, json.dumps(batch, ensure_ascii=False))
+        if code not in (0, _NOT_HANDLED):
+            raise EvaluationError(f"the engine refused the case's facts (code {code})")
+        started = rete.start_action_for_state(self._ruleset, state)
+        message = started[1] if started else None
+        while message:
+            # The C engine writes {"<rule id>": {<alias>: <fact>, ...}}; rule ids need no JSON escaping
+            # (engine/schemas.py), so the id is read off the text and only rules that use their matched
+            # facts (an item's index, the rules a derived fact came from) pay for parsing them.
+            rule_id = message[2:message.index('"', 2)]
+            if rule_id == ALWAYS:
+                self._mark_always(run)
+            else:
+                matched = json.loads(message)[rule_id] if rule_id in self._reads_matches else {}
+                self._fire(self._rules[rule_id], matched, run)
+            message = rete.complete_and_start_action(self._ruleset, state)
 
-    def _end_session(self, sid: str, run: _Run) -> None:
-        del self._runs[sid]
-        if run.always_ran:
-            self._host.delete_state(self._ruleset, sid)
-        else:
-            # delete_state after no action would crash the process; drop the whole host instead.
+    def _end_session(self, run: _Run) -> None:
+        if run.always_ran and not run.engine_broke:
+            rete.delete_state(self._ruleset, run.sid)
+            return
+        if not run.always_ran:
             run.errors.append(EvaluationError("no action ran for this case"))
-            self._host = self._new_host()
+        # delete_state after no action (or mid-action) could crash the process: start a fresh ruleset instead.
+        old, self._ruleset = self._ruleset, self._new_ruleset()
+        rete.delete_ruleset(old)
 
-    def _mark_always(self, c: Any) -> None:
-        self._runs[c.s.sid].always_ran = True
+    def _mark_always(self, run: _Run) -> None:
+        run.always_ran = True
 
-    def _action(self, rule: Rule) -> Callable[[Any], None]:
-        def action(c: Any) -> None:
-            run = self._runs.get(c.s.sid)
-            if run is None:
-                return
-            try:
-                matched: dict[str, dict[str, Any]] = c._m
-                supports = {fact["by"] for alias, fact in matched.items() if alias.startswith("d_")}
-                item = matched["item"]["index"] if "item" in matched else None
-                key = (rule.id, item)
-                firing = run.firings.get(key)
-                if firing is None:
-                    run.firings[key] = Firing(rule, item, frozenset(supports))
-                else:
-                    run.firings[key] = Firing(rule, item, firing.supports | supports)
-                for name, value in rule.then.derive:
-                    if (name, value, rule.id) not in run.asserted:
-                        run.asserted.add((name, value, rule.id))
-                        try:
-                            c.assert_fact({"kind": "derived", "name": name, "value": value, "by": rule.id})
-                        except durable.MessageNotHandledException:
-                            pass  # a derived value no rule builds on
-            except BaseException as exc:  # durable-rules would swallow it; keep it to re-raise
-                run.errors.append(exc)
-
-        return action
+    def _fire(self, rule: Rule, matched: dict[str, dict[str, Any]], run: _Run) -> None:
+        try:
+            supports = {fact["by"] for alias, fact in matched.items() if alias.startswith("d_")}
+            item = matched["item"]["index"] if "item" in matched else None
+            key = (rule.id, item)
+            firing = run.firings.get(key)
+            if firing is None:
+                run.firings[key] = Firing(rule, item, frozenset(supports))
+            else:
+                run.firings[key] = Firing(rule, item, firing.supports | supports)
+            for name, value in rule.then.derive:
+                if (name, value, rule.id) not in run.asserted:
+                    run.asserted.add((name, value, rule.id))
+                    derived = {"kind": "derived", "name": name, "value": value, "by": rule.id, "sid": run.sid}
+                    code, _ = rete.assert_fact(self._ruleset, json.dumps(derived))
+                    if code not in (0, _NOT_HANDLED):  # not handled: a derived value no rule builds on
+                        raise EvaluationError(f"the engine refused a derived fact (code {code})")
+        except BaseException as exc:  # keep going so the session ends cleanly; re-raised after it
+            run.errors.append(exc)

@@ -151,10 +151,12 @@ class Policy:
     _facts_by_name: dict[str, Fact] = field(default_factory=dict, repr=False, compare=False)
     _clauses_by_id: dict[str, Clause] = field(default_factory=dict, repr=False, compare=False)
     explanations: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
+    rule_order: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._facts_by_name.update({f.name: f for f in self.facts})
         self._clauses_by_id.update({c.id: c for c in self.clauses})
+        self.rule_order.update({rule.id: n for n, rule in enumerate(self.rules)})
 
     def fact(self, name: str) -> Fact | None:
         return self._facts_by_name.get(name)

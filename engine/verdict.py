@@ -40,7 +40,7 @@ class Verdict:
 
 
 def resolve(policy: Policy, case: dict[str, Any], firings: list[Firing], item_count: int) -> Verdict:
-    order = {rule.id: n for n, rule in enumerate(policy.rules)}
+    order = policy.rule_order
     firings = sorted(firings, key=lambda f: (order[f.rule.id], -1 if f.item is None else f.item))
     on_case = [f for f in firings if f.item is None]
     decision_outcome = policy.outcomes["decision"]

@@ -23,7 +23,8 @@ from service.models import Decision, Review, as_utc
 from service.openapi import documented
 from service.payload import load_json
 from service.requestlog import note
-from service.state import snapshot
+from service.state import current, snapshot
+from service.store import write_turn
 from service.verdicts import DECISIONS, VerdictSchema, evaluate
 
 log = logging.getLogger("infoshare.decisions")
@@ -133,18 +134,19 @@ def blueprint() -> Blueprint:
         verdict = evaluate(body["facts"])
         policy = verdict["policy"]
         try:
-            row = Decision.create(
-                case_ref=body["case_ref"],
-                facts=body["facts"],
-                verdict=verdict,
-                decision=verdict["decision"],
-                policy_id=policy["id"],
-                policy_version=policy["version"],
-                policy_digest=policy["digest"],
-                requested_by=body.get("requested_by"),
-                key_name=g.api_key.name,
-            )
-        except PeeweeException as exc:
+            with write_turn(current().database):
+                row = Decision.create(
+                    case_ref=body["case_ref"],
+                    facts=body["facts"],
+                    verdict=verdict,
+                    decision=verdict["decision"],
+                    policy_id=policy["id"],
+                    policy_version=policy["version"],
+                    policy_digest=policy["digest"],
+                    requested_by=body.get("requested_by"),
+                    key_name=g.api_key.name,
+                )
+        except (PeeweeException, OSError) as exc:  # OSError: the writer's lock file
             log.error("record failed: %s", type(exc).__name__, extra={"request_id": g.get("request_id")})
             raise ApiError(
                 503,

@@ -147,12 +147,10 @@ def test_an_error_inside_a_rule_action_fails_closed(shipped_policy, complete_cas
 
 def test_a_case_where_no_action_ran_fails_closed_and_the_engine_recovers(shipped_policy, complete_case, monkeypatch):
     engine = Engine(shipped_policy)
-    monkeypatch.setattr(engine, "_mark_always", lambda c: None)
-    engine._host = engine._new_host()
+    monkeypatch.setattr(engine, "_mark_always", lambda run: None)
     with pytest.raises(EvaluationError, match="no action ran"):
         engine.evaluate(complete_case)
     monkeypatch.undo()
-    engine._host = engine._new_host()
     assert engine.evaluate(complete_case).decision == "share"
 
 

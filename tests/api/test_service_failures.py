@@ -53,7 +53,7 @@ def test_a_rules_engine_failure_is_503_and_records_nothing(client, app, as_role,
     def broken(facts):
         raise EvaluationError("the rules engine failed")
 
-    monkeypatch.setattr(app.extensions["infoshare"].engine, "evaluate", broken)
+    monkeypatch.setattr(app.extensions["infoshare"].engine, "evaluate_valid", broken)
     for path, body in (("/v1/decisions", {"case_ref": "C-E", "facts": SHARE_FACTS}),
                        ("/v1/evaluate", {"facts": SHARE_FACTS})):
         response = client.post(path, json=body, headers=as_role("case-system"))
@@ -69,7 +69,7 @@ def test_an_unexpected_error_is_a_json_500_without_details_and_logged(client, ap
     def crash(facts):
         raise RuntimeError(facts["information"][0]["item"])  # an error that quotes case data
 
-    monkeypatch.setattr(app.extensions["infoshare"].engine, "evaluate", crash)
+    monkeypatch.setattr(app.extensions["infoshare"].engine, "evaluate_valid", crash)
     response = client.post("/v1/evaluate", json={"facts": SHARE_FACTS}, headers=as_role("case-system"))
     assert response.status_code == 500
     text = response.get_data(as_text=True)
