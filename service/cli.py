@@ -9,7 +9,7 @@ from peewee import PeeweeException
 
 from engine import PolicyError
 from engine.commands import check_command, evaluate_command
-from service import config, server
+from service import config, logaudit, server
 from service.app import create_app
 from service.keys import ROLES, KeyProblem, create_key, list_keys, revoke_key
 from service.store import open_store
@@ -54,11 +54,11 @@ def keys() -> None:
     """Create, list and revoke API keys (stored as hashes in DATABASE_URL's database)."""
 
 
-def _open_key_store() -> None:
+def _open_key_store(what: str = "key store") -> None:
     try:
         open_store(config.from_environment()["DATABASE_URL"])
     except PeeweeException as exc:
-        raise click.ClickException(f"cannot open the key store (DATABASE_URL): {exc}") from None
+        raise click.ClickException(f"cannot open the {what} (DATABASE_URL): {exc}") from None
 
 
 @keys.command("create")
@@ -102,3 +102,40 @@ def keys_revoke(name: str) -> None:
     except KeyProblem as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Revoked key {key.name!r} ({key.role}).")
+
+
+@main.group()
+def log() -> None:
+    """Verify and export the decision log's hash chain (DATABASE_URL's database)."""
+
+
+@log.command("verify")
+@click.option("--file", "path", type=click.File("r"),
+              help="Verify an export made by `infoshare log export` instead of the store.")
+@click.option("--head", "expect_head", metavar="HASH",
+              help="A head hash noted earlier: fail if the chain no longer holds it (records cut off the end).")
+def log_verify(path, expect_head: str | None) -> None:
+    """Walk the chain and name the first record altered, inserted or removed (exit 1)."""
+    if path is None:
+        _open_key_store("decision log")
+        result = logaudit.verify_store(expect_head)
+    else:
+        try:
+            result = logaudit.verify_export(path, expect_head)
+        except logaudit.ExportUnreadable as exc:
+            raise click.ClickException(f"{path.name}: {exc}") from None
+    if not result.ok:
+        click.echo(f"TAMPERED: {result.problem} ({result.count} records checked before it)", err=True)
+        sys.exit(1)
+    seq, head = result.head
+    click.echo(f"OK: {result.count} records, chain intact; head is link {seq} {head}")
+
+
+@log.command("export")
+@click.option("--case", "case_ref", metavar="REF", help="Only this case's decisions and their reviews.")
+@click.option("--output", type=click.File("w"), default="-", show_default=True, help="Where to write.")
+def log_export(case_ref: str | None, output) -> None:
+    """Write the log as JSON lines with its chain, verifiable with `infoshare log verify --file`."""
+    _open_key_store("decision log")
+    count = logaudit.export(output, case_ref)
+    click.echo(f"exported {count} records", err=True)

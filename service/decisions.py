@@ -18,6 +18,7 @@ from peewee import PeeweeException, prefetch
 
 from service.auth import requires
 from service.errors import ApiError
+from service.logchain import append
 from service.models import Decision, Review, as_utc
 from service.openapi import documented
 from service.payload import load_json
@@ -131,7 +132,8 @@ def blueprint(facts: type[Schema]) -> Blueprint:
         verdict = evaluate(body["facts"])
         policy = verdict["policy"]
         try:
-            row = Decision.create(
+            row = append(
+                Decision,
                 case_ref=body["case_ref"],
                 facts=body["facts"],
                 verdict=verdict,

@@ -16,6 +16,7 @@ from typing import Any
 
 from peewee import (
     BigAutoField,
+    BigIntegerField,
     CharField,
     DateTimeField,
     ForeignKeyField,
@@ -50,13 +51,21 @@ class BaseModel(Model):
 
 
 class ApiKey(BaseModel):
-    """A caller's key. Only the sha256 of the token is stored, never the token."""
+    """A caller's key; the token itself is never stored (see ``service.keys``).
+
+    ``key_id`` is the token's public part, looked up by index; ``key_hash`` is
+    the salted hash of its secret part. Keys made before ``key_id`` existed
+    have neither ``key_id`` nor ``salt``: their ``key_hash`` is the unsalted
+    sha256 of the whole token.
+    """
 
     name = CharField(max_length=64, unique=True)
     role = CharField(max_length=32)
     key_hash = CharField(max_length=64, unique=True)
     created_at = DateTimeField(default=utcnow)
     revoked_at = DateTimeField(null=True)
+    key_id = CharField(max_length=32, null=True, unique=True)
+    salt = CharField(max_length=32, null=True)
 
 
 class Decision(BaseModel):
@@ -86,4 +95,24 @@ class Review(BaseModel):
     reviewed_at = DateTimeField(default=utcnow)
 
 
-MODELS = (ApiKey, Decision, Review)
+class LogLink(BaseModel):
+    """One link of the hash chain over decisions and reviews, in the order they were recorded.
+
+    ``content_hash`` is the sha256 of the record's canonical content and
+    ``hash`` the sha256 of (seq, kind, prev_hash, content_hash), so each link
+    commits to its record and to every link before it (``service.logchain``).
+    """
+
+    seq = BigIntegerField(primary_key=True)
+    kind = CharField(max_length=16)
+    record_id = BigIntegerField()
+    content_hash = CharField(max_length=64)
+    prev_hash = CharField(max_length=64)
+    hash = CharField(max_length=64)
+
+    class Meta:
+        indexes = ((("kind", "record_id"), True),)
+
+
+MODELS = (ApiKey, Decision, Review, LogLink)
+LOG_MODELS = (Decision, Review, LogLink)

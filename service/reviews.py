@@ -22,6 +22,7 @@ from service.decisions import (
     find_decision,
     record_data,
 )
+from service.logchain import append
 from service.models import Review
 from service.openapi import documented
 from service.payload import load_json
@@ -60,7 +61,8 @@ def review(decision_id: int) -> ResponseReturnValue:
     body = load_json(REVIEW_REQUEST)
     decision = find_decision(decision_id)
     note(decision_id=decision.id, case_ref=decision.case_ref, decision=body["decision"])
-    added = Review.create(
+    added = append(
+        Review,
         decision=decision,
         final_decision=body["decision"],
         rationale=body["rationale"].strip(),

@@ -17,6 +17,10 @@ sqlite settings, chosen for a log that several worker processes append to:
   faster but in WAL mode may lose the last acknowledged decisions on a power
   cut, and the protocol requires every decision to be in the case file.
 - ``foreign_keys=1``: a review can only point at a recorded decision.
+
+At every start the log's append-only triggers are (re)installed, columns
+added since a store was made are added to it, and a store made before the
+hash chain has its records chained once, oldest first (``service.logchain``).
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ from pathlib import Path
 from peewee import Database
 from playhouse import db_url
 
-from service.models import MODELS, Decision
+from service import appendonly, logchain
+from service.models import MODELS, ApiKey, Decision, LogLink
 
 SQLITE_PRAGMAS = {"journal_mode": "wal", "synchronous": "full", "foreign_keys": 1}
 SQLITE_BUSY_TIMEOUT_SECONDS = 5
@@ -35,7 +40,7 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 5
 def open_store(url: str) -> Database:
     """Connect the models to the database at ``url`` and create missing tables.
 
-    Safe to call on every start: table creation is ``IF NOT EXISTS``. The
+    Safe to call on every start: every step is ``IF NOT EXISTS`` or done once. The
     connection is closed again so that a process that forks workers after
     this call hands none of them a shared connection.
     """
@@ -48,8 +53,24 @@ def open_store(url: str) -> Database:
     database = db_url.connect(url, **{k: v for k, v in defaults.items() if k not in settings})
     database.bind(MODELS)
     with database.connection_context():
+        chain_is_new = not database.table_exists(LogLink._meta.table_name)
         database.create_tables(MODELS, safe=True)
+        _add_key_columns(database)
+        appendonly.install(database)
+        if chain_is_new:
+            logchain.adopt_unchained(database)
     return database
+
+
+def _add_key_columns(database: Database) -> None:
+    """Give a store made before salted keys the columns for them (its old keys keep working)."""
+    table = ApiKey._meta.table_name
+    present = {column.name for column in database.get_columns(table)}
+    with database.atomic():
+        for name in ("key_id", "salt"):
+            if name not in present:
+                database.execute_sql(f"ALTER TABLE {table} ADD COLUMN {name} VARCHAR(32)")
+        database.execute_sql(f"CREATE UNIQUE INDEX IF NOT EXISTS {table}_key_id ON {table} (key_id)")
 
 
 def check_writable(database: Database) -> None:
