@@ -8,6 +8,7 @@ from peewee import Database, SqliteDatabase
 from engine import Engine, facts_schema, load_policy
 from service import config, decisions, evaluate, health, openapi, policy, reviews
 from service.errors import register_error_handlers
+from service.ratelimit import RateLimiter
 from service.requestlog import configure_logging, init_request_log
 from service.state import ServiceState
 from service.store import open_store
@@ -37,6 +38,7 @@ def create_app(settings: dict | None = None) -> Flask:
         policy=loaded,
         engine=Engine(loaded),
         database=open_store(app.config["DATABASE_URL"]),
+        limiter=RateLimiter(app.config["INFOSHARE_RATE_LIMIT"]),
     )
     app.extensions["infoshare"] = state
 

@@ -37,6 +37,9 @@ def serve(host: str, port: int, workers: int) -> None:
     """Serve the HTTP API. Refuses to start if the policy is broken."""
     try:
         app = create_app()
+    except ValueError as exc:  # a setting in the environment that cannot be used
+        click.echo(f"infoshare: not starting: {exc}", err=True)
+        sys.exit(1)
     except PolicyError as exc:
         click.echo(f"infoshare: not starting: the policy is broken:\n{exc}", err=True)
         sys.exit(1)
@@ -89,6 +92,8 @@ def keys_list() -> None:
     click.echo(f"{'NAME':<32} {'ROLE':<13} {'CREATED (UTC)':<20} STATUS")
     for key in found:
         status = f"revoked {key.revoked_at:%Y-%m-%d %H:%M:%S}" if key.revoked_at else "active"
+        if key.key_id is None and not key.revoked_at:
+            status += " (an older unsalted key: replace it with a new one, then revoke it)"
         click.echo(f"{key.name:<32} {key.role:<13} {key.created_at:%Y-%m-%d %H:%M:%S}  {status}")
 
 

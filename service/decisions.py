@@ -14,9 +14,9 @@ import logging
 from flask import Blueprint, g
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields, validate
-from peewee import PeeweeException, prefetch
+from peewee import ModelSelect, PeeweeException, prefetch
 
-from service.auth import requires
+from service.auth import may, requires
 from service.errors import ApiError
 from service.logchain import append
 from service.models import Decision, Review, as_utc
@@ -100,9 +100,15 @@ def record_data(decision: Decision, reviews: list[Review]) -> dict:
     }
 
 
+def readable(query: ModelSelect) -> ModelSelect:
+    """Only the decisions this request's key may read (the rule is in ``service.auth``)."""
+    return query if may("read-any-case") else query.where(Decision.key_name == g.api_key.name)
+
+
 def find_decision(decision_id: int) -> Decision:
-    """The decision with its reviews, or a 404."""
-    found = prefetch(Decision.select().where(Decision.id == decision_id), Review.select().order_by(Review.id))
+    """The decision with its reviews, or a 404 (also for one this key may not read)."""
+    found = prefetch(readable(Decision.select().where(Decision.id == decision_id)),
+                     Review.select().order_by(Review.id))
     if not found:
         raise ApiError(404, f"no decision with id {decision_id}")
     return found[0]
@@ -178,7 +184,7 @@ def blueprint(facts: type[Schema]) -> Blueprint:
         """Every decision recorded under this case_ref, oldest first, each with its reviews."""
         note(case_ref=case_ref)
         decisions = prefetch(
-            Decision.select().where(Decision.case_ref == case_ref).order_by(Decision.id),
+            readable(Decision.select().where(Decision.case_ref == case_ref)).order_by(Decision.id),
             Review.select().order_by(Review.id),
         )
         return CASE_FILE.dump(

@@ -2,7 +2,8 @@
 
 The body is ``{"error": sentence, "messages": {field: [..]}, "request_id": id}``.
 Bad input is 400 (one status for malformed JSON, wrong types, unknown fields
-and bad values, so a client needs one branch), size 413, auth 401/403,
+and bad values, so a client needs one branch), size 413, auth 401/403, a
+key over its rate limit 429 (with Retry-After),
 unknown paths 404, wrong methods 405, an unreachable or unwritable store or a
 failed evaluation 503. Anything unforeseen is 500 with no detail: the
 traceback goes to the log under the same request id, never to the client,

@@ -72,6 +72,8 @@ def _operation(view: Callable) -> dict:
         operation["description"] += f"\n\nRoles allowed: {', '.join(roles)}."
         responses["401"] = _response("No key, a wrong key or a revoked key.", ErrorSchema)
         responses["403"] = _response(f"The key's role is not one of: {', '.join(roles)}.", ErrorSchema)
+        responses["429"] = _response("This key's rate limit is reached; Retry-After says when to retry.",
+                                     ErrorSchema)
     if doc["body"] is not None:
         operation["requestBody"] = {
             "required": True,

@@ -8,6 +8,7 @@ from flask import current_app
 from peewee import Database
 
 from engine import Engine, Policy
+from service.ratelimit import RateLimiter
 
 
 @dataclass
@@ -16,6 +17,7 @@ class ServiceState:
     engine: Engine
     database: Database
     openapi: dict = field(default_factory=dict)
+    limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0))
 
 
 def current() -> ServiceState:

@@ -116,3 +116,20 @@ def test_several_servers_record_concurrently_into_one_sqlite_file_and_lose_nothi
     with sqlite3.connect(database) as db:
         stored = dict(db.execute("SELECT case_ref, id FROM decision").fetchall())
     assert stored == acknowledged
+
+
+def test_a_revoked_key_and_a_spent_rate_limit_hold_in_every_worker(tmp_path):
+    """Three worker processes: the limit is one budget for all of them, and a revocation made
+    with the CLI while they serve refuses the very next requests, whichever worker takes them."""
+    env = {**environment(tmp_path / "limits.sqlite3"), "INFOSHARE_RATE_LIMIT": "40"}
+    limited = infoshare("keys", "create", "--role", "policy-owner", "--name", "limited", env=env).stdout.split()[-1]
+    revoked = infoshare("keys", "create", "--role", "policy-owner", "--name", "revoked", env=env).stdout.split()[-1]
+    with serving(env, tmp_path / "limits.log", workers=3) as base:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            statuses = list(pool.map(lambda _: call("GET", f"{base}/v1/policy", token=limited)[0], range(90)))
+            assert 40 <= statuses.count(200) <= 45 and statuses.count(429) == 90 - statuses.count(200)
+            assert [call("GET", f"{base}/v1/policy", token=revoked)[0] for _ in range(6)] == [200] * 6
+            infoshare("keys", "revoke", "revoked", env=env)
+            after = list(pool.map(lambda _: call("GET", f"{base}/v1/policy", token=revoked), range(30)))
+    assert {status for status, _ in after} == {401}
+    assert all("revoked" in body["error"] and body["request_id"] for _, body in after)
