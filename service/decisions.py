@@ -13,7 +13,7 @@ import logging
 
 from flask import Blueprint, g
 from flask.typing import ResponseReturnValue
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 from peewee import ModelSelect, PeeweeException, prefetch
 
 from service.auth import may, requires
@@ -177,11 +177,16 @@ def blueprint(facts: type[Schema]) -> Blueprint:
     @documented(
         "Read a case file: every decision recorded for a case_ref, oldest first",
         path_params={"case_ref": ("string", "The case system's reference.")},
-        responses={200: ("The case file; `decisions` is empty for an unknown case_ref.", CaseFileSchema)},
+        responses={200: ("The case file; `decisions` is empty for an unknown case_ref.", CaseFileSchema),
+                   400: ("The case_ref is not one a decision could have been recorded under.", None)},
     )
     @requires("read-decisions")
     def case_file(case_ref: str) -> ResponseReturnValue:
         """Every decision recorded under this case_ref, oldest first, each with its reviews."""
+        try:
+            CASE_REF(case_ref)
+        except ValidationError as exc:
+            raise ApiError(400, "no case can have this case_ref; see messages", {"case_ref": exc.messages}) from None
         note(case_ref=case_ref)
         decisions = prefetch(
             readable(Decision.select().where(Decision.case_ref == case_ref)).order_by(Decision.id),

@@ -85,6 +85,7 @@ def _operation(view: Callable) -> dict:
             ErrorSchema,
         )
         responses["413"] = _response("The body is larger than 1 MiB.", ErrorSchema)
+        responses["415"] = _response("The body is declared as a format other than JSON.", ErrorSchema)
     if doc["path_params"]:
         operation["parameters"] = [
             {"name": name, "in": "path", "required": True, "schema": {"type": kind}, "description": text}
