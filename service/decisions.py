@@ -21,15 +21,18 @@ from service.errors import ApiError
 from service.logchain import append
 from service.models import Decision, Review, as_utc
 from service.openapi import documented
-from service.payload import load_json
+from service.payload import STORABLE_TEXT, load_json
 from service.requestlog import note
 from service.verdicts import DECISIONS, VerdictSchema, evaluate
 
 log = logging.getLogger("infoshare.decisions")
 
+# ASCII only: the same in every regex engine (the OpenAPI document's readers
+# too), and no look-alike letters from other scripts making two references of one.
+CASE_REF_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.:/-]{0,199}$"
 CASE_REF = validate.Regexp(
-    r"^\w[\w.:/-]{0,199}$",
-    error="Use 1 to 200 letters, digits and . _ : / - characters, starting with a letter or digit.",
+    CASE_REF_PATTERN,
+    error="Use 1 to 200 ASCII letters, digits and . _ : / - characters, starting with a letter or digit.",
 )
 MAX_ID = 2**63 - 1
 DECISION_ID = {"decision_id": ("integer", "The id returned when the decision was recorded.")}
@@ -40,7 +43,7 @@ class DecisionRequestBase(Schema):
         required=True, validate=CASE_REF, metadata={"description": "The case system's reference."}
     )
     requested_by = fields.String(
-        validate=validate.Length(1, 200),
+        validate=[validate.Length(1, 200), STORABLE_TEXT],
         metadata={"description": "Who asked, as the case system identifies them."},
     )
 
@@ -176,7 +179,7 @@ def blueprint(facts: type[Schema]) -> Blueprint:
     @bp.get("/cases/<path:case_ref>/decisions")
     @documented(
         "Read a case file: every decision recorded for a case_ref, oldest first",
-        path_params={"case_ref": ("string", "The case system's reference.")},
+        path_params={"case_ref": ({"type": "string", "pattern": CASE_REF_PATTERN}, "The case system's reference.")},
         responses={200: ("The case file; `decisions` is empty for an unknown case_ref.", CaseFileSchema),
                    400: ("The case_ref is not one a decision could have been recorded under.", None)},
     )

@@ -41,9 +41,10 @@ def documented(
     *,
     responses: dict[int, tuple[str, Schema | type[Schema] | None]],
     body: type[Schema] | None = None,
-    path_params: dict[str, tuple[str, str]] | None = None,
+    path_params: dict[str, tuple[str | dict, str]] | None = None,
 ) -> Callable[[View], View]:
-    """Attach an OpenAPI operation to a view. ``path_params``: name -> (type, description)."""
+    """Attach an OpenAPI operation to a view. ``path_params``: name -> (type or
+    JSON schema, description)."""
 
     def decorate(view: View) -> View:
         view.openapi = {  # type: ignore[attr-defined]
@@ -88,7 +89,8 @@ def _operation(view: Callable) -> dict:
         responses["415"] = _response("The body is declared as a format other than JSON.", ErrorSchema)
     if doc["path_params"]:
         operation["parameters"] = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": kind}, "description": text}
+            {"name": name, "in": "path", "required": True,
+             "schema": kind if isinstance(kind, dict) else {"type": kind}, "description": text}
             for name, (kind, text) in doc["path_params"].items()
         ]
     operation["responses"] = responses

@@ -6,7 +6,7 @@ import json
 import re
 
 from flask import request
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, validate
 
 from service.errors import ApiError
 
@@ -33,10 +33,10 @@ def load_json(schema: Schema) -> dict:
     except ValueError as exc:  # includes bad UTF-8 and over-long integers
         raise ApiError(400, "the request body is not valid JSON",
                        {"_body": [_json_problem(exc)]}) from None
-    if b"\\u" in raw:  # NUL and lone surrogates can only arrive as \u escapes
-        problems = unstorable_text(data)
-        if problems:
-            raise ApiError(400, "the request holds text that cannot be stored; see messages", problems)
+    if SURROGATE_ESCAPE.search(raw) and _has_lone_surrogate(data):
+        raise ApiError(400, "the request body is not valid JSON",
+                       {"_body": ["An escape \\ud800-\\udfff is not part of a surrogate pair, so the text "
+                                  "is not valid Unicode."]})
     try:
         return schema.load(data)
     except ValidationError as exc:
@@ -45,22 +45,19 @@ def load_json(schema: Schema) -> dict:
 
 
 LENIENT_TYPES = frozenset({"text/plain", "application/x-www-form-urlencoded"})
-UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-UNSTORABLE_MESSAGE = "Text may not contain NUL characters or unpaired surrogates (\\u0000, \\ud800-\\udfff)."
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+# For text kept in a column of its own (not inside the JSON of the facts),
+# which PostgreSQL refuses if it holds NUL.
+STORABLE_TEXT = validate.Regexp(r"^[^\x00]*$", error="Text may not contain NUL characters (\\u0000).")
 
 
-def unstorable_text(value: object) -> dict | list:
-    """Field-level messages for strings no store keeps as given (PostgreSQL refuses
-    NUL, and no UTF-8 store can hold a lone surrogate), in marshmallow's shape."""
-    if isinstance(value, str):
-        return [UNSTORABLE_MESSAGE] if UNSTORABLE.search(value) else []
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    problems = {}
-    for key, inner in items:
-        found = [UNSTORABLE_MESSAGE] if isinstance(key, str) and UNSTORABLE.search(key) else unstorable_text(inner)
-        if found:
-            problems[str(key)] = found
-    return problems
+def _has_lone_surrogate(data: object) -> bool:
+    """json.loads joins surrogate pairs, so any surrogate left is unpaired (and no UTF-8 store can hold it)."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _json_problem(exc: ValueError) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g
 from flask.typing import ResponseReturnValue
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
 from service.auth import requires
 from service.decisions import (
@@ -31,14 +31,16 @@ from service.requestlog import note
 FINAL_DECISIONS = ("share", "share_without_consent", "seek_consent", "do_not_share")
 
 
-def not_blank(text: str) -> None:
-    if not text.strip():
-        raise ValidationError("Give the rationale for the decision; it must not be blank.")
+# Not blank, and no NUL (see STORABLE_TEXT); one pattern so the OpenAPI document states it.
+RATIONALE = validate.Regexp(
+    r"^\s*[^\s\x00][^\x00]*$",
+    error="Give the rationale for the decision; it must not be blank, and may not contain NUL characters.",
+)
 
 
 class ReviewRequestSchema(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(FINAL_DECISIONS))
-    rationale = fields.String(required=True, validate=[not_blank, validate.Length(max=20_000)])
+    rationale = fields.String(required=True, validate=[RATIONALE, validate.Length(max=20_000)])
 
 
 REVIEW_REQUEST = ReviewRequestSchema()
