@@ -93,6 +93,8 @@ def _operation(view: Callable) -> dict:
              "schema": kind if isinstance(kind, dict) else {"type": kind}, "description": text}
             for name, (kind, text) in doc["path_params"].items()
         ]
+        responses.setdefault("404", _response("The path names nothing here (for instance a parameter with a "
+                                              "line break in it).", ErrorSchema))
     operation["responses"] = responses
     return operation
 
