@@ -1,6 +1,7 @@
 # Two commands on a fresh machine with Python 3.11 and gcc:
 #   make run    create .venv, install, serve the shipped policy on sqlite
 #   make test   the same set-up, then pytest and behave
+#   make soak   the long forms of the crash and fuzz tests (20 SIGKILLs per store, 10,000 fuzzed requests)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -8,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: install run test check bench clean
+.PHONY: install run test soak check bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +26,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest -q
 	$(BIN)/behave --format progress --no-capture features
+
+soak: $(STAMP)
+	INFOSHARE_CRASH_KILLS=20 INFOSHARE_FUZZ_REQUESTS=10000 \
+	  $(BIN)/pytest -q -s tests/api/test_service_crash.py tests/api/test_service_openapi_fuzz.py
 
 check: $(STAMP)
 	$(BIN)/infoshare check
