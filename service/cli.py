@@ -133,7 +133,8 @@ def log_verify(path, expect_head: str | None) -> None:
         click.echo(f"TAMPERED: {result.problem} ({result.count} records checked before it)", err=True)
         sys.exit(1)
     seq, head = result.head
-    click.echo(f"OK: {result.count} records, chain intact; head is link {seq} {head}")
+    waiting = f"; {result.pending} recorded and waiting to be linked" if result.pending else ""
+    click.echo(f"OK: {result.count} records, chain intact; head is link {seq} {head}{waiting}")
 
 
 @log.command("export")

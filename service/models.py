@@ -114,5 +114,16 @@ class LogLink(BaseModel):
         indexes = ((("kind", "record_id"), True),)
 
 
-MODELS = (ApiKey, Decision, Review, LogLink)
+class LogPending(BaseModel):
+    """A decision or review committed but not yet linked into the chain, with its content
+    hash (PostgreSQL links after commit, in batches; see ``service.logchain``). Deleted
+    once linked."""
+
+    id = BigAutoField()
+    kind = CharField(max_length=16)
+    record_id = BigIntegerField()
+    content_hash = CharField(max_length=64)
+
+
+MODELS = (ApiKey, Decision, Review, LogLink, LogPending)
 LOG_MODELS = (Decision, Review, LogLink)

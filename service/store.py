@@ -19,8 +19,9 @@ sqlite settings, chosen for a log that several worker processes append to:
 - ``foreign_keys=1``: a review can only point at a recorded decision.
 
 At every start the log's append-only triggers are (re)installed, columns
-added since a store was made are added to it, and a store made before the
-hash chain has its records chained once, oldest first (``service.logchain``).
+added since a store was made are added to it, a store made before the
+hash chain has its records chained once, oldest first, and records left
+pending by a stopped writer are linked (``service.logchain``).
 """
 
 from __future__ import annotations
@@ -57,8 +58,10 @@ def open_store(url: str) -> Database:
         database.create_tables(MODELS, safe=True)
         _add_key_columns(database)
         appendonly.install(database)
+        logchain.install(database)
         if chain_is_new:
             logchain.adopt_unchained(database)
+        logchain.link_pending(database)  # left by a writer that stopped between commit and link
     return database
 
 
