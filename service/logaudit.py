@@ -2,7 +2,8 @@
 
 An export is JSON lines: a header ``{"format": "infoshare-log/1", "case_ref":
 REF or null, "head": {"seq", "hash"}}``, then one line per record in chain
-order, ``{"seq", "kind", "record", "content_hash", "prev_hash", "hash"}``,
+order, ``{"seq", "kind", "record_id", "record", "content_hash", "prev_hash",
+"hash"}``,
 where ``record`` is exactly the content that was hashed.
 
 What an export proves on its own:
@@ -50,8 +51,8 @@ class Entry:
         return f"{self.kind} {self.record_id} (link {self.seq})"
 
     def as_line(self) -> dict[str, Any]:
-        return {"seq": self.seq, "kind": self.kind, "record": self.record, "content_hash": self.content_hash,
-                "prev_hash": self.prev_hash, "hash": self.hash}
+        return {"seq": self.seq, "kind": self.kind, "record_id": self.record_id, "record": self.record,
+                "content_hash": self.content_hash, "prev_hash": self.prev_hash, "hash": self.hash}
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def _entry_problem(entry: Entry, previous: Entry | None, whole_chain: bool) -> s
     if entry.seq == expected_seq and entry.prev_hash != (previous.hash if previous else GENESIS):
         return (f"{entry.name} does not follow the link before it: a record was inserted or removed "
                 "there, or that link was rewritten")
-    if entry.hash != link_hash(entry.seq, entry.kind, entry.prev_hash, entry.content_hash):
+    if entry.hash != link_hash(entry.seq, entry.kind, entry.record_id, entry.prev_hash, entry.content_hash):
         return f"the link of {entry.name} was altered"
     if entry.record is None:
         return f"{entry.name} was removed"
@@ -212,7 +213,7 @@ def _file_entries(lines: Iterable[str], case_ref: str | None) -> Iterator[Entry]
         line = _parse(text, number)
         try:
             record = line["record"]
-            entry = Entry(line["seq"], line["kind"], record["id"], record, line["content_hash"],
+            entry = Entry(line["seq"], line["kind"], line["record_id"], record, line["content_hash"],
                           line["prev_hash"], line["hash"])
         except (KeyError, TypeError) as exc:
             raise ExportUnreadable(f"line {number}: missing {exc}") from None

@@ -1,8 +1,8 @@
 """The hash chain that makes the decision log tamper-evident.
 
 Every decision and every review is appended together with a ``LogLink``:
-the sha256 of the record's canonical content and the hash of the link
-before it, so one chain runs over the whole store in the order records were
+the sha256 of the record's canonical content, and a hash over that, the
+record's kind and id, and the hash of the link before it, so one chain runs over the whole store in the order records were
 written. Changing a record breaks its content hash; inserting or removing a
 record, or rewriting a link, breaks the links after it (``service.logaudit``
 walks them). The chain proves the log is unchanged up to its head; to prove
@@ -18,7 +18,7 @@ the cost on the hot path stays small on each backend:
 - PostgreSQL: holding a lock across the commit would make every writer wait
   for every other's disk flush (measured at 8 writers: 1,400 inserts/s fell
   to 200/s). So the record is committed together with a ``log_pending`` row
-  holding its content hash, without a lock, and then the writer links every
+  holding its content hash, in one statement and without a lock, and then the writer links every
   pending record at once in one call of the ``infoshare_link_pending()``
   function (installed at start; one round trip). It takes a
   transaction-scoped advisory lock keyed on the link table's oid (one chain
@@ -51,13 +51,14 @@ log = logging.getLogger("infoshare.logchain")
 
 GENESIS = "0" * 64
 BATCH = 500  # rows per INSERT, well under sqlite's limit on bound values
-# The columns each kind's hash covers, in the order they were defined; a
+# The columns each kind's content hash covers (the id is in the link's hash), in the order they
+# were defined; a
 # column added later is not covered until it is added here (and to old links
 # it then would not match), so this list is part of the log's format.
 CONTENT_FIELDS: dict[str, tuple[str, ...]] = {
-    "decision": ("id", "case_ref", "facts", "verdict", "decision", "policy_id", "policy_version",
+    "decision": ("case_ref", "facts", "verdict", "decision", "policy_id", "policy_version",
                  "policy_digest", "requested_by", "key_name", "recorded_at"),
-    "review": ("id", "decision_id", "final_decision", "rationale", "key_name", "reviewed_at"),
+    "review": ("decision_id", "final_decision", "rationale", "key_name", "reviewed_at"),
 }
 KINDS: dict[type[Model], str] = {Decision: "decision", Review: "review"}
 MODEL_OF = {kind: model for model, kind in KINDS.items()}
@@ -79,8 +80,9 @@ def content_hash(values: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
 
-def link_hash(seq: int, kind: str, prev_hash: str, content_digest: str) -> str:
-    return hashlib.sha256(f"{seq}\n{kind}\n{prev_hash}\n{content_digest}".encode("ascii")).hexdigest()
+def link_hash(seq: int, kind: str, record_id: int, prev_hash: str, content_digest: str) -> str:
+    text = f"{seq}\n{kind}\n{record_id}\n{prev_hash}\n{content_digest}"
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
 @contextmanager
@@ -103,7 +105,7 @@ def _insert_links(entries: list[tuple[str, int, str]]) -> None:
     for kind, record_id, digest in entries:
         seq += 1
         links.append({"seq": seq, "kind": kind, "record_id": record_id, "content_hash": digest,
-                      "prev_hash": prev_hash, "hash": link_hash(seq, kind, prev_hash, digest)})
+                      "prev_hash": prev_hash, "hash": link_hash(seq, kind, record_id, prev_hash, digest)})
         prev_hash = links[-1]["hash"]
     for start in range(0, len(links), BATCH):
         LogLink.insert_many(links[start:start + BATCH]).execute()
@@ -122,9 +124,13 @@ def append(model: type[Record], **fields: Any) -> Record:
             row = model.create(**fields)
             _insert_links([(kind, row.id, content_hash(content(kind, row)))])
         return row
-    with database.atomic():
-        row = model.create(**fields)
-        LogPending.create(kind=kind, record_id=row.id, content_hash=content_hash(content(kind, row)))
+    row = model(**fields)  # defaults (the timestamp) filled in, so the content is final
+    insert, params = model.insert(row.__data__).returning(model.id).sql()
+    cursor = database.execute_sql(  # one statement, one round trip, committed at once
+        f"WITH added AS ({insert}) INSERT INTO log_pending (kind, record_id, content_hash) "
+        "SELECT %s, id, %s FROM added RETURNING record_id",
+        [*params, kind, content_hash(content(kind, row))])
+    row.id = cursor.fetchone()[0]
     try:
         link_pending(database)
     except PeeweeException as exc:
@@ -181,8 +187,9 @@ BEGIN
         last_seq := last_seq + 1;
         INSERT INTO log_link (seq, kind, record_id, content_hash, prev_hash, hash)
         VALUES (last_seq, entry.kind, entry.record_id, entry.content_hash, last_hash,
-                encode(sha256(convert_to(last_seq || E'\\n' || entry.kind || E'\\n' || last_hash
-                                         || E'\\n' || entry.content_hash, 'UTF8')), 'hex'))
+                encode(sha256(convert_to(last_seq || E'\\n' || entry.kind || E'\\n' || entry.record_id
+                                         || E'\\n' || last_hash || E'\\n' || entry.content_hash, 'UTF8')),
+                       'hex'))
         RETURNING hash INTO last_hash;
         linked := linked || entry.id;
     END LOOP;

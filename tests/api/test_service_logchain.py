@@ -89,9 +89,10 @@ def test_the_api_has_no_route_that_changes_or_removes_a_record(client, as_role, 
           " policy_digest, key_name, recorded_at FROM decision WHERE id = 2"],
          "decision 5 is not in the chain: it was inserted around the service"),
         (["UPDATE log_link SET content_hash = '0' WHERE seq = 2"], "the link of decision 2 (link 2) was altered"),
+        (["UPDATE log_link SET record_id = 99 WHERE seq = 2"], "the link of decision 99 (link 2) was altered"),
     ],
     ids=["verdict-altered", "review-altered", "review-removed", "record-and-link-removed", "row-inserted",
-         "link-altered"],
+         "link-altered", "link-repointed"],
 )
 def test_verify_names_the_first_record_altered_inserted_or_removed(history, database_url, log_cli, statements,
                                                                   named):
@@ -110,7 +111,7 @@ def test_a_rewritten_record_with_a_recomputed_link_breaks_the_next_link(history,
     with app.app_context():
         link = LogLink.get(LogLink.seq == 2)
         digest = content_hash(content("decision", Decision.get_by_id(2)))
-        forged = link_hash(2, "decision", link.prev_hash, digest)
+        forged = link_hash(2, "decision", 2, link.prev_hash, digest)
     tamper(database_url, f"UPDATE log_link SET content_hash = '{digest}', hash = '{forged}' WHERE seq = 2")
     code, _, err = log_cli("verify")
     assert code == 1 and "TAMPERED: review 1 (link 3) does not follow the link before it" in err
@@ -136,7 +137,7 @@ def test_a_full_export_verifies_on_its_own_and_an_edit_to_it_is_named(history, l
     assert log_cli("export", "--output", str(export))[0] == 0
     lines = export.read_text().splitlines()
     assert json.loads(lines[0])["format"] == "infoshare-log/1" and len(lines) == 7
-    assert [json.loads(line)["record"]["id"] for line in lines[1:]] == [1, 2, 1, 3, 2, 4]
+    assert [json.loads(line)["record_id"] for line in lines[1:]] == [1, 2, 1, 3, 2, 4]
     assert log_cli("verify", "--file", str(export))[:2] == (0, log_cli("verify")[1])
 
     edited = lines[:]
@@ -157,7 +158,7 @@ def test_a_case_export_holds_only_that_case_and_each_record_is_checkable(history
     code, _, err = log_cli("export", "--case", "CASE-A", "--output", str(export))
     assert code == 0 and "exported 3 records" in err
     lines = [json.loads(line) for line in export.read_text().splitlines()]
-    assert [(line["kind"], line["record"]["id"]) for line in lines[1:]] == [("decision", 1), ("review", 1),
+    assert [(line["kind"], line["record_id"]) for line in lines[1:]] == [("decision", 1), ("review", 1),
                                                                             ("decision", 3)]
     assert lines[1]["record"]["facts"] == SHARE_FACTS
     code, out, _ = log_cli("verify", "--file", str(export))
