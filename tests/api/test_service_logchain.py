@@ -14,6 +14,7 @@ from engine.loader import SHIPPED_POLICY
 from service import create_app
 from service.cli import main
 from service.keys import create_key
+from service.logaudit import verify_store
 
 
 @pytest.fixture
@@ -221,3 +222,34 @@ def test_on_postgresql_the_log_is_chained_and_the_database_refuses_changes(pg_ur
     db.close()
     result = CliRunner().invoke(main, ["log", "verify"])
     assert result.exit_code == 1 and "decision 2 (link 2) was altered" in result.stderr
+
+
+def test_on_postgresql_a_record_whose_linking_failed_is_kept_and_linked_by_the_next_writer(pg_url, monkeypatch):
+    from peewee import OperationalError
+
+    from service import logchain
+
+    app = create_app({"DATABASE_URL": pg_url, "INFOSHARE_POLICY": str(SHIPPED_POLICY)})
+    with app.app_context():
+        headers = {"Authorization": f"Bearer {create_key('case-system', 'pg-pending')[1]}"}
+    client = app.test_client()
+    monkeypatch.setenv("DATABASE_URL", pg_url)
+    linking = logchain.link_pending
+
+    def dropped(_database):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(logchain, "link_pending", dropped)
+    first = client.post("/v1/decisions", json={"case_ref": "PG-P", "facts": SHARE_FACTS}, headers=headers)
+    assert first.status_code == 201  # committed, so it is answered; its link is owed
+    monkeypatch.setattr(logchain, "link_pending", linking)
+    with app.app_context():
+        waiting = verify_store()
+    assert waiting.ok and (waiting.count, waiting.pending) == (0, 1)
+
+    second = client.post("/v1/decisions", json={"case_ref": "PG-P", "facts": BARE_FACTS}, headers=headers)
+    assert second.status_code == 201
+    linked = CliRunner().invoke(main, ["log", "verify"])
+    assert linked.stdout.startswith("OK: 2 records") and "waiting" not in linked.stdout
+    export = CliRunner().invoke(main, ["log", "export", "--case", "PG-P"]).stdout.splitlines()
+    assert [json.loads(line)["record_id"] for line in export[1:]] == [first.json["id"], second.json["id"]]
