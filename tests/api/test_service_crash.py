@@ -16,8 +16,6 @@ import os
 import random
 import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +23,7 @@ from pathlib import Path
 
 import pytest
 from service_cases import BARE_FACTS, SHARE_FACTS
-from test_service_live import REPO, call, free_port, infoshare
+from test_service_live import call, infoshare, start_server
 
 KILLS = int(os.environ.get("INFOSHARE_CRASH_KILLS", "3"))
 CLIENTS = 8
@@ -38,23 +36,7 @@ class Server:
     """`infoshare serve` in a process group of its own, so one signal reaches master and workers."""
 
     def __init__(self, env: dict, log: Path) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        with open(log, "a") as stderr:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "service", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                 "--workers", str(WORKERS)],
-                cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
-        deadline = time.monotonic() + 60
-        while True:
-            assert self.process.poll() is None, log.read_text()[-3000:]
-            try:
-                if call("GET", f"{self.base}/readyz")[0] == 200:
-                    return
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, f"server did not become ready:\n{log.read_text()[-3000:]}"
-            time.sleep(0.05)
+        self.process, self.base = start_server(env, log, WORKERS, start_new_session=True)
 
     def kill(self) -> None:
         os.killpg(self.process.pid, signal.SIGKILL)

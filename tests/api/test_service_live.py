@@ -45,26 +45,35 @@ def call(method: str, url: str, body: dict | None = None, token: str | None = No
         return error.code, json.load(error)
 
 
+def start_server(env: dict, log: Path, workers: int = 2, **popen) -> tuple[subprocess.Popen, str]:
+    """`infoshare serve` on a free port, once /readyz answers 200: (process, base URL)."""
+    port = free_port()
+    with open(log, "a") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service", "serve", "--host", "127.0.0.1", "--port", str(port),
+             "--workers", str(workers)], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=stderr, **popen)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            assert process.poll() is None, log.read_text()[-3000:]
+            try:
+                if call("GET", f"{base}/readyz")[0] == 200:
+                    return process, base
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, f"server did not become ready:\n{log.read_text()[-3000:]}"
+            time.sleep(0.05)
+    except AssertionError:
+        process.kill()
+        raise
+
+
 @contextmanager
 def serving(env: dict, log: Path, workers: int = 2):
     """A started server's base URL; stopped (SIGTERM) and checked for a clean exit afterwards."""
-    port = free_port()
-    with open(log, "w") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "service", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--workers", str(workers)], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
-    base = f"http://127.0.0.1:{port}"
+    process, base = start_server(env, log, workers)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                if call("GET", f"{base}/readyz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, f"server did not become ready:\n{log.read_text()}"
-            time.sleep(0.1)
         yield base
     finally:
         process.send_signal(signal.SIGTERM)
