@@ -21,7 +21,7 @@ from service.errors import ApiError
 from service.logchain import append
 from service.models import Decision, Review, as_utc
 from service.openapi import documented
-from service.payload import STORABLE_TEXT, load_json
+from service.payload import STORABLE_TEXT, Pattern, load_json
 from service.requestlog import note
 from service.verdicts import DECISIONS, VerdictSchema, evaluate
 
@@ -30,7 +30,7 @@ log = logging.getLogger("infoshare.decisions")
 # ASCII only: the same in every regex engine (the OpenAPI document's readers
 # too), and no look-alike letters from other scripts making two references of one.
 CASE_REF_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.:/-]{0,199}$"
-CASE_REF = validate.Regexp(
+CASE_REF = Pattern(
     CASE_REF_PATTERN,
     error="Use 1 to 200 ASCII letters, digits and . _ : / - characters, starting with a letter or digit.",
 )

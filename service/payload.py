@@ -46,9 +46,22 @@ def load_json(schema: Schema) -> dict:
 
 LENIENT_TYPES = frozenset({"text/plain", "application/x-www-form-urlencoded"})
 SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+class Pattern(validate.Regexp):
+    """A regex the whole value must match. Python's ``$`` also matches before a final
+    newline, so ``Regexp`` would let "C1\\n" through a ``^...$`` pattern that the OpenAPI
+    document's readers (and a URL path) refuse."""
+
+    def __call__(self, value: str) -> str:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
 # For text kept in a column of its own (not inside the JSON of the facts),
 # which PostgreSQL refuses if it holds NUL.
-STORABLE_TEXT = validate.Regexp(r"^[^\x00]*$", error="Text may not contain NUL characters (\\u0000).")
+STORABLE_TEXT = Pattern(r"^[^\x00]*$", error="Text may not contain NUL characters (\\u0000).")
 
 
 def _has_lone_surrogate(data: object) -> bool:

@@ -25,15 +25,19 @@ from service.decisions import (
 from service.logchain import append
 from service.models import Review
 from service.openapi import documented
-from service.payload import load_json
+from service.payload import Pattern, load_json
 from service.requestlog import note
 
 FINAL_DECISIONS = ("share", "share_without_consent", "seek_consent", "do_not_share")
 
 
+# Whitespace as any regex engine counts it: \s differs between Python's and those that read
+# the OpenAPI document (U+0085 and U+001C-U+001F are space only to Python, U+FEFF only to
+# JavaScript), so the class is spelled out.
+BLANK = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 # Not blank, and no NUL (see STORABLE_TEXT); one pattern so the OpenAPI document states it.
-RATIONALE = validate.Regexp(
-    r"^\s*[^\s\x00][^\x00]*$",
+RATIONALE = Pattern(
+    rf"^[{BLANK}]*[^{BLANK}\x00][^\x00]*$",
     error="Give the rationale for the decision; it must not be blank, and may not contain NUL characters.",
 )
 

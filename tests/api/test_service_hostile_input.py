@@ -110,8 +110,10 @@ def test_unicode_oddities_in_free_text_are_recorded_and_read_back_unchanged(host
         (b'{"case_ref": "H-\xc0\xaf", "facts": {"subject": "child"}}', "_body"),  # overlong UTF-8
         ('{"case_ref": "Н-1", "facts": {"subject": "child"}}'.encode(), "case_ref"),  # a Cyrillic Н
         ('{"case_ref": "H\u200b1", "facts": {"subject": "child"}}'.encode(), "case_ref"),
+        (b'{"case_ref": "H-1\\n", "facts": {"subject": "child"}}', "case_ref"),
     ],
-    ids=["lone-high-surrogate", "lone-low-surrogate", "overlong-utf8", "look-alike-letter", "zero-width"],
+    ids=["lone-high-surrogate", "lone-low-surrogate", "overlong-utf8", "look-alike-letter", "zero-width",
+         "trailing-newline"],
 )
 def test_text_that_is_not_valid_unicode_or_not_a_case_ref_is_a_400(hostile, raw, field):
     client, headers, _, app = hostile
@@ -187,3 +189,12 @@ def test_a_method_not_allowed_is_a_405_with_a_json_body(hostile, path):
         response = client.open(path, method=method, json={"case_ref": "H-1", "facts": SHARE_FACTS}, headers=headers)
         refused(response, 405)
         assert response.headers["Allow"]
+
+
+@pytest.mark.parametrize("blank", [" \u0085\u0085", "\u3000\ufeff", "\u001c\u001f", "\u00a0\n\t"])
+def test_a_rationale_of_unusual_spaces_is_blank(hostile, blank):
+    client, headers, coordinator, app = hostile
+    made = client.post("/v1/decisions", json={"case_ref": "H-R", "facts": SHARE_FACTS}, headers=headers).json
+    response = client.post(f"/v1/decisions/{made['id']}/review", json={"decision": "share", "rationale": blank},
+                           headers=coordinator)
+    assert "must not be blank" in refused(response)["messages"]["rationale"][0]
