@@ -1,9 +1,9 @@
-"""The decision log's tables: API keys, decisions and co-ordinator reviews.
+"""The decision log's tables: API keys, decisions, co-ordinator reviews and the hash chain.
 
 The models are bound to a database at start (see ``service.store``), so the
 same classes run on sqlite and on PostgreSQL. Decisions and reviews are
-append-only: the service has no code path that updates or deletes them, so
-the case file keeps every decision with the rationale it was made on, as the
+append-only: the service has no code path that updates or deletes them, and
+the database refuses to (``service.appendonly``), so the case file keeps every decision with the rationale it was made on, as the
 protocol's ``record-decisions`` clause requires. API keys are only ever
 created and revoked.
 """
@@ -99,8 +99,9 @@ class LogLink(BaseModel):
     """One link of the hash chain over decisions and reviews, in the order they were recorded.
 
     ``content_hash`` is the sha256 of the record's canonical content and
-    ``hash`` the sha256 of (seq, kind, prev_hash, content_hash), so each link
-    commits to its record and to every link before it (``service.logchain``).
+    ``hash`` the sha256 of (seq, kind, record_id, prev_hash, content_hash), so
+    each link commits to its record and to every link before it
+    (``service.logchain``).
     """
 
     seq = BigIntegerField(primary_key=True)
