@@ -1,6 +1,7 @@
 # Two commands on a fresh machine with Python 3.11 and gcc:
 #   make run    create .venv, install, serve the shipped policy on sqlite
 #   make test   the same set-up, then pytest, behave and the protocol coverage check
+#   make soak   the long forms of the crash and fuzz tests (20 SIGKILLs per store, 10,000 fuzzed requests)
 #   make bench  the benchmarks (bench-quick: a smoke run under a minute)
 PYTHON ?= python3
 VENV ?= .venv
@@ -10,7 +11,7 @@ BENCH_STAMP := $(VENV)/.bench-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: install run test check coverage bench bench-quick bench-impact clean
+.PHONY: install run test soak check coverage bench bench-quick bench-impact clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +29,10 @@ test: $(STAMP)
 	$(BIN)/pytest -q
 	$(BIN)/behave --format progress --no-capture features
 	$(BIN)/infoshare coverage --quiet
+
+soak: $(STAMP)
+	INFOSHARE_CRASH_KILLS=20 INFOSHARE_FUZZ_REQUESTS=10000 \
+	  $(BIN)/pytest -q -s tests/api/test_service_crash.py tests/api/test_service_openapi_fuzz.py
 
 check: $(STAMP)
 	$(BIN)/infoshare check

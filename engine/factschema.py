@@ -11,6 +11,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from .model import Fact, ItemField, Policy
+from .schemas import Bool
 
 MAX_TEXT = 10_000
 MAX_ITEMS = 500
@@ -24,17 +25,13 @@ class FactsInvalid(ValueError):
         super().__init__(f"invalid facts: {messages}")
 
 
-def _strict_bool(**kwargs: Any) -> fields.Boolean:
-    return fields.Boolean(truthy={True}, falsy={False}, **kwargs)
-
-
 def _one_of(values: tuple[str, ...]) -> validate.OneOf:
     return validate.OneOf(values, error=f"Must be one of: {', '.join(values)}.")
 
 
 def _item_field(spec: ItemField) -> fields.Field:
     if spec.type == "boolean":
-        return _strict_bool(required=spec.required, metadata={"description": spec.question})
+        return Bool(required=spec.required, metadata={"description": spec.question})
     return fields.String(required=spec.required, validate=validate.Length(min=1, max=MAX_TEXT),
                          metadata={"description": spec.question})
 
@@ -46,7 +43,7 @@ def _field(fact: Fact) -> fields.Field:
     if fact.type == "choices":
         return fields.List(fields.String(validate=_one_of(fact.values)), required=fact.required, metadata=meta)
     if fact.type == "boolean":
-        return _strict_bool(required=fact.required, metadata=meta)
+        return Bool(required=fact.required, metadata=meta)
     item_schema = _strict(f"{fact.name.title()}Item", {f.name: _item_field(f) for f in fact.fields},
                           [f.name for f in fact.fields], "field")
     return fields.List(fields.Nested(item_schema), required=fact.required,

@@ -15,7 +15,7 @@ from .evaluator import Engine
 from .factschema import FactsInvalid
 from .loader import validate as validate_with
 from .problems import PolicyError, Problem
-from .schemas import StrictSchema
+from .schemas import Bool, StrictSchema
 from .yamlsource import read_or_report
 
 TESTS_DIR = "tests"
@@ -26,7 +26,7 @@ CHECKED = ("decision", "confidentiality", "explain_to_subject", "missing_facts",
 class ExpectSchema(StrictSchema):
     decision = fields.String()
     confidentiality = fields.String()
-    explain_to_subject = fields.Boolean(truthy={True}, falsy={False})
+    explain_to_subject = Bool()
     missing_facts = fields.List(fields.String())
     conditions = fields.List(fields.String())
     obligations = fields.List(fields.String())

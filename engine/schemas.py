@@ -17,9 +17,19 @@ ID = validate.Regexp(
 )
 
 
+class StrictBoolean(fields.Boolean):
+    """Only true and false. A truthy set alone is not enough: ``1 in {True}`` and
+    ``0.0 in {False}`` hold in Python, so 1 and 0.0 would pass as booleans."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 def Bool(**kwargs: Any) -> fields.Boolean:
-    """A boolean that accepts only YAML's true and false, not "yes" or 1."""
-    return fields.Boolean(truthy={True}, falsy={False}, **kwargs)
+    """A boolean that accepts only JSON's and YAML's true and false, not "yes" or 1."""
+    return StrictBoolean(**kwargs)
 
 
 class StrictSchema(Schema):

@@ -8,6 +8,7 @@ from peewee import Database, SqliteDatabase
 from engine import Policy, load_policy
 from service import config, decisions, evaluate, health, openapi, policy, reload, reviews
 from service.errors import register_error_handlers
+from service.ratelimit import RateLimiter
 from service.requestlog import configure_logging, init_request_log
 from service.state import ServiceState
 from service.store import open_store
@@ -39,7 +40,8 @@ def create_app(settings: dict | None = None, loaded: Policy | None = None) -> Fl
     app.register_blueprint(policy.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)
-    app.extensions["infoshare"] = ServiceState(database=database, snapshot=reload.build(app, loaded))
+    app.extensions["infoshare"] = ServiceState(database=database, snapshot=reload.build(app, loaded),
+                                               limiter=RateLimiter(app.config["INFOSHARE_RATE_LIMIT"]))
     reload.start(app, loaded)
     return app
 

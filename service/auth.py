@@ -23,6 +23,12 @@ review them. Policy owners try what-if cases, read and reload the policy, but th
 case file holds personal facts they have no need to see. No key at all, a
 wrong key or a revoked key gets 401; a valid key whose role lacks the
 permission gets 403.
+
+Which decisions a key reads: a case system reads only the decisions recorded
+with its own key (another system's decision is a 404, as if it did not
+exist); the co-ordinator (``read-any-case``) reads every decision, since
+they review across case systems. Every key is rate-limited
+(``service.ratelimit``): over the limit the answer is 429 with Retry-After.
 """
 
 from __future__ import annotations
@@ -35,10 +41,11 @@ from flask import g, request
 from service.errors import ApiError
 from service.keys import active_key
 from service.requestlog import note
+from service.state import current
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "case-system": frozenset({"evaluate", "record", "read-decisions", "read-policy"}),
-    "coordinator": frozenset({"evaluate", "read-decisions", "review", "read-policy"}),
+    "coordinator": frozenset({"evaluate", "read-decisions", "read-any-case", "review", "read-policy"}),
     "policy-owner": frozenset({"evaluate", "read-policy", "reload-policy"}),
 }
 
@@ -48,6 +55,11 @@ CHALLENGE = {"WWW-Authenticate": 'Bearer realm="infoshare"'}
 
 def roles_with(permission: str) -> list[str]:
     return [role for role, allowed in PERMISSIONS.items() if permission in allowed]
+
+
+def may(permission: str) -> bool:
+    """Whether this request's key (already checked by ``requires``) has ``permission``."""
+    return permission in PERMISSIONS.get(g.api_key.role, ())
 
 
 def requires(permission: str) -> Callable[[View], View]:
@@ -65,6 +77,10 @@ def requires(permission: str) -> Callable[[View], View]:
             if key is None:
                 raise ApiError(401, "this API key is not valid or has been revoked", headers=CHALLENGE)
             note(key=key.name)
+            wait = current().limiter.wait_for(key.id)
+            if wait:
+                raise ApiError(429, f"this key has made more than {current().limiter.per_minute} requests "
+                                    f"in a minute; try again in {wait} s", headers={"Retry-After": str(wait)})
             if permission not in PERMISSIONS.get(key.role, ()):
                 raise ApiError(
                     403,

@@ -9,7 +9,7 @@ from peewee import PeeweeException
 
 from engine import PolicyError
 from engine.commands import check_command, coverage_command, evaluate_command
-from service import config, server
+from service import config, logaudit, server
 from service.app import create_app
 from service.impact import impact_command
 from service.keys import ROLES, KeyProblem, create_key, list_keys, revoke_key
@@ -40,6 +40,9 @@ def serve(host: str, port: int, workers: int) -> None:
     """Serve the HTTP API. Refuses to start if the policy is broken."""
     try:
         app = create_app()
+    except ValueError as exc:  # a setting in the environment that cannot be used
+        click.echo(f"infoshare: not starting: {exc}", err=True)
+        sys.exit(1)
     except PolicyError as exc:
         click.echo(f"infoshare: not starting: the policy is broken:\n{exc}", err=True)
         sys.exit(1)
@@ -57,11 +60,11 @@ def keys() -> None:
     """Create, list and revoke API keys (stored as hashes in DATABASE_URL's database)."""
 
 
-def _open_key_store() -> None:
+def _open_key_store(what: str = "key store") -> None:
     try:
         open_store(config.from_environment()["DATABASE_URL"])
     except PeeweeException as exc:
-        raise click.ClickException(f"cannot open the key store (DATABASE_URL): {exc}") from None
+        raise click.ClickException(f"cannot open the {what} (DATABASE_URL): {exc}") from None
 
 
 @keys.command("create")
@@ -92,6 +95,8 @@ def keys_list() -> None:
     click.echo(f"{'NAME':<32} {'ROLE':<13} {'CREATED (UTC)':<20} STATUS")
     for key in found:
         status = f"revoked {key.revoked_at:%Y-%m-%d %H:%M:%S}" if key.revoked_at else "active"
+        if key.key_id is None and not key.revoked_at:
+            status += " (an older unsalted key: replace it with a new one, then revoke it)"
         click.echo(f"{key.name:<32} {key.role:<13} {key.created_at:%Y-%m-%d %H:%M:%S}  {status}")
 
 
@@ -105,3 +110,41 @@ def keys_revoke(name: str) -> None:
     except KeyProblem as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Revoked key {key.name!r} ({key.role}).")
+
+
+@main.group()
+def log() -> None:
+    """Verify and export the decision log's hash chain (DATABASE_URL's database)."""
+
+
+@log.command("verify")
+@click.option("--file", "path", type=click.File("r"),
+              help="Verify an export made by `infoshare log export` instead of the store.")
+@click.option("--head", "expect_head", metavar="HASH",
+              help="A head hash noted earlier: fail if the chain no longer holds it (records cut off the end).")
+def log_verify(path, expect_head: str | None) -> None:
+    """Walk the chain and name the first record altered, inserted or removed (exit 1)."""
+    if path is None:
+        _open_key_store("decision log")
+        result = logaudit.verify_store(expect_head)
+    else:
+        try:
+            result = logaudit.verify_export(path, expect_head)
+        except logaudit.ExportUnreadable as exc:
+            raise click.ClickException(f"{path.name}: {exc}") from None
+    if not result.ok:
+        click.echo(f"TAMPERED: {result.problem} ({result.count} records checked before it)", err=True)
+        sys.exit(1)
+    seq, head = result.head
+    waiting = f"; {result.pending} recorded and waiting to be linked" if result.pending else ""
+    click.echo(f"OK: {result.count} records, chain intact; head is link {seq} {head}{waiting}")
+
+
+@log.command("export")
+@click.option("--case", "case_ref", metavar="REF", help="Only this case's decisions and their reviews.")
+@click.option("--output", type=click.File("w"), default="-", show_default=True, help="Where to write.")
+def log_export(case_ref: str | None, output) -> None:
+    """Write the log as JSON lines with its chain, verifiable with `infoshare log verify --file`."""
+    _open_key_store("decision log")
+    count = logaudit.export(output, case_ref)
+    click.echo(f"exported {count} records", err=True)

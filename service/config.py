@@ -9,6 +9,7 @@ from engine.loader import SHIPPED_POLICY
 
 MAX_BODY_BYTES = 1024 * 1024
 POLICY_POLL_SECONDS = 1.0
+DEFAULT_RATE_LIMIT = 60_000  # requests a minute per key: 1,000/s sustained, a minute's worth at once
 
 
 def default_database_url() -> str:
@@ -17,13 +18,24 @@ def default_database_url() -> str:
 
 
 def from_environment() -> dict:
-    """``DATABASE_URL``, ``INFOSHARE_POLICY`` and ``INFOSHARE_POLICY_POLL_SECONDS`` (how often a
-    worker looks up which policy version is active; see service.reload), or their defaults, and
-    the 1 MiB body limit."""
+    """``DATABASE_URL``, ``INFOSHARE_POLICY``, ``INFOSHARE_POLICY_POLL_SECONDS`` (how often a
+    worker looks up which policy version is active; see service.reload) and
+    ``INFOSHARE_RATE_LIMIT``, or their defaults, and the 1 MiB body limit."""
     return {
         "DATABASE_URL": os.environ.get("DATABASE_URL") or default_database_url(),
         "INFOSHARE_POLICY": os.environ.get("INFOSHARE_POLICY") or str(SHIPPED_POLICY),
         "INFOSHARE_POLICY_POLL_SECONDS": float(os.environ.get("INFOSHARE_POLICY_POLL_SECONDS")
                                                or POLICY_POLL_SECONDS),
+        "INFOSHARE_RATE_LIMIT": rate_limit(os.environ.get("INFOSHARE_RATE_LIMIT", "")),
         "MAX_CONTENT_LENGTH": MAX_BODY_BYTES,
     }
+
+
+def rate_limit(text: str) -> int:
+    """Requests a minute per key; empty means the default, 0 means no limit."""
+    if not text.strip():
+        return DEFAULT_RATE_LIMIT
+    if not text.strip().isdigit():
+        raise ValueError(f"INFOSHARE_RATE_LIMIT={text!r}: give a whole number of requests a minute per key "
+                         "(0 for no limit)")
+    return int(text)

@@ -13,25 +13,28 @@ import logging
 
 from flask import Blueprint, g, request
 from flask.typing import ResponseReturnValue
-from marshmallow import Schema, fields, validate
-from peewee import PeeweeException, prefetch
+from marshmallow import Schema, ValidationError, fields, validate
+from peewee import ModelSelect, PeeweeException, prefetch
 
 from service.asdecided import AsDecidedSchema, as_decided
-from service.auth import requires
+from service.auth import may, requires
 from service.errors import ApiError
+from service.logchain import append
 from service.models import Decision, Review, as_utc
 from service.openapi import documented
-from service.payload import load_json
+from service.payload import STORABLE_TEXT, Pattern, load_json
 from service.requestlog import note
-from service.state import current, snapshot
-from service.store import write_turn
+from service.state import snapshot
 from service.verdicts import DECISIONS, VerdictSchema, evaluate
 
 log = logging.getLogger("infoshare.decisions")
 
-CASE_REF = validate.Regexp(
-    r"^\w[\w.:/-]{0,199}$",
-    error="Use 1 to 200 letters, digits and . _ : / - characters, starting with a letter or digit.",
+# ASCII only: the same in every regex engine (the OpenAPI document's readers
+# too), and no look-alike letters from other scripts making two references of one.
+CASE_REF_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.:/-]{0,199}$"
+CASE_REF = Pattern(
+    CASE_REF_PATTERN,
+    error="Use 1 to 200 ASCII letters, digits and . _ : / - characters, starting with a letter or digit.",
 )
 MAX_ID = 2**63 - 1
 DECISION_ID = {"decision_id": ("integer", "The id returned when the decision was recorded.")}
@@ -42,7 +45,7 @@ class DecisionRequestBase(Schema):
         required=True, validate=CASE_REF, metadata={"description": "The case system's reference."}
     )
     requested_by = fields.String(
-        validate=validate.Length(1, 200),
+        validate=[validate.Length(1, 200), STORABLE_TEXT],
         metadata={"description": "Who asked, as the case system identifies them."},
     )
 
@@ -104,9 +107,15 @@ def record_data(decision: Decision, reviews: list[Review]) -> dict:
     }
 
 
+def readable(query: ModelSelect) -> ModelSelect:
+    """Only the decisions this request's key may read (the rule is in ``service.auth``)."""
+    return query if may("read-any-case") else query.where(Decision.key_name == g.api_key.name)
+
+
 def find_decision(decision_id: int) -> Decision:
-    """The decision with its reviews, or a 404."""
-    found = prefetch(Decision.select().where(Decision.id == decision_id), Review.select().order_by(Review.id))
+    """The decision with its reviews, or a 404 (also for one this key may not read)."""
+    found = prefetch(readable(Decision.select().where(Decision.id == decision_id)),
+                     Review.select().order_by(Review.id))
     if not found:
         raise ApiError(404, f"no decision with id {decision_id}")
     return found[0]
@@ -134,19 +143,19 @@ def blueprint() -> Blueprint:
         verdict = evaluate(body["facts"])
         policy = verdict["policy"]
         try:
-            with write_turn(current().database):
-                row = Decision.create(
-                    case_ref=body["case_ref"],
-                    facts=body["facts"],
-                    verdict=verdict,
-                    decision=verdict["decision"],
-                    policy_id=policy["id"],
-                    policy_version=policy["version"],
-                    policy_digest=policy["digest"],
-                    requested_by=body.get("requested_by"),
-                    key_name=g.api_key.name,
-                )
-        except (PeeweeException, OSError) as exc:  # OSError: the writer's lock file
+            row = append(
+                Decision,
+                case_ref=body["case_ref"],
+                facts=body["facts"],
+                verdict=verdict,
+                decision=verdict["decision"],
+                policy_id=policy["id"],
+                policy_version=policy["version"],
+                policy_digest=policy["digest"],
+                requested_by=body.get("requested_by"),
+                key_name=g.api_key.name,
+            )
+        except (PeeweeException, OSError) as exc:  # OSError: the writers' lock file
             log.error("record failed: %s", type(exc).__name__, extra={"request_id": g.get("request_id")})
             raise ApiError(
                 503,
@@ -184,15 +193,20 @@ def blueprint() -> Blueprint:
     @bp.get("/cases/<path:case_ref>/decisions")
     @documented(
         "Read a case file: every decision recorded for a case_ref, oldest first",
-        path_params={"case_ref": ("string", "The case system's reference.")},
-        responses={200: ("The case file; `decisions` is empty for an unknown case_ref.", CaseFileSchema)},
+        path_params={"case_ref": ({"type": "string", "pattern": CASE_REF_PATTERN}, "The case system's reference.")},
+        responses={200: ("The case file; `decisions` is empty for an unknown case_ref.", CaseFileSchema),
+                   400: ("The case_ref is not one a decision could have been recorded under.", None)},
     )
     @requires("read-decisions")
     def case_file(case_ref: str) -> ResponseReturnValue:
         """Every decision recorded under this case_ref, oldest first, each with its reviews."""
+        try:
+            CASE_REF(case_ref)
+        except ValidationError as exc:
+            raise ApiError(400, "no case can have this case_ref; see messages", {"case_ref": exc.messages}) from None
         note(case_ref=case_ref)
         decisions = prefetch(
-            Decision.select().where(Decision.case_ref == case_ref).order_by(Decision.id),
+            readable(Decision.select().where(Decision.case_ref == case_ref)).order_by(Decision.id),
             Review.select().order_by(Review.id),
         )
         return CASE_FILE.dump(

@@ -2,9 +2,10 @@
 
 The body is ``{"error": sentence, "messages": {field: [..]}, "request_id": id}``.
 Bad input is 400 (one status for malformed JSON, wrong types, unknown fields
-and bad values, so a client needs one branch), size 413, auth 401/403,
-unknown paths 404, wrong methods 405, an unreachable or unwritable store or a
-failed evaluation 503. Anything unforeseen is 500 with no detail: the
+and bad values, so a client needs one branch), size 413, a body declared as
+another format than JSON 415, auth 401/403, a key over its rate limit 429
+(with Retry-After), unknown paths 404, wrong methods 405, an unreachable or
+unwritable store or a failed evaluation 503. Anything unforeseen is 500 with no detail: the
 traceback goes to the log under the same request id, never to the client,
 and no error body ever carries a verdict (the service fails closed).
 """

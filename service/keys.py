@@ -1,13 +1,24 @@
 """API keys: issue, list, revoke, and look up the key a request carries.
 
-A key is a random token shown once at creation; the store keeps only its
-sha256. The token has 256 bits of entropy, so an unsalted fast hash is enough:
-there is nothing to guess, and a leaked table yields no usable key.
+A key is ``isk_<key id>.<secret>``, shown once at creation. The store keeps
+the key id (public: it finds the row by index, so a lookup costs one indexed
+read however many keys there are), a random salt, and the salted hash of the
+secret, never the secret. The secret has 256 bits of entropy, so a fast hash
+is enough: a leaked table yields no usable key, and the salt keeps equal
+hashes from saying anything. The presented secret's hash is compared with
+``hmac.compare_digest``, in constant time.
+
+Keys issued before key ids (``isk_<secret>``, no '.') still work: they are
+found by the unsalted sha256 of the whole token, which reveals nothing a
+timing could use (an attacker would need a preimage), and `keys list` marks
+them for rotation. Nothing is cached: every request reads the key's row, so
+a revocation holds from the next request in every worker process.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import secrets
 
@@ -23,7 +34,12 @@ class KeyProblem(ValueError):
 
 
 def hash_token(token: str) -> str:
+    """How keys issued before key ids are stored: the whole token's unsalted sha256."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def hash_secret(salt: str, secret: str) -> str:
+    return hmac.new(salt.encode("ascii"), secret.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def create_key(role: str, name: str | None = None) -> tuple[ApiKey, str]:
@@ -38,9 +54,9 @@ def create_key(role: str, name: str | None = None) -> tuple[ApiKey, str]:
         )
     if ApiKey.select().where(ApiKey.name == name).exists():
         raise KeyProblem(f"a key named {name!r} already exists; choose another name")
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey.create(name=name, role=role, key_hash=hash_token(token))
-    return key, token
+    key_id, salt, secret = secrets.token_hex(8), secrets.token_hex(16), secrets.token_urlsafe(32)
+    key = ApiKey.create(name=name, role=role, key_id=key_id, salt=salt, key_hash=hash_secret(salt, secret))
+    return key, f"{TOKEN_PREFIX}{key_id}.{secret}"
 
 
 def list_keys() -> list[ApiKey]:
@@ -60,6 +76,13 @@ def revoke_key(name: str) -> ApiKey:
 
 def active_key(token: str) -> ApiKey | None:
     """The unrevoked key whose token this is, or None."""
-    return ApiKey.get_or_none(
-        (ApiKey.key_hash == hash_token(token)) & (ApiKey.revoked_at.is_null())
-    )
+    key_id, dot, secret = token.removeprefix(TOKEN_PREFIX).partition(".")
+    if dot:
+        key = ApiKey.get_or_none(ApiKey.key_id == key_id)
+        presented = hash_secret(key.salt, secret) if key is not None and key.salt else ""
+    else:
+        presented = hash_token(token)
+        key = ApiKey.get_or_none((ApiKey.key_hash == presented) & ApiKey.key_id.is_null())
+    if key is None or key.revoked_at is not None or not hmac.compare_digest(presented, key.key_hash):
+        return None
+    return key

@@ -1,9 +1,9 @@
-"""The decision log's tables: API keys, decisions and co-ordinator reviews.
+"""The decision log's tables: API keys, decisions, co-ordinator reviews and the hash chain.
 
 The models are bound to a database at start (see ``service.store``), so the
 same classes run on sqlite and on PostgreSQL. Decisions and reviews are
-append-only: the service has no code path that updates or deletes them, so
-the case file keeps every decision with the rationale it was made on, as the
+append-only: the service has no code path that updates or deletes them, and
+the database refuses to (``service.appendonly``), so the case file keeps every decision with the rationale it was made on, as the
 protocol's ``record-decisions`` clause requires. API keys are only ever
 created and revoked.
 """
@@ -16,6 +16,7 @@ from typing import Any
 
 from peewee import (
     BigAutoField,
+    BigIntegerField,
     CharField,
     DateTimeField,
     ForeignKeyField,
@@ -50,13 +51,21 @@ class BaseModel(Model):
 
 
 class ApiKey(BaseModel):
-    """A caller's key. Only the sha256 of the token is stored, never the token."""
+    """A caller's key; the token itself is never stored (see ``service.keys``).
+
+    ``key_id`` is the token's public part, looked up by index; ``key_hash`` is
+    the salted hash of its secret part. Keys made before ``key_id`` existed
+    have neither ``key_id`` nor ``salt``: their ``key_hash`` is the unsalted
+    sha256 of the whole token.
+    """
 
     name = CharField(max_length=64, unique=True)
     role = CharField(max_length=32)
     key_hash = CharField(max_length=64, unique=True)
     created_at = DateTimeField(default=utcnow)
     revoked_at = DateTimeField(null=True)
+    key_id = CharField(max_length=32, null=True, unique=True)
+    salt = CharField(max_length=32, null=True)
 
 
 class Decision(BaseModel):
@@ -106,4 +115,38 @@ class PolicyActivation(BaseModel):
     activated_at = DateTimeField(default=utcnow)
 
 
-MODELS = (ApiKey, Decision, Review, PolicyVersion, PolicyActivation)
+
+
+class LogLink(BaseModel):
+    """One link of the hash chain over decisions and reviews, in the order they were recorded.
+
+    ``content_hash`` is the sha256 of the record's canonical content and
+    ``hash`` the sha256 of (seq, kind, record_id, prev_hash, content_hash), so
+    each link commits to its record and to every link before it
+    (``service.logchain``).
+    """
+
+    seq = BigIntegerField(primary_key=True)
+    kind = CharField(max_length=16)
+    record_id = BigIntegerField()
+    content_hash = CharField(max_length=64)
+    prev_hash = CharField(max_length=64)
+    hash = CharField(max_length=64)
+
+    class Meta:
+        indexes = ((("kind", "record_id"), True),)
+
+
+class LogPending(BaseModel):
+    """A decision or review committed but not yet linked into the chain, with its content
+    hash (PostgreSQL links after commit, in batches; see ``service.logchain``). Deleted
+    once linked."""
+
+    id = BigAutoField()
+    kind = CharField(max_length=16)
+    record_id = BigIntegerField()
+    content_hash = CharField(max_length=64)
+
+
+MODELS = (ApiKey, Decision, Review, LogLink, LogPending, PolicyVersion, PolicyActivation)
+LOG_MODELS = (Decision, Review, LogLink)

@@ -49,12 +49,12 @@ def documented(
     *,
     responses: dict[int, tuple[str, Schema | type[Schema] | None]],
     body: type[Schema] | BodyFactory | None = None,
-    path_params: dict[str, tuple[str, str]] | None = None,
-    query_params: dict[str, tuple[str, str]] | None = None,
+    path_params: dict[str, tuple[str | dict, str]] | None = None,
+    query_params: dict[str, tuple[str | dict, str]] | None = None,
 ) -> Callable[[View], View]:
     """Attach an OpenAPI operation to a view. ``body`` makes the request schema from the
     policy's facts schema (so it follows a reload), or is a fixed Schema class;
-    ``path_params`` and ``query_params``: name -> (type, description)."""
+    ``path_params`` and ``query_params``: name -> (type or JSON schema, description)."""
 
     def decorate(view: View) -> View:
         view.openapi = {  # type: ignore[attr-defined]
@@ -90,6 +90,8 @@ def _operation(view: Callable, facts: type[Schema]) -> dict:
         operation["description"] += f"\n\nRoles allowed: {', '.join(roles)}."
         responses["401"] = _response("No key, a wrong key or a revoked key.", ErrorSchema)
         responses["403"] = _response(f"The key's role is not one of: {', '.join(roles)}.", ErrorSchema)
+        responses["429"] = _response("This key's rate limit is reached; Retry-After says when to retry.",
+                                     ErrorSchema)
     if doc["body"] is not None:
         operation["requestBody"] = {
             "required": True,
@@ -101,13 +103,18 @@ def _operation(view: Callable, facts: type[Schema]) -> dict:
             ErrorSchema,
         )
         responses["413"] = _response("The body is larger than 1 MiB.", ErrorSchema)
+        responses["415"] = _response("The body is declared as a format other than JSON.", ErrorSchema)
     parameters = [
-        {"name": name, "in": where, "required": where == "path", "schema": {"type": kind}, "description": text}
+        {"name": name, "in": where, "required": where == "path",
+         "schema": kind if isinstance(kind, dict) else {"type": kind}, "description": text}
         for where, params in (("path", doc["path_params"]), ("query", doc["query_params"]))
         for name, (kind, text) in params.items()
     ]
     if parameters:
         operation["parameters"] = parameters
+    if doc["path_params"]:
+        responses.setdefault("404", _response("The path names nothing here (for instance a parameter with a "
+                                              "line break in it).", ErrorSchema))
     operation["responses"] = responses
     return operation
 

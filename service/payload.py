@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 
 from flask import request
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, validate
 
 from service.errors import ApiError
 
@@ -13,9 +14,13 @@ from service.errors import ApiError
 def load_json(schema: Schema) -> dict:
     """The validated body; 400 names the problem, 413 comes from Flask's size limit.
 
-    The body is parsed whatever the Content-Type, so ``curl -d`` works
-    without a header; the schema decides what is acceptable.
+    The body is parsed as JSON when the Content-Type says JSON or says nothing
+    a client means by it (none, ``text/plain``, or curl ``-d``'s form type);
+    one that names another format (XML, multipart, ...) is a 415.
     """
+    if request.mimetype and not (request.mimetype in LENIENT_TYPES or request.is_json):
+        raise ApiError(415, f"the body is sent as {request.mimetype}; send it as application/json",
+                       {"_body": ["Send a JSON object with Content-Type: application/json."]})
     raw = request.get_data(cache=True)
     if not raw.strip():
         raise ApiError(400, "the request body is empty; send a JSON object",
@@ -28,11 +33,44 @@ def load_json(schema: Schema) -> dict:
     except ValueError as exc:  # includes bad UTF-8 and over-long integers
         raise ApiError(400, "the request body is not valid JSON",
                        {"_body": [_json_problem(exc)]}) from None
+    if SURROGATE_ESCAPE.search(raw) and _has_lone_surrogate(data):
+        raise ApiError(400, "the request body is not valid JSON",
+                       {"_body": ["An escape \\ud800-\\udfff is not part of a surrogate pair, so the text "
+                                  "is not valid Unicode."]})
     try:
         return schema.load(data)
     except ValidationError as exc:
         raise ApiError(400, "the request does not match the schema; see messages",
                        exc.messages) from None
+
+
+LENIENT_TYPES = frozenset({"text/plain", "application/x-www-form-urlencoded"})
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+class Pattern(validate.Regexp):
+    """A regex the whole value must match. Python's ``$`` also matches before a final
+    newline, so ``Regexp`` would let "C1\\n" through a ``^...$`` pattern that the OpenAPI
+    document's readers (and a URL path) refuse."""
+
+    def __call__(self, value: str) -> str:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+# For text kept in a column of its own (not inside the JSON of the facts),
+# which PostgreSQL refuses if it holds NUL.
+STORABLE_TEXT = Pattern(r"^[^\x00]*$", error="Text may not contain NUL characters (\\u0000).")
+
+
+def _has_lone_surrogate(data: object) -> bool:
+    """json.loads joins surrogate pairs, so any surrogate left is unpaired (and no UTF-8 store can hold it)."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _json_problem(exc: ValueError) -> str:

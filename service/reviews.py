@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g
 from flask.typing import ResponseReturnValue
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
 from service.auth import requires
 from service.decisions import (
@@ -22,22 +22,29 @@ from service.decisions import (
     find_decision,
     record_data,
 )
+from service.logchain import append
 from service.models import Review
 from service.openapi import documented
-from service.payload import load_json
+from service.payload import Pattern, load_json
 from service.requestlog import note
 
 FINAL_DECISIONS = ("share", "share_without_consent", "seek_consent", "do_not_share")
 
 
-def not_blank(text: str) -> None:
-    if not text.strip():
-        raise ValidationError("Give the rationale for the decision; it must not be blank.")
+# Whitespace as any regex engine counts it: \s differs between Python's and those that read
+# the OpenAPI document (U+0085 and U+001C-U+001F are space only to Python, U+FEFF only to
+# JavaScript), so the class is spelled out.
+BLANK = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+# Not blank, and no NUL (see STORABLE_TEXT); one pattern so the OpenAPI document states it.
+RATIONALE = Pattern(
+    rf"^[{BLANK}]*[^{BLANK}\x00][^\x00]*$",
+    error="Give the rationale for the decision; it must not be blank, and may not contain NUL characters.",
+)
 
 
 class ReviewRequestSchema(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(FINAL_DECISIONS))
-    rationale = fields.String(required=True, validate=[not_blank, validate.Length(max=20_000)])
+    rationale = fields.String(required=True, validate=[RATIONALE, validate.Length(max=20_000)])
 
 
 REVIEW_REQUEST = ReviewRequestSchema()
@@ -60,7 +67,8 @@ def review(decision_id: int) -> ResponseReturnValue:
     body = load_json(REVIEW_REQUEST)
     decision = find_decision(decision_id)
     note(decision_id=decision.id, case_ref=decision.case_ref, decision=body["decision"])
-    added = Review.create(
+    added = append(
+        Review,
         decision=decision,
         final_decision=body["decision"],
         rationale=body["rationale"].strip(),

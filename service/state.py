@@ -18,6 +18,7 @@ from marshmallow import Schema
 from peewee import Database
 
 from engine import Engine, Policy
+from service.ratelimit import RateLimiter
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class ServiceState:
     checked_at: float = 0.0  # monotonic time the active version was last looked up in the store
     unusable: str | None = None  # an activated digest this process could not load
     swap_lock: threading.Lock = field(default_factory=threading.Lock)
+    limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0))
 
     @property
     def policy(self) -> Policy:

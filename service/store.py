@@ -17,25 +17,24 @@ sqlite settings, chosen for a log that several worker processes append to:
   faster but in WAL mode may lose the last acknowledged decisions on a power
   cut, and the protocol requires every decision to be in the case file.
 - ``foreign_keys=1``: a review can only point at a recorded decision.
-- writers take turns through a lock file beside the database (``write_turn``):
-  sqlite admits one writer at a time and makes the others poll with sleeps
-  of 1 to 100 ms, which left two busy workers mostly asleep; a blocking
-  ``flock`` hands the turn over as soon as the previous commit is on disk.
+- writers take turns through a lock file beside the database
+  (``service.writeturn``) rather than sqlite's sleep-and-retry.
+
+At every start the log's append-only triggers are (re)installed, columns
+added since a store was made are added to it, a store made before the
+hash chain has its records chained once, oldest first, and records left
+pending by a stopped writer are linked (``service.logchain``).
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
-import threading
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
-from peewee import Database, SqliteDatabase
+from peewee import Database
 from playhouse import db_url
 
-from service.models import MODELS, Decision
+from service import appendonly, logchain
+from service.models import MODELS, ApiKey, Decision, LogLink
 
 SQLITE_PRAGMAS = {"journal_mode": "wal", "synchronous": "full", "foreign_keys": 1}
 SQLITE_BUSY_TIMEOUT_SECONDS = 5
@@ -44,7 +43,7 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 5
 def open_store(url: str) -> Database:
     """Connect the models to the database at ``url`` and create missing tables.
 
-    Safe to call on every start: table creation is ``IF NOT EXISTS``. The
+    Safe to call on every start: every step is ``IF NOT EXISTS`` or done once. The
     connection is closed again so that a process that forks workers after
     this call hands none of them a shared connection.
     """
@@ -57,8 +56,26 @@ def open_store(url: str) -> Database:
     database = db_url.connect(url, **{k: v for k, v in defaults.items() if k not in settings})
     database.bind(MODELS)
     with database.connection_context():
+        chain_is_new = not database.table_exists(LogLink._meta.table_name)
         database.create_tables(MODELS, safe=True)
+        _add_key_columns(database)
+        appendonly.install(database)
+        logchain.install(database)
+        if chain_is_new:
+            logchain.adopt_unchained(database)
+        logchain.link_pending(database)  # left by a writer that stopped between commit and link
     return database
+
+
+def _add_key_columns(database: Database) -> None:
+    """Give a store made before salted keys the columns for them (its old keys keep working)."""
+    table = ApiKey._meta.table_name
+    present = {column.name for column in database.get_columns(table)}
+    with database.atomic():
+        for name in ("key_id", "salt"):
+            if name not in present:
+                database.execute_sql(f"ALTER TABLE {table} ADD COLUMN {name} VARCHAR(32)")
+        database.execute_sql(f"CREATE UNIQUE INDEX IF NOT EXISTS {table}_key_id ON {table} (key_id)")
 
 
 def check_writable(database: Database) -> None:
@@ -74,31 +91,3 @@ def check_writable(database: Database) -> None:
         transaction.rollback()
 
 
-_turns: dict[tuple[int, str], tuple[threading.Lock, int]] = {}
-_turns_guard = threading.Lock()
-
-
-@contextmanager
-def write_turn(database: Database) -> Iterator[None]:
-    """Hold the turn to write to ``database`` for the length of the block.
-
-    Only for sqlite files; other databases queue writers themselves. The lock
-    file is opened once per process (after gunicorn forks), and a thread lock
-    in front of it keeps threads of one process in line too, as an flock is
-    shared by everything that holds the same open file.
-    """
-    if not isinstance(database, SqliteDatabase) or database.database == ":memory:":
-        yield
-        return
-    key = (os.getpid(), database.database)
-    with _turns_guard:
-        if key not in _turns:
-            lock_file = os.open(f"{database.database}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
-            _turns[key] = (threading.Lock(), lock_file)
-    in_process, lock_file = _turns[key]
-    with in_process:
-        fcntl.flock(lock_file, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock_file, fcntl.LOCK_UN)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -81,3 +83,29 @@ def broken_policy(tmp_path: Path) -> Path:
     with open(policy / "rules" / "0-every-case.yaml", "a") as rules:
         rules.write("\n  - id: half-written-rule\n    when: {subject: child}\n")
     return policy
+
+
+# The PostgreSQL server for the tests that need one (default: the one these
+# machines run on 127.0.0.1:5432); each test gets a schema of its own that is
+# dropped afterwards, so runs never collide. Skips, saying why, only if no server answers.
+DSN = os.environ.get("INFOSHARE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def pg_url():
+    psycopg2 = pytest.importorskip("psycopg2")
+    try:
+        admin = psycopg2.connect(DSN, connect_timeout=3)
+    except psycopg2.OperationalError as exc:
+        pytest.skip(f"no PostgreSQL server answers at {DSN}: {exc}".strip())
+    admin.autocommit = True
+    schema = f"infoshare_test_{uuid.uuid4().hex[:12]}"
+    with admin.cursor() as cursor:
+        cursor.execute(f"CREATE SCHEMA {schema}")
+    separator = "&" if "?" in DSN else "?"
+    try:
+        yield f"{DSN}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f"DROP SCHEMA {schema} CASCADE")
+        admin.close()

@@ -45,26 +45,35 @@ def call(method: str, url: str, body: dict | None = None, token: str | None = No
         return error.code, json.load(error)
 
 
+def start_server(env: dict, log: Path, workers: int = 2, **popen) -> tuple[subprocess.Popen, str]:
+    """`infoshare serve` on a free port, once /readyz answers 200: (process, base URL)."""
+    port = free_port()
+    with open(log, "a") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service", "serve", "--host", "127.0.0.1", "--port", str(port),
+             "--workers", str(workers)], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=stderr, **popen)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            assert process.poll() is None, log.read_text()[-3000:]
+            try:
+                if call("GET", f"{base}/readyz")[0] == 200:
+                    return process, base
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, f"server did not become ready:\n{log.read_text()[-3000:]}"
+            time.sleep(0.05)
+    except AssertionError:
+        process.kill()
+        raise
+
+
 @contextmanager
 def serving(env: dict, log: Path, workers: int = 2):
     """A started server's base URL; stopped (SIGTERM) and checked for a clean exit afterwards."""
-    port = free_port()
-    with open(log, "w") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "service", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--workers", str(workers)], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
-    base = f"http://127.0.0.1:{port}"
+    process, base = start_server(env, log, workers)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                if call("GET", f"{base}/readyz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, f"server did not become ready:\n{log.read_text()}"
-            time.sleep(0.1)
         yield base
     finally:
         process.send_signal(signal.SIGTERM)
@@ -116,3 +125,21 @@ def test_several_servers_record_concurrently_into_one_sqlite_file_and_lose_nothi
     with sqlite3.connect(database) as db:
         stored = dict(db.execute("SELECT case_ref, id FROM decision").fetchall())
     assert stored == acknowledged
+    assert infoshare("log", "verify", env=env).stdout.startswith("OK: 240 records, chain intact")
+
+
+def test_a_revoked_key_and_a_spent_rate_limit_hold_in_every_worker(tmp_path):
+    """Three worker processes: the limit is one budget for all of them, and a revocation made
+    with the CLI while they serve refuses the very next requests, whichever worker takes them."""
+    env = {**environment(tmp_path / "limits.sqlite3"), "INFOSHARE_RATE_LIMIT": "40"}
+    limited = infoshare("keys", "create", "--role", "policy-owner", "--name", "limited", env=env).stdout.split()[-1]
+    revoked = infoshare("keys", "create", "--role", "policy-owner", "--name", "revoked", env=env).stdout.split()[-1]
+    with serving(env, tmp_path / "limits.log", workers=3) as base:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            statuses = list(pool.map(lambda _: call("GET", f"{base}/v1/policy", token=limited)[0], range(90)))
+            assert 40 <= statuses.count(200) <= 45 and statuses.count(429) == 90 - statuses.count(200)
+            assert [call("GET", f"{base}/v1/policy", token=revoked)[0] for _ in range(6)] == [200] * 6
+            infoshare("keys", "revoke", "revoked", env=env)
+            after = list(pool.map(lambda _: call("GET", f"{base}/v1/policy", token=revoked), range(30)))
+    assert {status for status, _ in after} == {401}
+    assert all("revoked" in body["error"] and body["request_id"] for _, body in after)

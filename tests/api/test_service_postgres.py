@@ -1,44 +1,18 @@
 """The same models and API on PostgreSQL (the path for many service processes, one log).
 
-Uses the server named by INFOSHARE_TEST_POSTGRES (default: the one these
-machines run on 127.0.0.1:5432), in a schema of its own that is dropped
-afterwards, so runs never collide. Skips, saying why, only if no server answers.
+Uses the ``pg_url`` fixture (tests/api/conftest.py): a schema of its own on
+the server INFOSHARE_TEST_POSTGRES names, dropped afterwards.
 """
 
 from __future__ import annotations
 
-import os
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 from service_cases import BARE_FACTS, SHARE_FACTS
 
 from service import create_app
 from engine.loader import SHIPPED_POLICY
 from service.keys import create_key
-
-DSN = os.environ.get("INFOSHARE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-@pytest.fixture
-def pg_url():
-    psycopg2 = pytest.importorskip("psycopg2")
-    try:
-        admin = psycopg2.connect(DSN, connect_timeout=3)
-    except psycopg2.OperationalError as exc:
-        pytest.skip(f"no PostgreSQL server answers at {DSN}: {exc}".strip())
-    admin.autocommit = True
-    schema = f"infoshare_test_{uuid.uuid4().hex[:12]}"
-    with admin.cursor() as cursor:
-        cursor.execute(f"CREATE SCHEMA {schema}")
-    separator = "&" if "?" in DSN else "?"
-    try:
-        yield f"{DSN}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f"DROP SCHEMA {schema} CASCADE")
-        admin.close()
 
 
 def test_record_read_review_and_case_file_on_postgresql(pg_url):

@@ -1,0 +1,189 @@
+"""Fail closed everywhere: faults injected under every route, then cleared.
+
+While a fault holds, every route either answers as it would without it (a
+route the fault does not touch) or fails with a 5xx whose JSON body has a
+request id and no verdict; a decision that cannot be recorded is never
+returned. When the fault clears, the service records again without a
+restart, and the log's chain still verifies. Each fault is an
+``(inject, clear)`` pair in FAULTS; a new way to fail (a policy reload that
+finds its file gone, for one) is one more entry.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+
+import pytest
+from service_cases import SHARE_FACTS
+
+from engine import EvaluationError, PolicyError
+from engine.loader import SHIPPED_POLICY
+from service import create_app
+from service.keys import create_key
+from service.logaudit import verify_store
+from service.models import Decision
+
+
+class Probe:
+    """Calls every route with a case the policy answers `share`, and collects the answers."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.client = app.test_client()
+        with app.app_context():
+            self.case_system = {"Authorization": f"Bearer {create_key('case-system', 'fault-cms')[1]}"}
+            self.coordinator = {"Authorization": f"Bearer {create_key('coordinator', 'fault-co')[1]}"}
+        self.acknowledged = 0
+        self.known_id = self.record().json["id"]
+
+    def record(self):
+        response = self.client.post("/v1/decisions", json={"case_ref": "FAULT-1", "facts": SHARE_FACTS},
+                                    headers=self.case_system)
+        self.acknowledged += response.status_code == 201
+        return response
+
+    def every_route(self) -> dict[str, object]:
+        c = self.client
+        return {
+            "record": self.record(),
+            "evaluate": c.post("/v1/evaluate", json={"facts": SHARE_FACTS}, headers=self.case_system),
+            "read": c.get(f"/v1/decisions/{self.known_id}", headers=self.case_system),
+            "case file": c.get("/v1/cases/FAULT-1/decisions", headers=self.case_system),
+            "review": c.post(f"/v1/decisions/{self.known_id}/review", json={"decision": "share", "rationale": "ok"},
+                             headers=self.coordinator),
+            "policy": c.get("/v1/policy", headers=self.case_system),
+            "ready": c.get("/readyz"),
+        }
+
+    def recorded(self) -> int:
+        with self.app.app_context():
+            return Decision.select().count()
+
+
+def assert_failed_closed(response, statuses=(503,)) -> None:
+    """A 5xx among ``statuses``, as JSON with the request id, and no verdict."""
+    text = response.get_data(as_text=True)
+    assert response.status_code in statuses, text
+    body = response.json
+    assert set(body) == {"error", "messages", "request_id"}
+    assert body["request_id"] == response.headers["X-Request-ID"]
+    assert "Traceback" not in text and "decision" not in body and '"share' not in text
+
+
+def sqlite_pragma(setting: str):
+    """Set a PRAGMA on the app's own connection (the test client serves in this thread)."""
+    return lambda app, _monkeypatch: app.extensions["infoshare"].database.execute_sql(f"PRAGMA {setting}")
+
+
+def fill_the_disk(app, _monkeypatch) -> None:
+    database = app.extensions["infoshare"].database
+    pages = database.execute_sql("PRAGMA page_count").fetchone()[0]
+    database.execute_sql(f"PRAGMA max_page_count = {pages}")
+
+
+def break_the_chain_table(app, _monkeypatch) -> None:
+    app.extensions["infoshare"].database.execute_sql(
+        "CREATE TEMP TRIGGER fault_link BEFORE INSERT ON main.log_link BEGIN SELECT RAISE(ABORT, 'fault'); END")
+
+
+def mend_the_chain_table(app, _monkeypatch) -> None:
+    app.extensions["infoshare"].database.execute_sql("DROP TRIGGER temp.fault_link")
+
+
+def engine_raises(error: Exception):
+    def inject(app, monkeypatch) -> None:
+        def broken(_facts):
+            raise error
+
+        monkeypatch.setattr(app.extensions["infoshare"].engine, "evaluate", broken)
+
+    return inject
+
+
+STORE_FAULT = {"record": (503,), "review": (503,), "ready": (503,)}
+# fault -> (inject, clear, {route: statuses it may fail with}); other routes must answer as usual.
+FAULTS = {
+    "store read-only": (sqlite_pragma("query_only = 1"), sqlite_pragma("query_only = 0"), STORE_FAULT),
+    # A full disk still takes a write that fits in a page it has (a short review may), and
+    # readiness writes nothing, so it cannot see a full disk.
+    "disk full": (fill_the_disk, sqlite_pragma("max_page_count = 1073741823"),
+                  {**STORE_FAULT, "review": (201, 503), "ready": (200,)}),
+    "chain cannot be appended": (break_the_chain_table, mend_the_chain_table, {"record": (503,), "review": (503,)}),
+    "engine fails": (engine_raises(EvaluationError("rules engine failed")), lambda app, m: m.undo(),
+                     {"record": (503,), "evaluate": (503,)}),
+    "engine out of memory": (engine_raises(MemoryError()), lambda app, m: m.undo(),
+                             {"record": (500,), "evaluate": (500,)}),
+    "engine crashes": (engine_raises(RuntimeError("boom")), lambda app, m: m.undo(),
+                       {"record": (500,), "evaluate": (500,)}),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_a_fault_fails_closed_on_every_route_and_the_service_recovers(app, fault, monkeypatch):
+    inject, clear, failing = FAULTS[fault]
+    probe = Probe(app)
+    normal = probe.every_route()
+    inject(app, monkeypatch)
+    during = probe.every_route()
+    clear(app, monkeypatch)
+    after = probe.every_route()
+
+    for route, response in during.items():
+        allowed = failing.get(route, (normal[route].status_code,))
+        if response.status_code >= 400:
+            assert_failed_closed(response, allowed)
+        else:
+            assert response.status_code in allowed, (route, response.get_data(as_text=True))
+    for route, response in after.items():
+        assert response.status_code == normal[route].status_code, (route, response.get_data(as_text=True))
+    assert after["record"].json["decision"] == "share"
+    assert probe.recorded() == probe.acknowledged  # nothing recorded that was not answered, nothing lost
+    with app.app_context():
+        assert verify_store().ok
+
+
+def test_the_policy_files_vanishing_leave_the_loaded_policy_serving_and_block_a_restart(tmp_path, database_url):
+    """The policy is read once at start: files gone afterwards change no answer, and a start
+    without them is refused with the path, so no service runs without a policy."""
+    policy = tmp_path / "policy"
+    shutil.copytree(SHIPPED_POLICY, policy)
+    app = create_app({"DATABASE_URL": database_url, "INFOSHARE_POLICY": str(policy)})
+    probe = Probe(app)
+    before = probe.every_route()
+    shutil.rmtree(policy)
+    during = probe.every_route()
+    assert {route: r.status_code for route, r in during.items()} == {route: r.status_code for route, r in before.items()}
+    assert during["record"].json["decision"] == "share"
+    assert during["record"].json["policy"] == before["record"].json["policy"]
+    with pytest.raises(PolicyError) as refused:
+        create_app({"DATABASE_URL": database_url, "INFOSHARE_POLICY": str(policy)})
+    assert str(policy) in str(refused.value)
+
+
+def test_a_dropped_postgresql_connection_fails_closed_and_the_next_requests_recover(pg_url):
+    psycopg2 = pytest.importorskip("psycopg2")
+    name = f"infoshare-fault-{uuid.uuid4().hex[:8]}"
+    url = pg_url.replace("postgresql://", "postgresql+pool://", 1) + f"&application_name={name}"
+    app = create_app({"DATABASE_URL": url, "INFOSHARE_POLICY": str(SHIPPED_POLICY)})
+    probe = Probe(app)
+    admin = psycopg2.connect(pg_url)
+    admin.autocommit = True
+    answers = []
+    for _ in range(3):
+        with admin.cursor() as cursor:
+            cursor.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s",
+                           (name,))
+            assert cursor.fetchone()[0] >= 1  # the pool kept a connection, and it is gone now
+        answers.append(probe.every_route())
+    admin.close()
+    for routes in answers:
+        for route, response in routes.items():
+            if response.status_code >= 500:
+                assert_failed_closed(response)
+    recovered = probe.every_route()
+    assert {route: r.status_code for route, r in recovered.items()} == {
+        "record": 201, "evaluate": 200, "read": 200, "case file": 200, "review": 201, "policy": 200, "ready": 200}
+    assert probe.recorded() == probe.acknowledged
+    with app.app_context():
+        assert verify_store().ok
