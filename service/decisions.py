@@ -169,8 +169,9 @@ def blueprint() -> Blueprint:
     @documented(
         "Read one recorded decision with its reviews",
         path_params=DECISION_ID,
-        query_params={"explain": ("string", "`as-decided`: add `as_decided`, the rules as written in the "
-                                            "policy version the decision was made under.")},
+        query_params={"explain": ({"type": "string", "enum": ["as-decided"]},
+                                  "`as-decided`: add `as_decided`, the rules as written in the "
+                                  "policy version the decision was made under.")},
         responses={200: ("The recorded decision.", DecisionRecordSchema), 404: ("No such decision.", None)},
     )
     @requires("read-decisions")

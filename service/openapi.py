@@ -112,6 +112,9 @@ def _operation(view: Callable, facts: type[Schema]) -> dict:
     ]
     if parameters:
         operation["parameters"] = parameters
+    if doc["query_params"]:
+        responses.setdefault("400", _response("A query parameter has a value not allowed; `messages` names it.",
+                                              ErrorSchema))
     if doc["path_params"]:
         responses.setdefault("404", _response("The path names nothing here (for instance a parameter with a "
                                               "line break in it).", ErrorSchema))

@@ -96,7 +96,7 @@ def engine_raises(error: Exception):
         def broken(_facts):
             raise error
 
-        monkeypatch.setattr(app.extensions["infoshare"].engine, "evaluate", broken)
+        monkeypatch.setattr(app.extensions["infoshare"].engine, "evaluate_valid", broken)
 
     return inject
 
