@@ -81,14 +81,18 @@ class CaseFileSchema(Schema):
     decisions = fields.List(fields.Nested(DecisionRecordSchema), required=True)
 
 
-RECORD = DecisionRecordSchema()
-CASE_FILE = CaseFileSchema()
+_OWN_FIELDS = ("id", "case_ref", "recorded_at", "requested_by", "recorded_by", "facts", "reviews", "as_decided")
+_RECORD_OWN = DecisionRecordSchema(only=_OWN_FIELDS)
 
 
-def record_data(decision: Decision, reviews: list[Review]) -> dict:
-    """A decision row and its reviews, ready for DecisionRecordSchema to dump."""
-    return {
-        **decision.verdict,
+def dump_record(decision: Decision, reviews: list[Review], as_decided: dict | None = None) -> dict:
+    """A decision row and its reviews as DecisionRecordSchema's JSON.
+
+    The stored verdict is already JSON in VerdictSchema's shape (it is what
+    ``service.verdicts.evaluate`` returned), so only the record's own fields
+    are dumped: dumping the verdict again cost a tenth of a request.
+    """
+    own = {
         "id": decision.id,
         "case_ref": decision.case_ref,
         "recorded_at": as_utc(decision.recorded_at),
@@ -105,6 +109,9 @@ def record_data(decision: Decision, reviews: list[Review]) -> dict:
             for review in reviews
         ],
     }
+    if as_decided is not None:
+        own["as_decided"] = as_decided
+    return {**decision.verdict, **_RECORD_OWN.dump(own)}
 
 
 def readable(query: ModelSelect) -> ModelSelect:
@@ -163,7 +170,7 @@ def blueprint() -> Blueprint:
                 "shared on it; try again",
             ) from None
         note(decision_id=row.id, decision=row.decision)
-        return RECORD.dump(record_data(row, [])), 201
+        return dump_record(row, []), 201
 
     @bp.get(f"/decisions/<int(max={MAX_ID}):decision_id>")
     @documented(
@@ -186,10 +193,7 @@ def blueprint() -> Blueprint:
             raise ApiError(400, "unknown explain option", {"explain": ["Must be as-decided."]})
         decision = find_decision(decision_id)
         note(decision_id=decision.id, case_ref=decision.case_ref, decision=decision.decision)
-        data = record_data(decision, decision.reviews)
-        if explain:
-            data["as_decided"] = as_decided(decision)
-        return RECORD.dump(data)
+        return dump_record(decision, decision.reviews, as_decided(decision) if explain else None)
 
     @bp.get("/cases/<path:case_ref>/decisions")
     @documented(
@@ -210,8 +214,6 @@ def blueprint() -> Blueprint:
             readable(Decision.select().where(Decision.case_ref == case_ref)).order_by(Decision.id),
             Review.select().order_by(Review.id),
         )
-        return CASE_FILE.dump(
-            {"case_ref": case_ref, "decisions": [record_data(d, d.reviews) for d in decisions]}
-        )
+        return {"case_ref": case_ref, "decisions": [dump_record(d, d.reviews) for d in decisions]}
 
     return bp

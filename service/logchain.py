@@ -47,6 +47,7 @@ from typing import Any, Iterator, TypeVar
 
 from peewee import Database, Model, PeeweeException, SqliteDatabase
 
+from service import prepared
 from service.models import Decision, LogLink, LogPending, Review
 from service.writeturn import write_turn
 
@@ -127,7 +128,7 @@ def append(model: type[Record], **fields: Any) -> Record:
     digest = content_hash(content(kind, row))  # hashed before any lock is taken
     if isinstance(database, SqliteDatabase):
         with chain_lock(database):
-            row.save(force_insert=True)
+            row.id = prepared.insert(model, row)
             database.execute_sql(LINK_ONE, (kind, row.id, digest, kind, row.id, digest))
         return row
     insert, params = model.insert(row.__data__).returning(model.id).sql()

@@ -17,10 +17,9 @@ from service.auth import requires
 from service.decisions import (
     DECISION_ID,
     MAX_ID,
-    RECORD,
     DecisionRecordSchema,
     find_decision,
-    record_data,
+    dump_record,
 )
 from service.logchain import append
 from service.models import Review
@@ -74,4 +73,4 @@ def review(decision_id: int) -> ResponseReturnValue:
         rationale=body["rationale"].strip(),
         key_name=g.api_key.name,
     )
-    return RECORD.dump(record_data(decision, [*decision.reviews, added])), 201
+    return dump_record(decision, [*decision.reviews, added]), 201
