@@ -28,9 +28,11 @@ pending by a stopped writer are linked (``service.logchain``).
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
-from peewee import Database
+from peewee import Database, PostgresqlDatabase
 from playhouse import db_url
 
 from service import appendonly, logchain
@@ -55,7 +57,7 @@ def open_store(url: str) -> Database:
             Path(settings["database"]).parent.mkdir(parents=True, exist_ok=True)
     database = db_url.connect(url, **{k: v for k, v in defaults.items() if k not in settings})
     database.bind(MODELS)
-    with database.connection_context():
+    with database.connection_context(), _one_setup_at_a_time(database):
         chain_is_new = not database.table_exists(LogLink._meta.table_name)
         database.create_tables(MODELS, safe=True)
         _add_key_columns(database)
@@ -65,6 +67,25 @@ def open_store(url: str) -> Database:
             logchain.adopt_unchained(database)
         logchain.link_pending(database)  # left by a writer that stopped between commit and link
     return database
+
+
+@contextmanager
+def _one_setup_at_a_time(database: Database) -> Iterator[None]:
+    """Servers starting together on a new PostgreSQL store take turns to set it up.
+
+    PostgreSQL runs concurrent ``CREATE ... IF NOT EXISTS`` side by side and
+    fails all but one on its catalogue's unique index, so without this the
+    second of two servers started at once would refuse to start. sqlite
+    already runs schema changes one at a time under its write lock.
+    """
+    if not isinstance(database, PostgresqlDatabase):
+        yield
+        return
+    database.execute_sql("SELECT pg_advisory_lock(hashtext('infoshare setup ' || current_schema()))")
+    try:
+        yield
+    finally:
+        database.execute_sql("SELECT pg_advisory_unlock(hashtext('infoshare setup ' || current_schema()))")
 
 
 def _add_key_columns(database: Database) -> None:

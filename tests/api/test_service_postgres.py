@@ -6,13 +6,16 @@ the server INFOSHARE_TEST_POSTGRES names, dropped afterwards.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 from service_cases import BARE_FACTS, SHARE_FACTS
 
 from service import create_app
 from engine.loader import SHIPPED_POLICY
 from service.keys import create_key
+from service.store import open_store
 
 
 def test_record_read_review_and_case_file_on_postgresql(pg_url):
@@ -80,3 +83,29 @@ def test_policy_versions_and_reload_on_postgresql(pg_url, tmp_path):
     assert second.test_client().get("/v1/policy", headers=asker).json["version"] == "1.0.1"
     read = second.test_client().get(f"/v1/decisions/{made['id']}?explain=as-decided", headers=asker).json
     assert read["as_decided"]["policy"]["version"] == "1.0.0" and read["as_decided"]["reproduced"]
+
+
+def _open_store(url: str, at: float) -> str:
+    time.sleep(max(0.0, at - time.time()))  # every process imported, all start at once
+    try:
+        open_store(url)
+    except Exception as exc:  # noqa: BLE001 - the test reports what a starting server would have died of
+        return f"{type(exc).__name__}: {exc}".splitlines()[0]
+    return "ok"
+
+
+def test_servers_starting_together_on_a_new_postgresql_store_all_start(pg_url):
+    """Four processes set up one brand-new store at the same moment; none may fail on the others' tables."""
+    for _ in range(3):  # a fresh store each round: only the first set-up races
+        with ProcessPoolExecutor(4, mp_context=multiprocessing.get_context("spawn")) as pool:
+            at = time.time() + 3
+            assert list(pool.map(_open_store, [pg_url] * 4, [at] * 4)) == ["ok"] * 4
+        _recreate_schema(pg_url)
+
+
+def _recreate_schema(url: str) -> None:
+    import psycopg2
+
+    dsn, _, options = url.partition("?options=-csearch_path%3D")
+    with psycopg2.connect(dsn) as connection, connection.cursor() as cursor:
+        cursor.execute(f"DROP SCHEMA {options} CASCADE; CREATE SCHEMA {options}")
