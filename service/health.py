@@ -10,7 +10,7 @@ from peewee import PeeweeException
 from service.errors import error_response
 from service.openapi import ErrorSchema, documented
 from service.state import current
-from service.store import check_writable
+from service.store import StoreFull, check_room, check_writable
 
 
 class HealthSchema(Schema):
@@ -38,12 +38,15 @@ def healthz() -> ResponseReturnValue:
 )
 def readyz() -> ResponseReturnValue:
     """Only ready when a decision could be recorded right now: an unreachable,
-    read-only or locked store makes it 503, so traffic goes elsewhere."""
+    read-only, locked or full store makes it 503, so traffic goes elsewhere."""
     state = current()
     try:
         check_writable(state.database)
+        check_room(state.database)
     except PeeweeException:
         return error_response(503, "not ready: the decision store does not accept writes")
+    except StoreFull as exc:
+        return error_response(503, f"not ready: {exc}")
     policy = state.policy
     return {
         "status": "ready",

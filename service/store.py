@@ -28,11 +28,12 @@ pending by a stopped writer are linked (``service.logchain``).
 
 from __future__ import annotations
 
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from peewee import Database, PostgresqlDatabase
+from peewee import Database, PostgresqlDatabase, SqliteDatabase
 from playhouse import db_url
 
 from service import appendonly, logchain
@@ -97,6 +98,33 @@ def _add_key_columns(database: Database) -> None:
             if name not in present:
                 database.execute_sql(f"ALTER TABLE {table} ADD COLUMN {name} VARCHAR(32)")
         database.execute_sql(f"CREATE UNIQUE INDEX IF NOT EXISTS {table}_key_id ON {table} (key_id)")
+
+
+MIN_ROOM_BYTES = 1024 * 1024
+"""Readiness needs room for this much more: about a hundred decisions with their chain links."""
+
+
+class StoreFull(RuntimeError):
+    """The sqlite store has, or its file system has, less room left than MIN_ROOM_BYTES."""
+
+
+def check_room(database: Database) -> None:
+    """Raise StoreFull when an sqlite store is about to run out of room.
+
+    The write that ``check_writable`` tries fits in pages the file already
+    has, so on its own it would call a full disk ready; this looks at the
+    room itself: sqlite's page limit and free pages, and the file system.
+    """
+    if not isinstance(database, SqliteDatabase) or database.database == ":memory:":
+        return
+    page_size, pages, limit, free_pages = (
+        database.execute_sql(f"PRAGMA {name}").fetchone()[0]
+        for name in ("page_size", "page_count", "max_page_count", "freelist_count")
+    )
+    in_file = (limit - pages + free_pages) * page_size
+    on_disk = shutil.disk_usage(Path(database.database).resolve().parent).free
+    if min(in_file, on_disk) < MIN_ROOM_BYTES:
+        raise StoreFull(f"less than {MIN_ROOM_BYTES // 1024} KiB of room is left for the decision log")
 
 
 def check_writable(database: Database) -> None:

@@ -105,10 +105,10 @@ STORE_FAULT = {"record": (503,), "review": (503,), "ready": (503,)}
 # fault -> (inject, clear, {route: statuses it may fail with}); other routes must answer as usual.
 FAULTS = {
     "store read-only": (sqlite_pragma("query_only = 1"), sqlite_pragma("query_only = 0"), STORE_FAULT),
-    # A full disk still takes a write that fits in a page it has (a short review may), and
-    # readiness writes nothing, so it cannot see a full disk.
+    # A full disk still takes a write that fits in a page it has (a short review may);
+    # readiness looks at the room left, so it sees the disk is full.
     "disk full": (fill_the_disk, sqlite_pragma("max_page_count = 1073741823"),
-                  {**STORE_FAULT, "review": (201, 503), "ready": (200,)}),
+                  {**STORE_FAULT, "review": (201, 503)}),
     "chain cannot be appended": (break_the_chain_table, mend_the_chain_table, {"record": (503,), "review": (503,)}),
     "engine fails": (engine_raises(EvaluationError("rules engine failed")), lambda app, m: m.undo(),
                      {"record": (503,), "evaluate": (503,)}),
