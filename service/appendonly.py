@@ -1,4 +1,5 @@
-"""Database triggers that refuse UPDATE and DELETE on the decision log's tables.
+"""Database triggers that refuse UPDATE and DELETE on the decision log's tables and on the
+policy versions its decisions were made under.
 
 The service has no route that changes or removes a decision or review, and
 these triggers make the database itself refuse to, whoever asks: on sqlite
@@ -11,13 +12,13 @@ from __future__ import annotations
 
 from peewee import Database, SqliteDatabase
 
-from service.models import LOG_MODELS
+from service.models import APPEND_ONLY
 
 REFUSAL = "is append-only: its records are never changed or removed"
 
 
 def install(database: Database) -> None:
-    tables = [model._meta.table_name for model in LOG_MODELS]
+    tables = [model._meta.table_name for model in APPEND_ONLY]
     if isinstance(database, SqliteDatabase):
         statements = [
             f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "

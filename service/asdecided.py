@@ -36,7 +36,8 @@ class RuleAsWrittenSchema(Schema):
 
 class AsDecidedSchema(Schema):
     policy = fields.Nested(PolicyRefSchema, required=True)
-    stored = fields.Boolean(required=True, metadata={"description": "The store holds this version's text."})
+    stored = fields.Boolean(required=True, metadata={
+        "description": "The store holds this version's text, unaltered (it still hashes to the digest)."})
     reproduced = fields.Boolean(metadata={"description": "Re-evaluating the facts gives the recorded decision."})
     rules = fields.List(fields.Nested(RuleAsWrittenSchema),
                         metadata={"description": "Every rule that fired, as written in that version."})

@@ -149,4 +149,5 @@ class LogPending(BaseModel):
 
 
 MODELS = (ApiKey, Decision, Review, LogLink, LogPending, PolicyVersion, PolicyActivation)
-LOG_MODELS = (Decision, Review, LogLink)
+APPEND_ONLY = (Decision, Review, LogLink, PolicyVersion, PolicyActivation)
+"""The evidence: the decision log, its chain, and the policy versions decisions were made under."""

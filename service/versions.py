@@ -9,9 +9,13 @@ rows read as a history of what answered when.
 
 from __future__ import annotations
 
+import logging
+
 from engine import Policy
 from engine.loader import load_policy_files
 from service.models import PolicyActivation, PolicyVersion
+
+log = logging.getLogger("infoshare.versions")
 
 
 def remember(policy: Policy) -> None:
@@ -34,6 +38,14 @@ def active_digest() -> str | None:
 
 
 def stored(digest: str) -> Policy | None:
-    """The version with this digest, rebuilt from its stored text; None if the store lacks it."""
+    """The version with this digest, rebuilt from its stored text; None if the store lacks it,
+    or holds under that digest a text that is not that version (altered in the database)."""
     row = PolicyVersion.get_or_none(PolicyVersion.digest == digest)
-    return None if row is None else load_policy_files(row.files)
+    if row is None:
+        return None
+    policy = load_policy_files(row.files)
+    if policy.digest != digest:
+        log.error("the stored text of policy version %s has been altered (its digest is now %s); "
+                  "it is not used", digest, policy.digest)
+        return None
+    return policy

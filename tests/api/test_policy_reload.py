@@ -160,3 +160,29 @@ def test_a_worker_keeps_its_version_when_the_activated_one_does_not_load(served,
         assert answer.status_code == 200 and answer.json["digest"] == policy.digest
     refusals = [r for r in caplog.records if "does not load here" in r.getMessage()]
     assert len(refusals) == 1 and "facts.yaml:" in refusals[0].getMessage()
+
+
+def test_a_stored_version_whose_text_was_altered_is_not_used_to_re_explain(served, policy_dir, tmp_path, caplog):
+    import json
+    import sqlite3
+
+    app, client, headers = served
+    made = client.post("/v1/decisions", json={"case_ref": "EXPLAIN-2", "facts": SHARE_FACTS},
+                       headers=headers["case-system"]).json
+    edit(policy_dir, "policy.yaml", "version: 1.0.0", "version: 2.0.0")
+    assert client.post("/v1/policy/reload", headers=headers["policy-owner"]).status_code == 200
+
+    db = sqlite3.connect(tmp_path / "reload.sqlite3", isolation_level=None)
+    for (trigger,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        db.execute(f"DROP TRIGGER {trigger}")  # as someone with direct access to the file would
+    (files,) = db.execute("SELECT files FROM policy_version WHERE digest = ?", (made["policy"]["digest"],)).fetchone()
+    files = json.loads(files)
+    files[CONSENT_RULES] = files[CONSENT_RULES].replace("consented to this sharing", "agreed to anything")
+    db.execute("UPDATE policy_version SET files = ? WHERE digest = ?", (json.dumps(files), made["policy"]["digest"]))
+    db.close()
+
+    fresh = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'reload.sqlite3'}",
+                        "INFOSHARE_POLICY": str(policy_dir)})  # a worker that never built the old version
+    read = fresh.test_client().get(f"/v1/decisions/{made['id']}?explain=as-decided", headers=headers["case-system"])
+    assert read.status_code == 200 and read.json["as_decided"] == {"policy": made["policy"], "stored": False}
+    assert "has been altered" in caplog.text

@@ -59,11 +59,14 @@ def test_an_untouched_log_verifies_and_names_its_head(history, log_cli):
     assert out.startswith("OK: 6 records, chain intact; head is link 6 ")
 
 
-@pytest.mark.parametrize("table", ["decision", "review", "log_link"])
+CHANGE = {"decision": "key_name = 'x'", "review": "key_name = 'x'", "log_link": "hash = 'x'",
+          "policy_version": "files = '{}'", "policy_activation": "digest = 'x'"}
+
+
+@pytest.mark.parametrize("table", sorted(CHANGE))
 def test_the_database_refuses_update_and_delete_on_the_log(history, database_url, table):
     db = sqlite3.connect(database_url.removeprefix("sqlite:///"))
-    for statement in (f"UPDATE {table} SET key_name = 'x'" if table != "log_link" else "UPDATE log_link SET hash = 'x'",
-                      f"DELETE FROM {table}"):
+    for statement in (f"UPDATE {table} SET {CHANGE[table]}", f"DELETE FROM {table}"):
         with pytest.raises(sqlite3.DatabaseError, match=f"{table} is append-only"):
             db.execute(statement)
 
