@@ -32,6 +32,7 @@ def create_app(settings: dict | None = None, loaded: Policy | None = None) -> Fl
 
     init_request_log(app)
     register_error_handlers(app)
+    app.before_request(openapi.refuse_undocumented_query_parameters)
     app.before_request(lambda: reload.follow_active_version(app))
     _close_connection_after_each_request(app, database)
     app.register_blueprint(decisions.blueprint())

@@ -13,11 +13,12 @@ from typing import Callable, TypeVar
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Blueprint, Flask, jsonify
+from flask import Blueprint, Flask, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields
 
 from service.auth import roles_with
+from service.errors import ApiError
 from service.requestlog import route_template
 from service.state import snapshot
 
@@ -112,14 +113,26 @@ def _operation(view: Callable, facts: type[Schema]) -> dict:
     ]
     if parameters:
         operation["parameters"] = parameters
-    if doc["query_params"]:
-        responses.setdefault("400", _response("A query parameter has a value not allowed; `messages` names it.",
-                                              ErrorSchema))
+    responses.setdefault("400", _response("A query parameter the route does not take, or (where it takes one) "
+                                          "a value not allowed; `messages` names it.", ErrorSchema))
     if doc["path_params"]:
         responses.setdefault("404", _response("The path names nothing here (for instance a parameter with a "
                                               "line break in it).", ErrorSchema))
     operation["responses"] = responses
     return operation
+
+
+def refuse_undocumented_query_parameters() -> None:
+    """Before a request: a query parameter its route does not document is a 400, as an unknown
+    body field is, so a misspelt option is never silently ignored."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    doc = getattr(view, "openapi", None)
+    if doc is None:
+        return
+    unknown = sorted(set(request.args) - set(doc["query_params"]))
+    if unknown:
+        raise ApiError(400, "unknown query parameters; see messages",
+                       {name: ["Unknown query parameter."] for name in unknown})
 
 
 def _response(description: str, schema: Schema | type[Schema] | None) -> dict:

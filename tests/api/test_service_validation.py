@@ -128,3 +128,10 @@ def test_a_review_needs_a_rationale_that_is_not_blank(client, as_role, recorded)
     assert "must not be blank" in blank["messages"]["rationale"][0]
     refer = assert_error(post(client, coordinator, path, {"decision": "refer", "rationale": "x"}), 400)
     assert "share_without_consent" in refer["messages"]["decision"][0]
+
+
+def test_a_query_parameter_the_route_does_not_take_is_refused_by_name(client, as_role):
+    read = client.get("/v1/policy?verbose=1&=x", headers=as_role("case-system"))
+    assert read.status_code == 400
+    assert read.json["messages"] == {"": ["Unknown query parameter."], "verbose": ["Unknown query parameter."]}
+    assert client.get("/v1/policy", headers=as_role("case-system")).status_code == 200
