@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from engine import Policy
+from infoshare.engine import Policy
 
 SEED = 20261125
 P_GIVEN = 0.8  # a fact is given four times in five

@@ -10,7 +10,7 @@ import argparse
 
 from flask import Flask
 
-from service import server
+from infoshare.service import server
 
 ANSWER = {"decision": "refer", "explain_to_subject": True}
 

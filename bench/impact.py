@@ -29,12 +29,12 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from engine import load_policy
-from engine.exhaustive import domain
-from engine.impact import DecisionCache
-from engine.loader import SHIPPED_POLICY
-from service import versions
-from service.store import open_store
+from infoshare.engine import load_policy
+from infoshare.engine.analysis.exhaustive import domain
+from infoshare.engine.analysis.impact import DecisionCache
+from infoshare.engine.policy.loader import SHIPPED_POLICY
+from infoshare.service.store import versions
+from infoshare.service.store.database import open_store
 
 REPO = Path(__file__).resolve().parent.parent
 EDIT = ("      welfare_override: no\n    then:\n      decision: do_not_share\n",

@@ -10,8 +10,8 @@ from typing import Any, Callable
 import durable_rules_engine as rete
 from durable import engine as durable
 
-from engine import Engine
-from engine.factschema import load_facts
+from infoshare.engine import Engine
+from infoshare.engine.policy.factschema import load_facts
 
 
 def percentile(samples: array, p: float) -> float:

@@ -20,9 +20,9 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from service.logchain import append
-from service.models import Decision
-from service.store import open_store
+from infoshare.service.store.logchain import append
+from infoshare.service.store.models import Decision
+from infoshare.service.store.database import open_store
 
 FACTS = {"subject": "child", "consent": "given", "harm_concern": "no", "purpose": "referral",
          "recipient": "childrens_social_care", "recipient_needs_to_know": "yes", "secure_channel": True,

@@ -38,8 +38,8 @@ import inprocess
 from corpus import SEED, make_corpus
 from peers import PEERS
 
-from engine import Engine, load_policy
-from engine.loader import SHIPPED_POLICY
+from infoshare.engine import Engine, load_policy
+from infoshare.engine.policy.loader import SHIPPED_POLICY
 
 RESULTS = Path(__file__).resolve().parent / "results"
 LIBRARIES = ("durable-rules", "flask", "werkzeug", "gunicorn", "marshmallow", "peewee",

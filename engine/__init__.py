@@ -3,12 +3,12 @@
 It never imports the service, Flask or peewee: the same engine serves the
 HTTP API, the command line and the tests.
 """
-from .evaluator import Engine, EvaluationError
-from .factschema import FactsInvalid, facts_schema
-from .loader import load_policy
-from .model import Policy
-from .problems import PolicyError, Problem
-from .verdict import Verdict
+from infoshare.engine.evaluator import Engine, EvaluationError
+from infoshare.engine.policy.factschema import FactsInvalid, facts_schema
+from infoshare.engine.policy.loader import load_policy
+from infoshare.engine.policy.model import Policy
+from infoshare.engine.policy.problems import PolicyError, Problem
+from infoshare.engine.verdict import Verdict
 
 __all__ = [
     "Engine", "EvaluationError", "FactsInvalid", "Policy", "PolicyError", "Problem", "Verdict",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import Condition, Policy, Rule
+from infoshare.engine.policy.model import Condition, Policy, Rule
 
 ALWAYS = "$every-case"  # engine plumbing: guarantees an action runs for every case (see evaluator.py)
 # durable-rules' `$iall` is false on an empty list, so "includes none of" would

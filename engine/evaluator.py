@@ -25,10 +25,10 @@ from typing import Any
 
 import durable_rules_engine as rete
 
-from .compiler import ALWAYS, as_engine_fact, compile_policy
-from .factschema import facts_schema, load_facts
-from .model import Policy, Rule
-from .verdict import Firing, Verdict, resolve
+from infoshare.engine.compiler import ALWAYS, as_engine_fact, compile_policy
+from infoshare.engine.policy.factschema import facts_schema, load_facts
+from infoshare.engine.policy.model import Policy, Rule
+from infoshare.engine.verdict import Firing, Verdict, resolve
 
 # Result codes of the C engine's assert calls (durable.engine.Ruleset._handle_result).
 _NOT_HANDLED = 1  # no rule matches the fact: for an item, the item outcome's `otherwise` applies

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from .model import Policy, Rule
+from infoshare.engine.policy.model import Policy, Rule
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from __future__ import annotations
 import os
 import tempfile
 
-from engine import Engine, load_policy
-from engine.loader import SHIPPED_POLICY
+from infoshare.engine import Engine, load_policy
+from infoshare.engine.policy.loader import SHIPPED_POLICY
 
 
 def before_all(context) -> None:

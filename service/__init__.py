@@ -1,5 +1,5 @@
 """infoshare's HTTP service: verdicts, the decision log, co-ordinator reviews, API keys."""
 
-from service.app import create_app
+from infoshare.service.app import create_app
 
 __all__ = ["create_app"]

@@ -1,5 +1,5 @@
 """``python -m service`` is the ``infoshare`` command."""
 
-from service.cli import main
+from infoshare.service.cli.main import main
 
 main()

@@ -5,13 +5,20 @@ from __future__ import annotations
 from flask import Flask
 from peewee import Database, SqliteDatabase
 
-from engine import Policy, load_policy
-from service import config, decisions, evaluate, health, openapi, policy, reload, reviews
-from service.errors import register_error_handlers
-from service.ratelimit import RateLimiter
-from service.requestlog import configure_logging, init_request_log
-from service.state import ServiceState
-from service.store import open_store
+from infoshare.engine import Policy, load_policy
+from infoshare.service import config
+from infoshare.service.api import decisions
+from infoshare.service.api import evaluate
+from infoshare.service.api import health
+from infoshare.service.api import openapi
+from infoshare.service.api import policy
+from infoshare.service import reload
+from infoshare.service.api import reviews
+from infoshare.service.errors import register_error_handlers
+from infoshare.service.access.ratelimit import RateLimiter
+from infoshare.service.requestlog import configure_logging, init_request_log
+from infoshare.service.state import ServiceState
+from infoshare.service.store.database import open_store
 
 
 def create_app(settings: dict | None = None, loaded: Policy | None = None) -> Flask:

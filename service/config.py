@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from engine.loader import SHIPPED_POLICY
+from infoshare.engine.policy.loader import SHIPPED_POLICY
 
 MAX_BODY_BYTES = 1024 * 1024
 POLICY_POLL_SECONDS = 1.0

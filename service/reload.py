@@ -31,11 +31,11 @@ from pathlib import Path
 from flask import Flask
 from peewee import PeeweeException
 
-from engine import Engine, Policy, PolicyError, facts_schema, load_policy
-from engine.policytests import run_tests
-from service import versions
-from service.openapi import body_factories, build_spec
-from service.state import PolicySnapshot, ServiceState
+from infoshare.engine import Engine, Policy, PolicyError, facts_schema, load_policy
+from infoshare.engine.analysis.policytests import run_tests
+from infoshare.service.store import versions
+from infoshare.service.api.openapi import body_factories, build_spec
+from infoshare.service.state import PolicySnapshot, ServiceState
 
 log = logging.getLogger("infoshare.policy")
 

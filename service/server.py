@@ -19,8 +19,8 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 from peewee import PeeweeException
 
-from engine import PolicyError
-from service.reload import reload_from_files
+from infoshare.engine import PolicyError
+from infoshare.service.reload import reload_from_files
 
 log = logging.getLogger("infoshare.policy")
 

@@ -17,8 +17,8 @@ from flask import current_app, g
 from marshmallow import Schema
 from peewee import Database
 
-from engine import Engine, Policy
-from service.ratelimit import RateLimiter
+from infoshare.engine import Engine, Policy
+from infoshare.service.access.ratelimit import RateLimiter
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine import Engine, Policy, load_policy
-from engine.loader import SHIPPED_POLICY
+from infoshare.engine import Engine, Policy, load_policy
+from infoshare.engine.policy.loader import SHIPPED_POLICY
 
 
 @pytest.fixture(scope="session")

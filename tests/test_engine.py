@@ -7,9 +7,9 @@ import threading
 
 import pytest
 
-import engine.evaluator as evaluator
-from engine import Engine, EvaluationError, FactsInvalid
-from engine.compiler import ALWAYS
+import infoshare.engine.evaluator as evaluator
+from infoshare.engine import Engine, EvaluationError, FactsInvalid
+from infoshare.engine.compiler import ALWAYS
 
 
 def test_every_rule_is_compiled_with_its_action_bound_by_name(engine, shipped_policy):

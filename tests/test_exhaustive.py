@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine import Engine, load_policy
-from engine.commands import check_command
-from engine.exhaustive import Partition, check_exhaustively, domain, problems
-from engine.loader import SHIPPED_POLICY
+from infoshare.engine import Engine, load_policy
+from infoshare.engine.analysis.commands import check_command
+from infoshare.engine.analysis.exhaustive import Partition, check_exhaustively, domain, problems
+from infoshare.engine.policy.loader import SHIPPED_POLICY
 
 CONSENT_REFUSED = """  - id: consent-refused
     implements: [consent-general-principle]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from behave.parser import parse_file
 
-from engine.scenarios import CLAUSE_TAG
+from infoshare.engine.analysis.scenarios import CLAUSE_TAG
 
 FEATURES = sorted((Path(__file__).resolve().parent.parent / "features").glob("*.feature"))
 QUOTE = re.compile(r'"([^"]+)"')

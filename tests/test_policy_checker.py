@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine import PolicyError, load_policy
-from engine.commands import check_command
-from engine.loader import SHIPPED_POLICY
+from infoshare.engine import PolicyError, load_policy
+from infoshare.engine.analysis.commands import check_command
+from infoshare.engine.policy.loader import SHIPPED_POLICY
 
 
 @pytest.fixture
@@ -217,7 +217,7 @@ def test_a_failing_policy_test_fails_the_check(policy_copy):
 
 
 def test_a_policy_rebuilt_from_its_files_text_is_the_same_policy(policy_copy):
-    from engine.loader import load_policy_files
+    from infoshare.engine.policy.loader import load_policy_files
 
     folder = load_policy(policy_copy)
     rebuilt = load_policy_files(dict(folder.files))

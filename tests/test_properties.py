@@ -10,9 +10,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import Engine
-from engine.exhaustive import combinations
-from engine.loader import SHIPPED_POLICY, load_policy
+from infoshare.engine import Engine
+from infoshare.engine.analysis.exhaustive import combinations
+from infoshare.engine.policy.loader import SHIPPED_POLICY, load_policy
 
 POLICY = load_policy(SHIPPED_POLICY)
 ENGINE = Engine(POLICY)

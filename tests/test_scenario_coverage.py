@@ -8,17 +8,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine.commands import coverage_command
-from engine.coverage import coverage_of, trace
-from engine.loader import SHIPPED_POLICY
-from engine.scenarios import ScenarioResult
+from infoshare.engine.analysis.commands import coverage_command
+from infoshare.engine.analysis.coverage import coverage_of, trace
+from infoshare.engine.policy.loader import SHIPPED_POLICY
+from infoshare.engine.analysis.scenarios import ScenarioResult
 
 FEATURES = Path(__file__).resolve().parent.parent / "features"
 
 
 @pytest.fixture(scope="module")
 def shipped_report():
-    from engine import load_policy
+    from infoshare.engine import load_policy
 
     return coverage_of(load_policy(SHIPPED_POLICY), FEATURES)
 
@@ -147,7 +147,7 @@ def test_the_html_page_sets_each_statement_beside_its_rules_and_scenarios(tmp_pa
 
 
 def test_the_html_page_escapes_what_it_shows(shipped_policy):
-    from engine.coverage_html import render_html
+    from infoshare.engine.analysis.coverage_html import render_html
 
     report = trace(shipped_policy, FEATURES, (scenario('<img src=x onerror="alert(1)">', ("record-decisions",)),))
     html = render_html(report)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.loader import SHIPPED_POLICY, load_policy
-from engine.scenarios import run_scenarios
+from infoshare.engine.policy.loader import SHIPPED_POLICY, load_policy
+from infoshare.engine.analysis.scenarios import run_scenarios
 
 FEATURES = Path(__file__).resolve().parent.parent / "features"
 RULES = [rule.id for rule in load_policy(SHIPPED_POLICY).rules]

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine import Engine
-from engine.loader import SHIPPED_POLICY, load_policy
-from engine.policytests import failures, load_tests, observed
+from infoshare.engine import Engine
+from infoshare.engine.policy.loader import SHIPPED_POLICY, load_policy
+from infoshare.engine.analysis.policytests import failures, load_tests, observed
 
 TESTS = load_tests(SHIPPED_POLICY)
 

@@ -11,18 +11,18 @@ from pathlib import Path
 
 import click
 
-from .coverage import coverage_of, show_coverage
-from .coverage_html import render_html
-from .evaluator import Engine, EvaluationError
-from .exhaustive import Report as ExhaustiveReport
-from .exhaustive import check_exhaustively
-from .exhaustive import problems as exhaustive_problems
-from .explain import render_verdict
-from .factschema import FactsInvalid
-from .loader import SHIPPED_POLICY, load_policy
-from .model import Policy
-from .policytests import run_tests
-from .problems import PolicyError
+from infoshare.engine.analysis.coverage import coverage_of, show_coverage
+from infoshare.engine.analysis.coverage_html import render_html
+from infoshare.engine.evaluator import Engine, EvaluationError
+from infoshare.engine.analysis.exhaustive import Report as ExhaustiveReport
+from infoshare.engine.analysis.exhaustive import check_exhaustively
+from infoshare.engine.analysis.exhaustive import problems as exhaustive_problems
+from infoshare.engine.explain import render_verdict
+from infoshare.engine.policy.factschema import FactsInvalid
+from infoshare.engine.policy.loader import SHIPPED_POLICY, load_policy
+from infoshare.engine.policy.model import Policy
+from infoshare.engine.analysis.policytests import run_tests
+from infoshare.engine.policy.problems import PolicyError
 
 policy_dir = click.Path(exists=False, file_okay=False, path_type=Path)
 

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import click
 
-from .model import Clause, Policy, Rule
-from .problems import Problem
-from .scenarios import ScenarioResult, ScenarioRunError, run_scenarios
-from .yamlsource import read_yaml
+from infoshare.engine.policy.model import Clause, Policy, Rule
+from infoshare.engine.policy.problems import Problem
+from infoshare.engine.analysis.scenarios import ScenarioResult, ScenarioRunError, run_scenarios
+from infoshare.engine.policy.yamlsource import read_yaml
 
 PROTOCOL_FILE = "protocol.yaml"
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from html import escape
 
-from .coverage import ClauseCoverage, Coverage, summary
-from .scenarios import ScenarioResult
+from infoshare.engine.analysis.coverage import ClauseCoverage, Coverage, summary
+from infoshare.engine.analysis.scenarios import ScenarioResult
 
 STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 78rem; padding: 0 1rem; color: #1d1d1f; }

@@ -46,9 +46,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
-from .evaluator import Engine
-from .model import Condition, Fact, Policy, Rule
-from .problems import Problem
+from infoshare.engine.evaluator import Engine
+from infoshare.engine.policy.model import Condition, Fact, Policy, Rule
+from infoshare.engine.policy.problems import Problem
 
 CONSENT = ("consent", "given")  # the fact and value meaning "the subject consents"
 ITEMS_NODE = "$items"

@@ -28,10 +28,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from .evaluator import Engine
-from .exhaustive import Partition
-from .factschema import FactsInvalid
-from .model import Policy
+from infoshare.engine.evaluator import Engine
+from infoshare.engine.analysis.exhaustive import Partition
+from infoshare.engine.policy.factschema import FactsInvalid
+from infoshare.engine.policy.model import Policy
 
 NOT_ACCEPTED = "not accepted"  # the edited vocabulary refuses these facts
 

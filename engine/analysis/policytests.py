@@ -11,12 +11,12 @@ from typing import Any
 
 from marshmallow import fields, validate
 
-from .evaluator import Engine
-from .factschema import FactsInvalid
-from .loader import validate as validate_with
-from .problems import PolicyError, Problem
-from .schemas import Bool, StrictSchema
-from .yamlsource import read_or_report
+from infoshare.engine.evaluator import Engine
+from infoshare.engine.policy.factschema import FactsInvalid
+from infoshare.engine.policy.loader import validate as validate_with
+from infoshare.engine.policy.problems import PolicyError, Problem
+from infoshare.engine.policy.schemas import Bool, StrictSchema
+from infoshare.engine.policy.yamlsource import read_or_report
 
 TESTS_DIR = "tests"
 CHECKED = ("decision", "confidentiality", "explain_to_subject", "missing_facts", "conditions", "obligations",

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .conditions import show, suggest
-from .model import CONTRACT_DECISIONS, Fact, Policy
-from .problems import Problem
-from .yamlsource import Source
+from infoshare.engine.policy.conditions import show, suggest
+from infoshare.engine.policy.model import CONTRACT_DECISIONS, Fact, Policy
+from infoshare.engine.policy.problems import Problem
+from infoshare.engine.policy.yamlsource import Source
 
 RESERVED = {"sid", "id", "kind", "name", "value", "by", "index"}
 OUTCOME_KEYS = ("decision", "confidentiality", "explain_to_subject", "item")

@@ -12,9 +12,9 @@ from __future__ import annotations
 import difflib
 from typing import Any, Callable
 
-from .model import NOT_GIVEN, Condition, Fact, ItemField
-from .problems import Problem
-from .yamlsource import Source
+from infoshare.engine.policy.model import NOT_GIVEN, Condition, Fact, ItemField
+from infoshare.engine.policy.problems import Problem
+from infoshare.engine.policy.yamlsource import Source
 
 LIST_TESTS = {"includes": "includes", "includes any of": "includes_any", "includes none of": "includes_none"}
 MAPPING_KEYS = ["not", *LIST_TESTS]

@@ -10,8 +10,8 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from .model import Fact, ItemField, Policy
-from .schemas import Bool
+from infoshare.engine.policy.model import Fact, ItemField, Policy
+from infoshare.engine.policy.schemas import Bool
 
 MAX_TEXT = 10_000
 MAX_ITEMS = 500

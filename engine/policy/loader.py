@@ -13,14 +13,14 @@ from typing import Any, Mapping
 
 from marshmallow import Schema, ValidationError
 
-from .checks import Known, check_policy, check_rule
-from .conditions import parse_conditions, suggest
-from .model import Clause, Conclusion, Fact, ItemField, Outcome, Policy, Rule
-from .problems import PolicyError, Problem
-from .schemas import FactsSchema, PolicySchema, ProtocolSchema, RuleSchema, allowed_keys
-from .yamlsource import Source, read_or_report
+from infoshare.engine.policy.checks import Known, check_policy, check_rule
+from infoshare.engine.policy.conditions import parse_conditions, suggest
+from infoshare.engine.policy.model import Clause, Conclusion, Fact, ItemField, Outcome, Policy, Rule
+from infoshare.engine.policy.problems import PolicyError, Problem
+from infoshare.engine.policy.schemas import FactsSchema, PolicySchema, ProtocolSchema, RuleSchema, allowed_keys
+from infoshare.engine.policy.yamlsource import Source, read_or_report
 
-SHIPPED_POLICY = Path(__file__).resolve().parent.parent / "policies" / "information-sharing"
+SHIPPED_POLICY = Path(__file__).resolve().parents[2] / "policies" / "information-sharing"
 POLICY_FILES = ("policy.yaml", "protocol.yaml", "facts.yaml")
 RULES_DIR = "rules"
 THEN_KEYS = ("decision", "confidentiality", "explain_to_subject", "item", "conditions", "obligations", "missing")

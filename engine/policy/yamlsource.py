@@ -14,7 +14,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from .problems import Problem
+from infoshare.engine.policy.problems import Problem
 
 Path_ = tuple[Any, ...]
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from behave import step, then, when
 
-from service import create_app
-from service.keys import ROLES, create_key
+from infoshare.service import create_app
+from infoshare.service.access.keys import ROLES, create_key
 from verdicts import verdict_seen
 
 

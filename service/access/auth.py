@@ -38,10 +38,10 @@ from typing import Callable, TypeVar
 
 from flask import g, request
 
-from service.errors import ApiError
-from service.keys import active_key
-from service.requestlog import note
-from service.state import current
+from infoshare.service.errors import ApiError
+from infoshare.service.access.keys import active_key
+from infoshare.service.requestlog import note
+from infoshare.service.state import current
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "case-system": frozenset({"evaluate", "record", "read-decisions", "read-policy"}),

@@ -22,8 +22,8 @@ import hmac
 import re
 import secrets
 
-from service import prepared
-from service.models import ApiKey, utcnow
+from infoshare.service.store import prepared
+from infoshare.service.store.models import ApiKey, utcnow
 
 ROLES = ("case-system", "coordinator", "policy-owner")
 TOKEN_PREFIX = "isk_"

@@ -17,12 +17,12 @@ from typing import Any
 from flask import current_app
 from marshmallow import Schema, fields
 
-from engine import Policy
-from service import versions
-from service.models import Decision
-from service.reload import build
-from service.state import current
-from service.verdicts import CatalogueEntrySchema, PolicyRefSchema
+from infoshare.engine import Policy
+from infoshare.service.store import versions
+from infoshare.service.store.models import Decision
+from infoshare.service.reload import build
+from infoshare.service.state import current
+from infoshare.service.api.verdicts import CatalogueEntrySchema, PolicyRefSchema
 
 
 class RuleAsWrittenSchema(Schema):

@@ -16,16 +16,16 @@ from flask.typing import ResponseReturnValue
 from marshmallow import Schema, ValidationError, fields, validate
 from peewee import ModelSelect, PeeweeException, prefetch
 
-from service.asdecided import AsDecidedSchema, as_decided
-from service.auth import may, requires
-from service.errors import ApiError
-from service.logchain import append
-from service.models import Decision, Review, as_utc
-from service.openapi import documented
-from service.payload import STORABLE_TEXT, Pattern, load_json
-from service.requestlog import note
-from service.state import snapshot
-from service.verdicts import DECISIONS, VerdictSchema, evaluate
+from infoshare.service.api.asdecided import AsDecidedSchema, as_decided
+from infoshare.service.access.auth import may, requires
+from infoshare.service.errors import ApiError
+from infoshare.service.store.logchain import append
+from infoshare.service.store.models import Decision, Review, as_utc
+from infoshare.service.api.openapi import documented
+from infoshare.service.api.payload import STORABLE_TEXT, Pattern, load_json
+from infoshare.service.requestlog import note
+from infoshare.service.state import snapshot
+from infoshare.service.api.verdicts import DECISIONS, VerdictSchema, evaluate
 
 log = logging.getLogger("infoshare.decisions")
 

@@ -6,12 +6,12 @@ from flask import Blueprint
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields
 
-from service.auth import requires
-from service.openapi import documented
-from service.payload import load_json
-from service.requestlog import note
-from service.state import snapshot
-from service.verdicts import VerdictSchema, evaluate
+from infoshare.service.access.auth import requires
+from infoshare.service.api.openapi import documented
+from infoshare.service.api.payload import load_json
+from infoshare.service.requestlog import note
+from infoshare.service.state import snapshot
+from infoshare.service.api.verdicts import VerdictSchema, evaluate
 
 
 def evaluate_request_schema(facts: type[Schema]) -> type[Schema]:

@@ -7,10 +7,10 @@ from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields
 from peewee import PeeweeException
 
-from service.errors import error_response
-from service.openapi import ErrorSchema, documented
-from service.state import current
-from service.store import StoreFull, check_room, check_writable
+from infoshare.service.errors import error_response
+from infoshare.service.api.openapi import ErrorSchema, documented
+from infoshare.service.state import current
+from infoshare.service.store.database import StoreFull, check_room, check_writable
 
 
 class HealthSchema(Schema):

@@ -17,10 +17,10 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields
 
-from service.auth import roles_with
-from service.errors import ApiError
-from service.requestlog import route_template
-from service.state import snapshot
+from infoshare.service.access.auth import roles_with
+from infoshare.service.errors import ApiError
+from infoshare.service.requestlog import route_template
+from infoshare.service.state import snapshot
 
 View = TypeVar("View", bound=Callable)
 API_VERSION = "1"

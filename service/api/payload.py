@@ -8,7 +8,7 @@ import re
 from flask import request
 from marshmallow import Schema, ValidationError, validate
 
-from service.errors import ApiError
+from infoshare.service.errors import ApiError
 
 
 def load_json(schema: Schema) -> dict:

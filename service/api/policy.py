@@ -7,15 +7,15 @@ from flask import Blueprint, current_app, g
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields
 
-from engine import PolicyError
-from service.auth import requires
-from service.dictschema import DictSchema
-from service.openapi import documented
-from service.errors import ApiError
-from service.reload import reload_from_files
-from service.requestlog import note
-from service.state import snapshot
-from service.verdicts import PolicyRefSchema
+from infoshare.engine import PolicyError
+from infoshare.service.access.auth import requires
+from infoshare.service.api.dictschema import DictSchema
+from infoshare.service.api.openapi import documented
+from infoshare.service.errors import ApiError
+from infoshare.service.reload import reload_from_files
+from infoshare.service.requestlog import note
+from infoshare.service.state import snapshot
+from infoshare.service.api.verdicts import PolicyRefSchema
 
 
 class ItemFieldSchema(Schema):

@@ -13,19 +13,19 @@ from flask import Blueprint, g
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields, validate
 
-from service.auth import requires
-from service.decisions import (
+from infoshare.service.access.auth import requires
+from infoshare.service.api.decisions import (
     DECISION_ID,
     MAX_ID,
     DecisionRecordSchema,
     find_decision,
     dump_record,
 )
-from service.logchain import append
-from service.models import Review
-from service.openapi import documented
-from service.payload import Pattern, load_json
-from service.requestlog import note
+from infoshare.service.store.logchain import append
+from infoshare.service.store.models import Review
+from infoshare.service.api.openapi import documented
+from infoshare.service.api.payload import Pattern, load_json
+from infoshare.service.requestlog import note
 
 FINAL_DECISIONS = ("share", "share_without_consent", "seek_consent", "do_not_share")
 

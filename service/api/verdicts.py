@@ -13,11 +13,11 @@ import logging
 from flask import g
 from marshmallow import Schema, fields, validate
 
-from engine import EvaluationError
-from engine.model import CONTRACT_DECISIONS
-from service.dictschema import DictSchema
-from service.errors import ApiError
-from service.state import snapshot
+from infoshare.engine import EvaluationError
+from infoshare.engine.policy.model import CONTRACT_DECISIONS
+from infoshare.service.api.dictschema import DictSchema
+from infoshare.service.errors import ApiError
+from infoshare.service.state import snapshot
 
 log = logging.getLogger("infoshare.verdicts")
 

@@ -15,12 +15,13 @@ from pathlib import Path
 import click
 from peewee import PeeweeException
 
-from engine.commands import load_or_exit, policy_dir
-from engine.impact import Replay
-from engine.impactreport import render_html, render_text
-from service import config, versions
-from service.models import Decision
-from service.store import open_store
+from infoshare.engine.analysis.commands import load_or_exit, policy_dir
+from infoshare.engine.analysis.impact import Replay
+from infoshare.engine.analysis.impactreport import render_html, render_text
+from infoshare.service import config
+from infoshare.service.store import versions
+from infoshare.service.store.models import Decision
+from infoshare.service.store.database import open_store
 
 BATCH = 20_000
 

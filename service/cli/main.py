@@ -7,13 +7,15 @@ import sys
 import click
 from peewee import PeeweeException
 
-from engine import PolicyError
-from engine.commands import check_command, coverage_command, evaluate_command
-from service import config, logaudit, server
-from service.app import create_app
-from service.impact import impact_command
-from service.keys import ROLES, KeyProblem, create_key, list_keys, revoke_key
-from service.store import open_store
+from infoshare.engine import PolicyError
+from infoshare.engine.analysis.commands import check_command, coverage_command, evaluate_command
+from infoshare.service import config
+from infoshare.service.store import logaudit
+from infoshare.service import server
+from infoshare.service.app import create_app
+from infoshare.service.cli.impact import impact_command
+from infoshare.service.access.keys import ROLES, KeyProblem, create_key, list_keys, revoke_key
+from infoshare.service.store.database import open_store
 
 
 @click.group()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from peewee import Database, SqliteDatabase
 
-from service.models import APPEND_ONLY
+from infoshare.service.store.models import APPEND_ONLY
 
 REFUSAL = "is append-only: its records are never changed or removed"
 

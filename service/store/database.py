@@ -36,8 +36,9 @@ from typing import Iterator
 from peewee import Database, PostgresqlDatabase, SqliteDatabase
 from playhouse import db_url
 
-from service import appendonly, logchain
-from service.models import MODELS, ApiKey, Decision, LogLink
+from infoshare.service.store import appendonly
+from infoshare.service.store import logchain
+from infoshare.service.store.models import MODELS, ApiKey, Decision, LogLink
 
 SQLITE_PRAGMAS = {"journal_mode": "wal", "synchronous": "full", "foreign_keys": 1}
 SQLITE_BUSY_TIMEOUT_SECONDS = 5

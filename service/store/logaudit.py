@@ -27,8 +27,8 @@ from typing import IO, Any, Iterable, Iterator
 
 from peewee import Model
 
-from service.logchain import GENESIS, MODEL_OF, content, content_hash, head, link_hash
-from service.models import Decision, LogLink, LogPending, Review
+from infoshare.service.store.logchain import GENESIS, MODEL_OF, content, content_hash, head, link_hash
+from infoshare.service.store.models import Decision, LogLink, LogPending, Review
 
 FORMAT = "infoshare-log/1"
 BATCH = 1000

@@ -47,9 +47,9 @@ from typing import Any, Iterator, TypeVar
 
 from peewee import Database, Model, PeeweeException, SqliteDatabase
 
-from service import prepared
-from service.models import Decision, LogLink, LogPending, Review
-from service.writeturn import write_turn
+from infoshare.service.store import prepared
+from infoshare.service.store.models import Decision, LogLink, LogPending, Review
+from infoshare.service.store.writeturn import write_turn
 
 log = logging.getLogger("infoshare.logchain")
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 
-from engine import Policy
-from engine.loader import load_policy_files
-from service.models import PolicyActivation, PolicyVersion
+from infoshare.engine import Policy
+from infoshare.engine.policy.loader import load_policy_files
+from infoshare.service.store.models import PolicyActivation, PolicyVersion
 
 log = logging.getLogger("infoshare.versions")
 

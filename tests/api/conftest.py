@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.loader import SHIPPED_POLICY
-from service import create_app
-from service.keys import ROLES, create_key
+from infoshare.engine.policy.loader import SHIPPED_POLICY
+from infoshare.service import create_app
+from infoshare.service.access.keys import ROLES, create_key
 from service_cases import SHARE_FACTS
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def request_log(caplog):
     """The JSON request-log lines emitted during the test, parsed."""
     import json
 
-    from service.requestlog import JsonFormatter
+    from infoshare.service.requestlog import JsonFormatter
 
     caplog.set_level(logging.INFO, logger="infoshare")
     formatter = JsonFormatter()

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine import Engine, load_policy
-from engine.exhaustive import domain
-from engine.loader import SHIPPED_POLICY
-from service.cli import main
-from service.models import Decision
+from infoshare.engine import Engine, load_policy
+from infoshare.engine.analysis.exhaustive import domain
+from infoshare.engine.policy.loader import SHIPPED_POLICY
+from infoshare.service.cli.main import main
+from infoshare.service.store.models import Decision
 
 RECORDED = 900
 REFUSED_RULE = """      consent: refused

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from service_cases import SHARE_FACTS
 
-from engine.loader import SHIPPED_POLICY
-from service import create_app
-from service.keys import create_key
+from infoshare.engine.policy.loader import SHIPPED_POLICY
+from infoshare.service import create_app
+from infoshare.service.access.keys import create_key
 
 CONSENT_RULES = "rules/3-consent.yaml"
 
@@ -147,7 +147,7 @@ def test_a_decision_is_re_explained_under_the_version_it_was_decided_under(serve
 
 
 def test_a_worker_keeps_its_version_when_the_activated_one_does_not_load(served, caplog):
-    from service.models import PolicyActivation, PolicyVersion
+    from infoshare.service.store.models import PolicyActivation, PolicyVersion
 
     app, client, headers = served
     policy = app.extensions["infoshare"].policy

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from service_cases import SHARE_FACTS
 from test_service_live import call, environment, infoshare, serving
 
-from engine.loader import SHIPPED_POLICY
+from infoshare.engine.policy.loader import SHIPPED_POLICY
 
 ASKS = 48
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from service_cases import SHARE_FACTS
 
-from service.keys import revoke_key
+from infoshare.service.access.keys import revoke_key
 
 CALLS = {
     "evaluate": ("post", "/v1/evaluate", {"facts": SHARE_FACTS}),

@@ -74,7 +74,7 @@ def test_evaluate_answers_the_same_verdict_and_records_nothing(client, app, as_r
     assert response.status_code == 200
     assert response.json == app.extensions["infoshare"].engine.evaluate(SHARE_FACTS).to_dict()
     assert "id" not in response.json
-    from service.models import Decision
+    from infoshare.service.store.models import Decision
 
     with app.app_context():
         assert Decision.select().count() == 0

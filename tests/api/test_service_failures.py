@@ -9,11 +9,11 @@ import pytest
 from peewee import OperationalError
 from service_cases import SHARE_FACTS
 
-from engine import EvaluationError, PolicyError
-from service import create_app
-from engine.loader import SHIPPED_POLICY
-from service.keys import create_key
-from service.models import Decision
+from infoshare.engine import EvaluationError, PolicyError
+from infoshare.service import create_app
+from infoshare.engine.policy.loader import SHIPPED_POLICY
+from infoshare.service.access.keys import create_key
+from infoshare.service.store.models import Decision
 
 
 @pytest.fixture

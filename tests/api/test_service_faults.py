@@ -17,12 +17,12 @@ import uuid
 import pytest
 from service_cases import SHARE_FACTS
 
-from engine import EvaluationError, PolicyError
-from engine.loader import SHIPPED_POLICY
-from service import create_app
-from service.keys import create_key
-from service.logaudit import verify_store
-from service.models import Decision
+from infoshare.engine import EvaluationError, PolicyError
+from infoshare.engine.policy.loader import SHIPPED_POLICY
+from infoshare.service import create_app
+from infoshare.service.access.keys import create_key
+from infoshare.service.store.logaudit import verify_store
+from infoshare.service.store.models import Decision
 
 
 class Probe:

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service import create_app
-from engine.loader import SHIPPED_POLICY
-from service.keys import create_key
+from infoshare.service import create_app
+from infoshare.engine.policy.loader import SHIPPED_POLICY
+from infoshare.service.access.keys import create_key
 
 FACT_NAMES = ["subject", "harm_concern", "crime_suspected", "serious_crime", "consent", "seeking_consent_would",
               "purpose", "recipient", "recipient_needs_to_know", "information", "secure_channel"]

@@ -10,10 +10,10 @@ import json
 import pytest
 from service_cases import SHARE_FACTS
 
-from engine.loader import SHIPPED_POLICY
-from service import create_app
-from service.keys import create_key
-from service.models import Decision
+from infoshare.engine.policy.loader import SHIPPED_POLICY
+from infoshare.service import create_app
+from infoshare.service.access.keys import create_key
+from infoshare.service.store.models import Decision
 
 
 def service_on(url: str):

@@ -9,11 +9,12 @@ import pytest
 from click.testing import CliRunner
 from service_cases import SHARE_FACTS
 
-from engine.loader import SHIPPED_POLICY
-from service import create_app, keys
-from service.cli import main
-from service.keys import create_key
-from service.models import ApiKey
+from infoshare.engine.policy.loader import SHIPPED_POLICY
+from infoshare.service import create_app
+from infoshare.service.access import keys
+from infoshare.service.cli.main import main
+from infoshare.service.access.keys import create_key
+from infoshare.service.store.models import ApiKey
 
 
 def bearer(token: str) -> dict:
@@ -100,14 +101,14 @@ def test_a_key_over_its_rate_limit_gets_429_with_retry_after_and_other_keys_do_n
     assert set(limited.json) == {"error", "messages", "request_id"} and "3 requests" in limited.json["error"]
     assert client.get("/v1/policy", headers=bearer(calm)).status_code == 200
     with app.app_context():
-        from service.models import Decision
+        from infoshare.service.store.models import Decision
 
         assert Decision.select().count() == 0
 
 
 @pytest.mark.parametrize(("setting", "expected"), [("", 60_000), ("0", 0), (" 120 ", 120)])
 def test_the_rate_limit_comes_from_the_environment(monkeypatch, setting, expected):
-    from service import config
+    from infoshare.service import config
 
     monkeypatch.setenv("INFOSHARE_RATE_LIMIT", setting)
     assert config.from_environment()["INFOSHARE_RATE_LIMIT"] == expected

@@ -10,11 +10,11 @@ import pytest
 from click.testing import CliRunner
 from service_cases import BARE_FACTS, SHARE_FACTS
 
-from engine.loader import SHIPPED_POLICY
-from service import create_app
-from service.cli import main
-from service.keys import create_key
-from service.logaudit import verify_store
+from infoshare.engine.policy.loader import SHIPPED_POLICY
+from infoshare.service import create_app
+from infoshare.service.cli.main import main
+from infoshare.service.access.keys import create_key
+from infoshare.service.store.logaudit import verify_store
 
 
 @pytest.fixture
@@ -108,8 +108,8 @@ def test_verify_names_the_first_record_altered_inserted_or_removed(history, data
 
 def test_a_rewritten_record_with_a_recomputed_link_breaks_the_next_link(history, database_url, log_cli, app):
     """Recomputing an altered record's own hashes does not help: the next link still holds the old one."""
-    from service.logchain import content, content_hash, link_hash
-    from service.models import Decision, LogLink
+    from infoshare.service.store.logchain import content, content_hash, link_hash
+    from infoshare.service.store.models import Decision, LogLink
 
     tamper(database_url, "UPDATE decision SET requested_by = 'someone else' WHERE id = 2")
     with app.app_context():
@@ -230,7 +230,7 @@ def test_on_postgresql_the_log_is_chained_and_the_database_refuses_changes(pg_ur
 def test_on_postgresql_a_record_whose_linking_failed_is_kept_and_linked_by_the_next_writer(pg_url, monkeypatch):
     from peewee import OperationalError
 
-    from service import logchain
+    from infoshare.service.store import logchain
 
     app = create_app({"DATABASE_URL": pg_url, "INFOSHARE_POLICY": str(SHIPPED_POLICY)})
     with app.app_context():

@@ -25,9 +25,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from engine.loader import SHIPPED_POLICY
-from service import create_app
-from service.keys import create_key
+from infoshare.engine.policy.loader import SHIPPED_POLICY
+from infoshare.service import create_app
+from infoshare.service.access.keys import create_key
 
 REQUESTS = int(os.environ.get("INFOSHARE_FUZZ_REQUESTS", "1000"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,

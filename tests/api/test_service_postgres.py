@@ -12,10 +12,10 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 from service_cases import BARE_FACTS, SHARE_FACTS
 
-from service import create_app
-from engine.loader import SHIPPED_POLICY
-from service.keys import create_key
-from service.store import open_store
+from infoshare.service import create_app
+from infoshare.engine.policy.loader import SHIPPED_POLICY
+from infoshare.service.access.keys import create_key
+from infoshare.service.store.database import open_store
 
 
 def test_record_read_review_and_case_file_on_postgresql(pg_url):

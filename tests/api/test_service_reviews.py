@@ -37,7 +37,7 @@ def test_reviewing_an_unknown_decision_is_404_and_records_nothing(client, app, a
     response = client.post("/v1/decisions/4242/review", json={"decision": "share", "rationale": "x"},
                            headers=as_role("coordinator"))
     assert response.status_code == 404
-    from service.models import Review
+    from infoshare.service.store.models import Review
 
     with app.app_context():
         assert Review.select().count() == 0

@@ -6,7 +6,7 @@ import time
 
 from peewee import SqliteDatabase
 
-from service.writeturn import write_turn
+from infoshare.service.store.writeturn import write_turn
 
 
 def _take_turn(path: str, took: multiprocessing.Queue) -> None:
