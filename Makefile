@@ -11,7 +11,7 @@ BENCH_STAMP := $(VENV)/.bench-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: install run test soak check coverage bench bench-quick bench-impact clean
+.PHONY: install run test lint types soak check coverage bench bench-quick bench-impact clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,23 @@ run: $(STAMP)
 	@echo "infoshare: for a first API key run: $(BIN)/infoshare keys create --role case-system --name my-case-system"
 	$(BIN)/infoshare serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+# import-linter and mypy read packages from the file system: a tree of links shows them
+# the folders under the names they are installed as.
+LAYOUT := build/layout
+$(LAYOUT)/infoshare:
+	mkdir -p $@
+	ln -sfn ../../../engine $@/engine
+	ln -sfn ../../../service $@/service
+
+lint: $(STAMP) $(LAYOUT)/infoshare
+	$(BIN)/ruff check engine service tests features bench
+	$(BIN)/ruff format --check engine service tests features bench
+	PYTHONPATH=$(LAYOUT) $(BIN)/lint-imports --no-cache
+
+types: $(STAMP) $(LAYOUT)/infoshare
+	cd $(LAYOUT) && ../../$(BIN)/mypy --config-file ../../pyproject.toml
+
+test: lint $(STAMP)
 	$(BIN)/pytest -q
 	$(BIN)/behave --format progress --no-capture features
 	$(BIN)/infoshare coverage --quiet

@@ -7,6 +7,7 @@ drawn or left out. Nothing here knows the rules: the mix of decisions is
 whatever the policy makes of the draws (the benchmark prints it), so the
 corpus cannot be tuned to the engine's fast paths.
 """
+
 from __future__ import annotations
 
 import random

@@ -4,6 +4,7 @@ difference to `infoshare serve` is infoshare's own work per request.
 
     python bench/floor_app.py --port 8081 [--workers 2]
 """
+
 from __future__ import annotations
 
 import argparse

@@ -6,6 +6,7 @@ its share of the clients as threads) send prebuilt requests, one connection
 per request as gunicorn's sync workers close each connection after the
 response, and time each request from connect to the last byte.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,9 +22,10 @@ import threading
 import time
 import urllib.request
 from array import array
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from inprocess import percentile
 
@@ -112,8 +114,14 @@ def infoshare_server(workers: int) -> Iterator[Server]:
         # One key drives all the load here; the per-key rate limit is for real callers, so it is off.
         env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "INFOSHARE_RATE_LIMIT": "0"}
         infoshare = [sys.executable, "-m", "service"]
-        created = subprocess.run([*infoshare, "keys", "create", "--role", "case-system", "--name", "bench"],
-                                 cwd=REPO, env=env, capture_output=True, text=True, check=True)
+        created = subprocess.run(
+            [*infoshare, "keys", "create", "--role", "case-system", "--name", "bench"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         port = free_port()
         command = [*infoshare, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
         with _serving(command, port, env, Path(tmp) / "server.log") as process:
@@ -125,8 +133,7 @@ def floor_server(workers: int) -> Iterator[Server]:
     """bench/floor_app.py: a constant answer under the same server settings."""
     with tempfile.TemporaryDirectory(prefix="infoshare-floor-") as tmp:
         port = free_port()
-        command = [sys.executable, str(REPO / "bench" / "floor_app.py"), "--port", str(port),
-                   "--workers", str(workers)]
+        command = [sys.executable, str(REPO / "bench" / "floor_app.py"), "--port", str(port), "--workers", str(workers)]
         with _serving(command, port, dict(os.environ), Path(tmp) / "server.log") as process:
             yield Server(process, port)
 
@@ -135,13 +142,16 @@ def post(path: str, body: dict[str, Any], token: str = "") -> bytes:
     """One complete HTTP/1.1 request, built once and sent many times."""
     data = json.dumps(body).encode()
     auth = f"Authorization: Bearer {token}\r\n" if token else ""
-    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{auth}"
-            f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n")
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{auth}"
+        f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n"
+    )
     return head.encode() + data
 
 
-def _client_process(port: int, requests: list[bytes], threads: int, deadline: float, budget: int,
-                    first: int, conn: Any) -> None:
+def _client_process(
+    port: int, requests: list[bytes], threads: int, deadline: float, budget: int, first: int, conn: Any
+) -> None:
     results = []
 
     def client(offset: int, limit: int) -> None:
@@ -180,8 +190,9 @@ def _client_process(port: int, requests: list[bytes], threads: int, deadline: fl
     conn.close()
 
 
-def drive(server: Server, requests: list[bytes], clients: int, seconds: float, expect: int,
-          total: int = 10**9) -> dict[str, Any]:
+def drive(
+    server: Server, requests: list[bytes], clients: int, seconds: float, expect: int, total: int = 10**9
+) -> dict[str, Any]:
     """`clients` concurrent clients for at most `seconds` and at most `total` requests."""
     port, workers = server.port, server.worker_pids()
     cpu_before = cpu_seconds(workers)
@@ -194,8 +205,9 @@ def drive(server: Server, requests: list[bytes], clients: int, seconds: float, e
     pipes, children = [], []
     for i, (share, budget) in enumerate(zip(shares, budgets)):
         receive, send = context.Pipe(duplex=False)
-        child = context.Process(target=_client_process,
-                                args=(port, requests, share, deadline, budget, i * 104729, send))
+        child = context.Process(
+            target=_client_process, args=(port, requests, share, deadline, budget, i * 104729, send)
+        )
         child.start()
         pipes.append(receive)
         children.append(child)
@@ -216,7 +228,10 @@ def drive(server: Server, requests: list[bytes], clients: int, seconds: float, e
     wall = max(g[4] for g in gathered) - min(g[3] for g in gathered)
     ok = statuses.get(expect, 0)
     return {
-        "clients": clients, "seconds": round(wall, 2), "requests": len(samples), "ok": ok,
+        "clients": clients,
+        "seconds": round(wall, 2),
+        "requests": len(samples),
+        "ok": ok,
         "per_second": ok / wall if wall else 0.0,
         "p50_ms": percentile(samples, 0.50) if samples else None,
         "p95_ms": percentile(samples, 0.95) if samples else None,

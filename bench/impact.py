@@ -14,6 +14,7 @@ of refused), and prints how long the fill and the replay took.
 
     .venv/bin/python bench/impact.py [--decisions 1000000] [--store PATH] [--keep]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,8 +38,10 @@ from infoshare.service.store import versions
 from infoshare.service.store.database import open_store
 
 REPO = Path(__file__).resolve().parent.parent
-EDIT = ("      welfare_override: no\n    then:\n      decision: do_not_share\n",
-        "      welfare_override: no\n    then:\n      decision: refer\n")
+EDIT = (
+    "      welfare_override: no\n    then:\n      decision: do_not_share\n",
+    "      welfare_override: no\n    then:\n      decision: refer\n",
+)
 
 
 def case_facts(policy, rng: random.Random) -> dict:
@@ -72,11 +75,24 @@ def fill(path: Path, count: int, seed: int) -> tuple[float, int]:
             distinct.add(json.dumps(facts, sort_keys=True))
             decision = decide.answer(facts)[0]
             facts["information"] = [{"item": f"note {n}", "needed_for_purpose": True, "accurate_and_up_to_date": True}]
-            verdict = {"decision": decision, "policy": {"id": policy.id, "version": policy.version,
-                                                        "digest": policy.digest}}
-            rows.append((f"CASE-{n % 250_000}", json.dumps(facts, sort_keys=True), json.dumps(verdict), decision,
-                         policy.id, policy.version, policy.digest, "bench", "bench",
-                         start_day + timedelta(seconds=n * 20)))
+            verdict = {
+                "decision": decision,
+                "policy": {"id": policy.id, "version": policy.version, "digest": policy.digest},
+            }
+            rows.append(
+                (
+                    f"CASE-{n % 250_000}",
+                    json.dumps(facts, sort_keys=True),
+                    json.dumps(verdict),
+                    decision,
+                    policy.id,
+                    policy.version,
+                    policy.digest,
+                    "bench",
+                    "bench",
+                    start_day + timedelta(seconds=n * 20),
+                )
+            )
             if len(rows) == 50_000:
                 _insert(db, rows)
                 rows = []
@@ -89,7 +105,9 @@ def fill(path: Path, count: int, seed: int) -> tuple[float, int]:
 def _insert(db: sqlite3.Connection, rows: list[tuple]) -> None:
     db.executemany(
         "INSERT INTO decision (case_ref, facts, verdict, decision, policy_id, policy_version, policy_digest,"
-        " requested_by, key_name, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        " requested_by, key_name, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
     db.commit()
 
 
@@ -103,8 +121,10 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="infoshare-impact-"))
     store = args.store or work / "decisions.sqlite3"
     fill_seconds, distinct = fill(store, args.decisions, args.seed)
-    print(f"fill:   {args.decisions:,} decisions ({distinct:,} distinct fact sets) in {fill_seconds:.1f} s; "
-          f"store {store.stat().st_size / 2**20:.0f} MiB")
+    print(
+        f"fill:   {args.decisions:,} decisions ({distinct:,} distinct fact sets) in {fill_seconds:.1f} s; "
+        f"store {store.stat().st_size / 2**20:.0f} MiB"
+    )
 
     edited = work / "edited-policy"
     shutil.copytree(SHIPPED_POLICY, edited)
@@ -112,12 +132,20 @@ def main() -> None:
     rules.write_text(rules.read_text().replace(*EDIT))
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{store}"}
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "service", "impact", str(edited), "--json"], cwd=REPO, env=env,
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "service", "impact", str(edited), "--json"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     seconds = time.perf_counter() - started
     report = json.loads(result.stdout)
-    print(f"impact: replayed {report['replayed']:,} decisions ({report['evaluated']:,} engine evaluations) in {seconds:.1f} s wall ({report['seconds']:.1f} s replaying), "
-          f"{report['replayed'] / seconds:,.0f} decisions/s")
+    print(
+        f"impact: replayed {report['replayed']:,} decisions ({report['evaluated']:,} engine evaluations) in {seconds:.1f} s wall ({report['seconds']:.1f} s replaying), "
+        f"{report['replayed'] / seconds:,.0f} decisions/s"
+    )
     for change in report["changes"]:
         print(f"        {change['from']} -> {change['to']}: {change['count']:,}")
     if args.keep:

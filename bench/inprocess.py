@@ -1,11 +1,13 @@
 """In-process timings: infoshare's engine, the peers and the durable-rules floor, on the same cases."""
+
 from __future__ import annotations
 
 import json
 import threading
 import time
 from array import array
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import durable_rules_engine as rete
 from durable import engine as durable
@@ -20,8 +22,12 @@ def percentile(samples: array, p: float) -> float:
 
 
 def summary(samples_us: array, wall_s: float) -> dict[str, float]:
-    return {"cases": len(samples_us), "per_second": len(samples_us) / wall_s,
-            "p50_us": percentile(samples_us, 0.50), "p99_us": percentile(samples_us, 0.99)}
+    return {
+        "cases": len(samples_us),
+        "per_second": len(samples_us) / wall_s,
+        "p50_us": percentile(samples_us, 0.50),
+        "p99_us": percentile(samples_us, 0.99),
+    }
 
 
 def timed(call: Callable[[Any], Any], cases: list[Any], warmup: int = 500) -> dict[str, float]:

@@ -20,26 +20,42 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from infoshare.service.store.database import open_store
 from infoshare.service.store.logchain import append
 from infoshare.service.store.models import Decision
-from infoshare.service.store.database import open_store
 
-FACTS = {"subject": "child", "consent": "given", "harm_concern": "no", "purpose": "referral",
-         "recipient": "childrens_social_care", "recipient_needs_to_know": "yes", "secure_channel": True,
-         "information": [{"item": "School attendance record", "needed_for_purpose": True,
-                          "accurate_and_up_to_date": True}]}
+FACTS = {
+    "subject": "child",
+    "consent": "given",
+    "harm_concern": "no",
+    "purpose": "referral",
+    "recipient": "childrens_social_care",
+    "recipient_needs_to_know": "yes",
+    "secure_channel": True,
+    "information": [{"item": "School attendance record", "needed_for_purpose": True, "accurate_and_up_to_date": True}],
+}
 VERDICT = {"decision": "share", "rationale": [{"because": "x" * 200, "clauses": [{"text": "y" * 300}]}] * 8}
 
 
 def fields(n: int) -> dict:
-    return {"case_ref": f"BENCH-{n}", "facts": FACTS, "verdict": VERDICT, "decision": "share",
-            "policy_id": "information-sharing", "policy_version": "1", "policy_digest": "0" * 64,
-            "key_name": "bench"}
+    return {
+        "case_ref": f"BENCH-{n}",
+        "facts": FACTS,
+        "verdict": VERDICT,
+        "decision": "share",
+        "policy_id": "information-sharing",
+        "policy_version": "1",
+        "policy_digest": "0" * 64,
+        "key_name": "bench",
+    }
 
 
 def measure(label: str, url: str, threads: int, writes: int) -> None:
     open_store(url)
-    ways = {"plain insert": lambda n: Decision.create(**fields(n)), "chained append": lambda n: append(Decision, **fields(n))}
+    ways = {
+        "plain insert": lambda n: Decision.create(**fields(n)),
+        "chained append": lambda n: append(Decision, **fields(n)),
+    }
     for name in [*ways, *ways]:
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=threads) as pool:
@@ -67,8 +83,7 @@ def main() -> None:
     admin.cursor().execute(f"CREATE SCHEMA {schema}")
     try:
         separator = "&" if "?" in args.postgres else "?"
-        measure("postgresql", f"{args.postgres}{separator}options=-csearch_path%3D{schema}", args.threads,
-                args.writes)
+        measure("postgresql", f"{args.postgres}{separator}options=-csearch_path%3D{schema}", args.threads, args.writes)
     finally:
         admin.cursor().execute(f"DROP SCHEMA {schema} CASCADE")
         admin.close()

@@ -11,14 +11,16 @@ Each `decide` takes a case's facts as the API takes them and returns one of
 the contract's decisions, doing per case everything a caller of that engine
 would have to (serialising the input, reading the answer).
 """
+
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 HERE = Path(__file__).resolve().parent / "peers"
 REGO = HERE / "infoshare.rego"
@@ -79,8 +81,15 @@ def cedar_peer() -> Peer:
 
     def decide(facts: dict[str, Any]) -> str:
         result = cedarpy.is_authorized(
-            {"principal": 'Caseworker::"asker"', "action": 'Action::"decide"', "resource": 'Case::"case"',
-             "context": facts}, policies, entities)
+            {
+                "principal": 'Caseworker::"asker"',
+                "action": 'Action::"decide"',
+                "resource": 'Case::"case"',
+                "context": facts,
+            },
+            policies,
+            entities,
+        )
         if result.diagnostics.errors:
             raise RuntimeError(f"cedar: {result.diagnostics.errors}")
         concluded = {concludes[reason] for reason in result.diagnostics.reasons}

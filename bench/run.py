@@ -17,6 +17,7 @@ One table on stdout, the same as JSON under bench/results/.
 
     .venv/bin/python bench/run.py [--quick]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,7 +29,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -42,13 +43,27 @@ from infoshare.engine import Engine, load_policy
 from infoshare.engine.policy.loader import SHIPPED_POLICY
 
 RESULTS = Path(__file__).resolve().parent / "results"
-LIBRARIES = ("durable-rules", "flask", "werkzeug", "gunicorn", "marshmallow", "peewee",
-             "gordon-to-regorus", "regopy", "cedarpy", "zen-engine")
+LIBRARIES = (
+    "durable-rules",
+    "flask",
+    "werkzeug",
+    "gunicorn",
+    "marshmallow",
+    "peewee",
+    "gordon-to-regorus",
+    "regopy",
+    "cedarpy",
+    "zen-engine",
+)
 CORPUS_SIZE = 10_000
-FULL = {"timed_cases": CORPUS_SIZE, "clients": (1, 8, 32), "seconds": 10.0,
-        "memory_decisions": 100_000, "memory_chunk": 10_000}
-QUICK = {"timed_cases": 2_000, "clients": (8,), "seconds": 2.0,
-         "memory_decisions": 2_000, "memory_chunk": 500}
+FULL = {
+    "timed_cases": CORPUS_SIZE,
+    "clients": (1, 8, 32),
+    "seconds": 10.0,
+    "memory_decisions": 100_000,
+    "memory_chunk": 10_000,
+}
+QUICK = {"timed_cases": 2_000, "clients": (8,), "seconds": 2.0, "memory_decisions": 2_000, "memory_chunk": 500}
 WORKERS = 2  # `infoshare serve`'s default
 
 
@@ -73,15 +88,19 @@ def main() -> int:
     rows: dict[str, dict[str, Any]] = {}
     rows["infoshare Engine.evaluate"] = inprocess.timed(engine.evaluate, timed)
     rows[f"infoshare Engine.evaluate, {os.cpu_count()} threads"] = inprocess.threaded(
-        engine.evaluate, timed, os.cpu_count() or 1)
+        engine.evaluate, timed, os.cpu_count() or 1
+    )
     for name, figures in inprocess.infoshare_parts(engine, timed).items():
         rows[f"  of which {name}"] = figures
     report["agreement"] = {}
     for make in PEERS:
         peer = make()
         wrong = [n for n, case in enumerate(corpus) if peer.decide(case) != expected[n]]
-        report["agreement"][peer.name] = {"cases": len(corpus), "disagreements": len(wrong),
-                                          "first": [corpus[n] for n in wrong[:3]]}
+        report["agreement"][peer.name] = {
+            "cases": len(corpus),
+            "disagreements": len(wrong),
+            "first": [corpus[n] for n in wrong[:3]],
+        }
         if wrong:
             report["failures"].append(f"{peer.name} disagrees with infoshare on {len(wrong)} cases")
             continue
@@ -97,7 +116,7 @@ def main() -> int:
     report["seconds"] = round(time.monotonic() - started, 1)
 
     RESULTS.mkdir(exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = RESULTS / f"{report['mode']}-{stamp}.json"
     out.write_text(json.dumps(report, indent=1) + "\n")
     print(render(report))
@@ -108,9 +127,14 @@ def main() -> int:
 
 
 def machine() -> dict[str, Any]:
-    return {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
-            "sqlite": sqlite3.sqlite_version, "load_average": os.getloadavg(),
-            "libraries": {name: version(name) for name in LIBRARIES}}
+    return {
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "sqlite": sqlite3.sqlite_version,
+        "load_average": os.getloadavg(),
+        "libraries": {name: version(name) for name in LIBRARIES},
+    }
 
 
 def disk_commits(seconds: float = 2.0) -> dict[str, float]:
@@ -138,22 +162,28 @@ def http_runs(corpus: list[dict[str, Any]], mode: dict[str, Any], failures: list
         requests = [http_load.post("/floor", {"facts": case}) for case in corpus[:1000]]
         for clients in mode["clients"]:
             runs[f"floor: constant Flask endpoint, {clients} clients"] = http_load.drive(
-                floor, requests, clients, mode["seconds"], 200)
+                floor, requests, clients, mode["seconds"], 200
+            )
     with http_load.infoshare_server(WORKERS) as server:
         evaluate = [http_load.post("/v1/evaluate", {"facts": case}, server.token) for case in corpus]
-        record = [http_load.post("/v1/decisions", {"case_ref": f"BENCH-{n}", "requested_by": "bench",
-                                                   "facts": case}, server.token)
-                  for n, case in enumerate(corpus)]
+        record = [
+            http_load.post(
+                "/v1/decisions", {"case_ref": f"BENCH-{n}", "requested_by": "bench", "facts": case}, server.token
+            )
+            for n, case in enumerate(corpus)
+        ]
         for clients in mode["clients"]:
             runs[f"POST /v1/evaluate, {clients} clients"] = http_load.drive(
-                server, evaluate, clients, mode["seconds"], 200)
+                server, evaluate, clients, mode["seconds"], 200
+            )
         for clients in mode["clients"]:
             before = server.recorded()
             run = http_load.drive(server, record, clients, mode["seconds"], 201)
             run["recorded"] = server.recorded() - before
             if run["recorded"] != run["ok"]:
-                failures.append(f"{clients} clients: {run['ok']} decisions acknowledged, "
-                                f"{run['recorded']} found in the store")
+                failures.append(
+                    f"{clients} clients: {run['ok']} decisions acknowledged, {run['recorded']} found in the store"
+                )
             runs[f"POST /v1/decisions, {clients} clients"] = run
     return runs
 
@@ -162,8 +192,10 @@ def memory_run(corpus: list[dict[str, Any]], mode: dict[str, Any], failures: lis
     """Record `memory_decisions` decisions in chunks; the workers' memory after each chunk."""
     chunk, total = mode["memory_chunk"], mode["memory_decisions"]
     with http_load.infoshare_server(WORKERS) as server:
-        record = [http_load.post("/v1/decisions", {"case_ref": f"MEM-{n}", "facts": case}, server.token)
-                  for n, case in enumerate(corpus)]
+        record = [
+            http_load.post("/v1/decisions", {"case_ref": f"MEM-{n}", "facts": case}, server.token)
+            for n, case in enumerate(corpus)
+        ]
         after: list[int] = []
         acknowledged = 0
         for _ in range(total // chunk):
@@ -174,10 +206,16 @@ def memory_run(corpus: list[dict[str, Any]], mode: dict[str, Any], failures: lis
         recorded = server.recorded()
     if recorded != acknowledged:
         failures.append(f"memory run: {acknowledged} decisions acknowledged, {recorded} in the store")
-    return {"decisions": total, "acknowledged": acknowledged, "recorded": recorded,
-            "peak_rss_mib": peak / 1024, "rss_after_first_chunk_mib": after[0] / 1024,
-            "rss_after_last_chunk_mib": after[-1] / 1024, "chunk": chunk,
-            "growth_mib": (after[-1] - after[0]) / 1024}
+    return {
+        "decisions": total,
+        "acknowledged": acknowledged,
+        "recorded": recorded,
+        "peak_rss_mib": peak / 1024,
+        "rss_after_first_chunk_mib": after[0] / 1024,
+        "rss_after_last_chunk_mib": after[-1] / 1024,
+        "chunk": chunk,
+        "growth_mib": (after[-1] - after[0]) / 1024,
+    }
 
 
 def _row(report: dict[str, Any], prefix: str) -> dict[str, Any] | None:
@@ -193,68 +231,103 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
     out = [{"target": "engine p50 <= 50 us single-threaded", "measured": f"{ours:.0f} us", "met": ours <= 50}]
     if fastest:
         ratio = ours / fastest[1]
-        out.append({"target": "within 3x of the fastest peer (p50)",
-                    "measured": f"{ratio:.1f}x {fastest[0].removeprefix('peer ')}", "met": ratio <= 3})
+        out.append(
+            {
+                "target": "within 3x of the fastest peer (p50)",
+                "measured": f"{ratio:.1f}x {fastest[0].removeprefix('peer ')}",
+                "met": ratio <= 3,
+            }
+        )
     if regopy:
-        out.append({"target": "ahead of regopy (p50)", "measured": f"{ours:.0f} vs {regopy:.0f} us",
-                    "met": ours < regopy})
+        out.append(
+            {"target": "ahead of regopy (p50)", "measured": f"{ours:.0f} vs {regopy:.0f} us", "met": ours < regopy}
+        )
     record = _row(http, "POST /v1/decisions, 8 clients")
     if record:
-        out.append({"target": "POST /v1/decisions >= 2,000/s at 8 clients, p99 <= 10 ms, 0 errors, 0 lost",
-                    "measured": f"{record['per_second']:,.0f}/s, p99 {record['p99_ms']:.1f} ms, "
-                                f"{record['errors']} errors, {record['ok'] - record['recorded']} lost",
-                    "met": record["per_second"] >= 2000 and record["p99_ms"] <= 10 and record["errors"] == 0
-                    and record["ok"] == record["recorded"]})
+        out.append(
+            {
+                "target": "POST /v1/decisions >= 2,000/s at 8 clients, p99 <= 10 ms, 0 errors, 0 lost",
+                "measured": f"{record['per_second']:,.0f}/s, p99 {record['p99_ms']:.1f} ms, "
+                f"{record['errors']} errors, {record['ok'] - record['recorded']} lost",
+                "met": record["per_second"] >= 2000
+                and record["p99_ms"] <= 10
+                and record["errors"] == 0
+                and record["ok"] == record["recorded"],
+            }
+        )
     floor, evaluate = _row(http, "floor: constant Flask endpoint, 8 clients"), _row(http, "POST /v1/evaluate, 8")
     if floor and evaluate and record:
         over_eval = floor["per_second"] / evaluate["per_second"]
         over_rec = floor["per_second"] / record["per_second"]
-        out.append({"target": "HTTP overhead over the constant floor <= 1.5x (8 clients, by requests/s)",
-                    "measured": f"evaluate {over_eval:.2f}x, decisions {over_rec:.2f}x",
-                    "met": over_eval <= 1.5 and over_rec <= 1.5})
+        out.append(
+            {
+                "target": "HTTP overhead over the constant floor <= 1.5x (8 clients, by requests/s)",
+                "measured": f"evaluate {over_eval:.2f}x, decisions {over_rec:.2f}x",
+                "met": over_eval <= 1.5 and over_rec <= 1.5,
+            }
+        )
     memory = report["memory"]
-    out.append({"target": "worker memory does not grow while recording",
-                "measured": f"{memory['growth_mib']:+.1f} MiB between the first and last "
-                            f"{memory['chunk']:,} of {memory['decisions']:,}",
-                "met": memory["growth_mib"] <= 1.0})
+    out.append(
+        {
+            "target": "worker memory does not grow while recording",
+            "measured": f"{memory['growth_mib']:+.1f} MiB between the first and last "
+            f"{memory['chunk']:,} of {memory['decisions']:,}",
+            "met": memory["growth_mib"] <= 1.0,
+        }
+    )
     return out
 
 
 def render(report: dict[str, Any]) -> str:
     m = report["machine"]
-    lines = [f"infoshare benchmark ({report['mode']}), {m['cores']} cores, Python {m['python']}, "
-             f"sqlite {m['sqlite']}, load average at start {m['load_average'][0]:.2f}",
-             "libraries: " + ", ".join(f"{k} {v}" for k, v in m["libraries"].items()),
-             f"corpus: {report['corpus']['cases']:,} cases (seed {report['corpus']['seed']}): "
-             + ", ".join(f"{k} {v:,}" for k, v in report["corpus"]["decisions"].items()),
-             "agreement with infoshare's decision on every corpus case: "
-             + ", ".join(f"{k} {v['disagreements']} disagreements" for k, v in report["agreement"].items()),
-             ""]
+    lines = [
+        f"infoshare benchmark ({report['mode']}), {m['cores']} cores, Python {m['python']}, "
+        f"sqlite {m['sqlite']}, load average at start {m['load_average'][0]:.2f}",
+        "libraries: " + ", ".join(f"{k} {v}" for k, v in m["libraries"].items()),
+        f"corpus: {report['corpus']['cases']:,} cases (seed {report['corpus']['seed']}): "
+        + ", ".join(f"{k} {v:,}" for k, v in report["corpus"]["decisions"].items()),
+        "agreement with infoshare's decision on every corpus case: "
+        + ", ".join(f"{k} {v['disagreements']} disagreements" for k, v in report["agreement"].items()),
+        "",
+    ]
     rows = report["in_process"]
     ours = rows["infoshare Engine.evaluate"]["p50_us"]
-    lines.append(f"{'in process (' + str(next(iter(rows.values()))['cases']) + ' cases)':<52}"
-                 f"{'cases/s':>10}{'p50 us':>9}{'p99 us':>9}{'infoshare/this':>16}")
+    lines.append(
+        f"{'in process (' + str(next(iter(rows.values()))['cases']) + ' cases)':<52}"
+        f"{'cases/s':>10}{'p50 us':>9}{'p99 us':>9}{'infoshare/this':>16}"
+    )
     for name, r in rows.items():
-        lines.append(f"{name:<52}{r['per_second']:>10,.0f}{r['p50_us']:>9.1f}{r['p99_us']:>9.1f}"
-                     f"{ours / r['p50_us']:>15.2f}x")
+        lines.append(
+            f"{name:<52}{r['per_second']:>10,.0f}{r['p50_us']:>9.1f}{r['p99_us']:>9.1f}{ours / r['p50_us']:>15.2f}x"
+        )
     lines.append("")
     disk = report["disk"]
-    lines.append(f"disk: {disk['commits_per_second_full']:,.0f} sqlite commits/s with synchronous=FULL (what "
-                 f"infoshare uses), {disk['commits_per_second_normal']:,.0f}/s with NORMAL")
-    lines.append(f"{'HTTP (2 gunicorn sync workers, sqlite WAL)':<46}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}"
-                 f"{'p99 ms':>8}{'errors':>8}{'acked':>8}{'stored':>8}{'cpu ms/req':>11}")
+    lines.append(
+        f"disk: {disk['commits_per_second_full']:,.0f} sqlite commits/s with synchronous=FULL (what "
+        f"infoshare uses), {disk['commits_per_second_normal']:,.0f}/s with NORMAL"
+    )
+    lines.append(
+        f"{'HTTP (2 gunicorn sync workers, sqlite WAL)':<46}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}"
+        f"{'p99 ms':>8}{'errors':>8}{'acked':>8}{'stored':>8}{'cpu ms/req':>11}"
+    )
     for name, r in report["http"].items():
         stored = r.get("recorded", "")
         acked = r["ok"] if "recorded" in r else ""
-        lines.append(f"{name:<46}{r['per_second']:>8,.0f}{r['p50_ms']:>8.2f}{r['p95_ms']:>8.2f}"
-                     f"{r['p99_ms']:>8.2f}{r['errors']:>8}{acked:>8}{stored:>8}"
-                     f"{r['server_cpu_ms_per_request']:>11.2f}")
+        lines.append(
+            f"{name:<46}{r['per_second']:>8,.0f}{r['p50_ms']:>8.2f}{r['p95_ms']:>8.2f}"
+            f"{r['p99_ms']:>8.2f}{r['errors']:>8}{acked:>8}{stored:>8}"
+            f"{r['server_cpu_ms_per_request']:>11.2f}"
+        )
     mem = report["memory"]
     lines.append("(cpu ms/req: the server workers' CPU time per request, less moved by other load than req/s)")
-    lines += ["", f"memory: {mem['decisions']:,} decisions recorded at 8 clients ({mem['recorded']:,} stored); "
-                  f"worker peak RSS {mem['peak_rss_mib']:.1f} MiB; RSS after the first {mem['chunk']:,} "
-                  f"{mem['rss_after_first_chunk_mib']:.1f} MiB, after the last {mem['rss_after_last_chunk_mib']:.1f} "
-                  f"MiB ({mem['growth_mib']:+.1f} MiB)", ""]
+    lines += [
+        "",
+        f"memory: {mem['decisions']:,} decisions recorded at 8 clients ({mem['recorded']:,} stored); "
+        f"worker peak RSS {mem['peak_rss_mib']:.1f} MiB; RSS after the first {mem['chunk']:,} "
+        f"{mem['rss_after_first_chunk_mib']:.1f} MiB, after the last {mem['rss_after_last_chunk_mib']:.1f} "
+        f"MiB ({mem['growth_mib']:+.1f} MiB)",
+        "",
+    ]
     lines.append("targets:")
     for t in report["targets"]:
         lines.append(f"  [{'met' if t['met'] else 'MISSED'}] {t['target']}: {t['measured']}")

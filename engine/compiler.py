@@ -6,6 +6,7 @@ its own (`kind: derived`), so rules that build on derived facts are joined to
 them by the Rete network itself: chaining happens inside durable-rules.
 Actions are bound by name: each rule's action is named after the rule.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -40,8 +41,13 @@ def _patterns(policy: Policy, rule: Rule) -> list[dict[str, Any]]:
         patterns.append({"case": _and([{"kind": "case"}, *(_test(c, c.fact) for c in case_tests)])})
     for condition in rule.when:
         if condition.fact in derived:
-            patterns.append({f"d_{condition.fact}": _and([
-                {"kind": "derived"}, {"name": condition.fact}, _test(condition, "value")])})
+            patterns.append(
+                {
+                    f"d_{condition.fact}": _and(
+                        [{"kind": "derived"}, {"name": condition.fact}, _test(condition, "value")]
+                    )
+                }
+            )
     if rule.is_item_rule:
         patterns.append({"item": _and([{"kind": "item"}, *(_test(c, c.fact) for c in rule.for_each_item)])})
     return patterns

@@ -14,6 +14,7 @@ Rete network joins them, one fresh session per evaluation is deleted in
 `finally`, an always-matching rule guarantees an action runs, and one lock
 per engine serialises evaluations.
 """
+
 from __future__ import annotations
 
 import copy
@@ -61,8 +62,7 @@ class Engine:
         self._items_fact = policy.items_fact.name if policy.items_fact else None
         self._rules: dict[str, Rule] = {r.id: r for r in policy.rules}
         derived = {f.name for f in policy.derived_facts}
-        self._reads_matches = {r.id for r in policy.rules
-                               if r.is_item_rule or any(c.fact in derived for c in r.when)}
+        self._reads_matches = {r.id for r in policy.rules if r.is_item_rule or any(c.fact in derived for c in r.when)}
         self._lock = threading.Lock()
         self._sids = itertools.count(1)
         self._ruleset = self._new_ruleset()
@@ -85,8 +85,9 @@ class Engine:
     def evaluate_valid(self, case: dict[str, Any]) -> Verdict:
         """The verdict for facts already loaded by `facts_schema(policy)` (as the service's request schema does)."""
         items = case.get(self._items_fact) if self._items_fact else None
-        batch = [{**as_engine_fact(self.policy, {k: v for k, v in case.items() if k != self._items_fact}),
-                  "kind": "case"}]
+        batch = [
+            {**as_engine_fact(self.policy, {k: v for k, v in case.items() if k != self._items_fact}), "kind": "case"}
+        ]
         batch += ({**item, "kind": "item", "index": index} for index, item in enumerate(items or ()))
         with self._lock:
             run = _Run(sid=f"e{next(self._sids)}")
@@ -114,7 +115,7 @@ class Engine:
             # The C engine writes {"<rule id>": {<alias>: <fact>, ...}}; rule ids need no JSON escaping
             # (engine/schemas.py), so the id is read off the text and only rules that use their matched
             # facts (an item's index, the rules a derived fact came from) pay for parsing them.
-            rule_id = message[2:message.index('"', 2)]
+            rule_id = message[2 : message.index('"', 2)]
             if rule_id == ALWAYS:
                 self._mark_always(run)
             else:

@@ -1,4 +1,5 @@
 """A verdict as plain text for practitioners and policy owners reading a terminal."""
+
 from __future__ import annotations
 
 import textwrap
@@ -32,7 +33,7 @@ def render_verdict(verdict: dict[str, Any]) -> str:
         lines.append(f"  {entry['role']:<9} {entry['rule']} ({entry['source']})")
         lines.append(_wrap(entry["because"], "            "))
         for clause in entry["clauses"]:
-            lines.append(_wrap(f"[{clause['id']}] \"{clause['text']}\"", "            "))
+            lines.append(_wrap(f'[{clause["id"]}] "{clause["text"]}"', "            "))
     policy = verdict["policy"]
     lines.append(f"Policy: {policy['id']} {policy['version']} (sha256 {policy['digest']})")
     return "\n".join(lines)

@@ -6,6 +6,7 @@ rule's other conclusions (obligations, confidentiality, ...) stand when the
 rule concludes no decision or concludes the winning one; a rule whose decision
 lost was overruled, and so were its other conclusions.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
@@ -54,12 +55,15 @@ def resolve(policy: Policy, case: dict[str, Any], firings: list[Firing], item_co
 
     def combined(name: str) -> Any:
         return policy.outcomes[name].combine(
-            [f.rule.then.outcome(name) for f in standing if f.rule.then.outcome(name) is not None])
+            [f.rule.then.outcome(name) for f in standing if f.rule.then.outcome(name) is not None]
+        )
 
     basis = [f.rule.because for f in decisive] or [
         f"Rules conclude {' and '.join(tied)}, which rank the same in the policy, so its safe default "
-        f"applies: {decision}." if tied else
-        f"No rule of the policy decides this case, so its safe default applies: {decision}."]
+        f"applies: {decision}."
+        if tied
+        else f"No rule of the policy decides this case, so its safe default applies: {decision}."
+    ]
     return Verdict(
         decision=decision,
         confidentiality=combined("confidentiality"),
@@ -95,8 +99,9 @@ def _catalogued(catalogue: dict[str, str], firings: list[Firing], key: str) -> l
     return [{"id": i, "text": " ".join(catalogue[i].split())} for i in ids]
 
 
-def _items(policy: Policy, case: dict[str, Any], firings: list[Firing], count: int,
-           decision: str, shares: bool) -> list[dict[str, Any]]:
+def _items(
+    policy: Policy, case: dict[str, Any], firings: list[Firing], count: int, decision: str, shares: bool
+) -> list[dict[str, Any]]:
     if count == 0:
         return []
     pieces = case[policy.items_fact.name]
@@ -107,29 +112,36 @@ def _items(policy: Policy, case: dict[str, Any], firings: list[Firing], count: i
         value = outcome.combine([f.rule.then.item for f in mine])
         deciding = [f for f in mine if f.rule.then.item == value]
         reasons = [f.rule.because for f in deciding] or [
-            f"No rule speaks of this piece, so the policy's default applies: {value}."]
+            f"No rule speaks of this piece, so the policy's default applies: {value}."
+        ]
         passes = value in outcome.shares
         if passes and not shares:
             reasons = [f"Nothing is shared: the decision is {decision}."]
-        out.append({
-            "item": pieces[index].get("item"),
-            "share": passes and shares,
-            "outcome": value,
-            "reasons": reasons,
-            "rules": [f.rule.id for f in deciding],
-        })
+        out.append(
+            {
+                "item": pieces[index].get("item"),
+                "share": passes and shares,
+                "outcome": value,
+                "reasons": reasons,
+                "rules": [f.rule.id for f in deciding],
+            }
+        )
     return out
 
 
-def _rationale(policy: Policy, firings: list[Firing], chain: set[str], decisive: set[str],
-               decision: str) -> list[dict[str, Any]]:
+def _rationale(
+    policy: Policy, firings: list[Firing], chain: set[str], decisive: set[str], decision: str
+) -> list[dict[str, Any]]:
     entries: dict[str, dict[str, Any]] = {}
     for firing in firings:
         rule = firing.rule
         entry = entries.get(rule.id)
         if entry is None:
-            entry = entries[rule.id] = {"rule": rule.id, "role": _role(rule, chain, decisive, decision),
-                                        **_explained(policy, rule)}
+            entry = entries[rule.id] = {
+                "rule": rule.id,
+                "role": _role(rule, chain, decisive, decision),
+                **_explained(policy, rule),
+            }
         if firing.item is not None:
             entry.setdefault("items", []).append(firing.item)
     return list(entries.values())
@@ -160,8 +172,11 @@ def _role(rule: Rule, chain: set[str], decisive: set[str], decision: str) -> str
 
 def _concluded(rule: Rule) -> dict[str, Any]:
     then = rule.then
-    out: dict[str, Any] = {k: getattr(then, k) for k in ("decision", "confidentiality", "explain_to_subject", "item")
-                           if getattr(then, k) is not None}
+    out: dict[str, Any] = {
+        k: getattr(then, k)
+        for k in ("decision", "confidentiality", "explain_to_subject", "item")
+        if getattr(then, k) is not None
+    }
     out.update({k: list(getattr(then, k)) for k in ("conditions", "obligations", "missing") if getattr(then, k)})
     out.update(dict(then.derive))
     return out

@@ -11,6 +11,7 @@ scenario's (file, line). `infoshare coverage` runs the scenarios in-process
 and reads that mapping: a rule counts as fired by a scenario only if it is
 in the rationale of a verdict the scenario really produced.
 """
+
 from __future__ import annotations
 
 import os
@@ -50,4 +51,3 @@ def after_all(context) -> None:
     for undo in context.on_exit:
         undo()
     context.workdir.cleanup()
-

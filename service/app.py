@@ -6,16 +6,10 @@ from flask import Flask
 from peewee import Database, SqliteDatabase
 
 from infoshare.engine import Policy, load_policy
-from infoshare.service import config
-from infoshare.service.api import decisions
-from infoshare.service.api import evaluate
-from infoshare.service.api import health
-from infoshare.service.api import openapi
-from infoshare.service.api import policy
-from infoshare.service import reload
-from infoshare.service.api import reviews
-from infoshare.service.errors import register_error_handlers
+from infoshare.service import config, reload
 from infoshare.service.access.ratelimit import RateLimiter
+from infoshare.service.api import decisions, evaluate, health, openapi, policy, reviews
+from infoshare.service.errors import register_error_handlers
 from infoshare.service.requestlog import configure_logging, init_request_log
 from infoshare.service.state import ServiceState
 from infoshare.service.store.database import open_store
@@ -48,8 +42,9 @@ def create_app(settings: dict | None = None, loaded: Policy | None = None) -> Fl
     app.register_blueprint(policy.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)
-    app.extensions["infoshare"] = ServiceState(database=database, snapshot=reload.build(app, loaded),
-                                               limiter=RateLimiter(app.config["INFOSHARE_RATE_LIMIT"]))
+    app.extensions["infoshare"] = ServiceState(
+        database=database, snapshot=reload.build(app, loaded), limiter=RateLimiter(app.config["INFOSHARE_RATE_LIMIT"])
+    )
     reload.start(app, loaded)
     return app
 

@@ -24,8 +24,7 @@ def from_environment() -> dict:
     return {
         "DATABASE_URL": os.environ.get("DATABASE_URL") or default_database_url(),
         "INFOSHARE_POLICY": os.environ.get("INFOSHARE_POLICY") or str(SHIPPED_POLICY),
-        "INFOSHARE_POLICY_POLL_SECONDS": float(os.environ.get("INFOSHARE_POLICY_POLL_SECONDS")
-                                               or POLICY_POLL_SECONDS),
+        "INFOSHARE_POLICY_POLL_SECONDS": float(os.environ.get("INFOSHARE_POLICY_POLL_SECONDS") or POLICY_POLL_SECONDS),
         "INFOSHARE_RATE_LIMIT": rate_limit(os.environ.get("INFOSHARE_RATE_LIMIT", "")),
         "MAX_CONTENT_LENGTH": MAX_BODY_BYTES,
     }
@@ -36,6 +35,7 @@ def rate_limit(text: str) -> int:
     if not text.strip():
         return DEFAULT_RATE_LIMIT
     if not text.strip().isdigit():
-        raise ValueError(f"INFOSHARE_RATE_LIMIT={text!r}: give a whole number of requests a minute per key "
-                         "(0 for no limit)")
+        raise ValueError(
+            f"INFOSHARE_RATE_LIMIT={text!r}: give a whole number of requests a minute per key (0 for no limit)"
+        )
     return int(text)

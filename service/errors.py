@@ -45,13 +45,9 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
-def error_response(
-    status: int, error: str, messages: dict | None = None, headers: dict | None = None
-) -> Response:
+def error_response(status: int, error: str, messages: dict | None = None, headers: dict | None = None) -> Response:
     g.setdefault("log_fields", {})["error"] = error
-    response = jsonify(
-        {"error": error, "messages": messages or {}, "request_id": g.get("request_id")}
-    )
+    response = jsonify({"error": error, "messages": messages or {}, "request_id": g.get("request_id")})
     response.status_code = status
     response.headers.update(headers or {})
     return response
@@ -83,6 +79,4 @@ def register_error_handlers(app: Flask) -> None:
             "".join(traceback.format_tb(exc.__traceback__)),
             extra={"request_id": g.get("request_id")},
         )
-        return error_response(
-            500, "internal error; no verdict is given, so nothing may be shared on this request"
-        )
+        return error_response(500, "internal error; no verdict is given, so nothing may be shared on this request")

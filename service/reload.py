@@ -33,9 +33,9 @@ from peewee import PeeweeException
 
 from infoshare.engine import Engine, Policy, PolicyError, facts_schema, load_policy
 from infoshare.engine.analysis.policytests import run_tests
-from infoshare.service.store import versions
 from infoshare.service.api.openapi import body_factories, build_spec
 from infoshare.service.state import PolicySnapshot, ServiceState
+from infoshare.service.store import versions
 
 log = logging.getLogger("infoshare.policy")
 
@@ -91,8 +91,14 @@ def reload_from_files(app: Flask, by: str) -> tuple[Policy, Policy]:
     versions.activate(policy, by)
     install(app, state, snapshot)
     state.checked_at = time.monotonic()
-    log.info("policy %s %s (sha256 %s) active, activated by %s; was %s", policy.id, policy.version,
-             policy.digest, by, previous.digest)
+    log.info(
+        "policy %s %s (sha256 %s) active, activated by %s; was %s",
+        policy.id,
+        policy.version,
+        policy.digest,
+        by,
+        previous.digest,
+    )
     return previous, policy
 
 
@@ -111,18 +117,28 @@ def follow_active_version(app: Flask) -> None:
         if snapshot is None:
             policy = versions.stored(digest)
             if policy is None:
-                log.error("active policy version %s is not in the store; answering with %s",
-                          digest, state.snapshot.policy.digest)
+                log.error(
+                    "active policy version %s is not in the store; answering with %s",
+                    digest,
+                    state.snapshot.policy.digest,
+                )
                 return
             snapshot = build(app, policy)
     except PeeweeException as exc:
-        log.error("cannot look up the active policy version (%s); answering with %s",
-                  type(exc).__name__, state.snapshot.policy.digest)
+        log.error(
+            "cannot look up the active policy version (%s); answering with %s",
+            type(exc).__name__,
+            state.snapshot.policy.digest,
+        )
         return
     except PolicyError as exc:
         state.unusable = digest  # not retried every poll; a newer activation is followed as usual
-        log.error("active policy version %s does not load here; answering with %s:\n%s",
-                  digest, state.snapshot.policy.digest, exc)
+        log.error(
+            "active policy version %s does not load here; answering with %s:\n%s",
+            digest,
+            state.snapshot.policy.digest,
+            exc,
+        )
         return
     install(app, state, snapshot)
     log.info("policy sha256 %s active in this worker", digest)

@@ -10,8 +10,9 @@ to the end, so no request ever sees parts of two versions.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from flask import current_app, g
 from marshmallow import Schema

@@ -1,4 +1,5 @@
 """Shared fixtures: the shipped policy, loaded once, and an engine over it."""
+
 from __future__ import annotations
 
 import pytest

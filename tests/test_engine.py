@@ -1,4 +1,5 @@
 """The engine: compiled into durable-rules, explained verdicts, bad facts refused, failures closed."""
+
 from __future__ import annotations
 
 import subprocess
@@ -31,11 +32,24 @@ def test_registration_does_not_change_the_kept_definition(shipped_policy):
 
 def test_verdict_carries_the_contract_fields(engine, complete_case):
     verdict = engine.evaluate(complete_case).to_dict()
-    assert set(verdict) == {"decision", "confidentiality", "basis", "conditions", "obligations", "information",
-                            "explain_to_subject", "missing_facts", "rationale", "policy"}
+    assert set(verdict) == {
+        "decision",
+        "confidentiality",
+        "basis",
+        "conditions",
+        "obligations",
+        "information",
+        "explain_to_subject",
+        "missing_facts",
+        "rationale",
+        "policy",
+    }
     assert verdict["decision"] == "share"
-    assert verdict["policy"] == {"id": "information-sharing", "version": engine.policy.version,
-                                 "digest": engine.policy.digest}
+    assert verdict["policy"] == {
+        "id": "information-sharing",
+        "version": engine.policy.version,
+        "digest": engine.policy.digest,
+    }
 
 
 def test_rationale_quotes_the_protocol_for_each_rule_that_fired(engine, complete_case):
@@ -45,9 +59,11 @@ def test_rationale_quotes_the_protocol_for_each_rule_that_fired(engine, complete
     by_rule = {entry["rule"]: entry for entry in verdict["rationale"]}
     assert by_rule["share-without-consent-exception"]["role"] == "decided"
     assert by_rule["exception-legal-proceedings"]["role"] == "supports"
-    assert {"id": "exception-legal-proceedings",
-            "text": "Undermine the ability to seek legal advice or enable others to seek legal advice or conduct "
-                    "legal or other regulatory proceedings."} in by_rule["exception-legal-proceedings"]["clauses"]
+    assert {
+        "id": "exception-legal-proceedings",
+        "text": "Undermine the ability to seek legal advice or enable others to seek legal advice or conduct "
+        "legal or other regulatory proceedings.",
+    } in by_rule["exception-legal-proceedings"]["clauses"]
     assert by_rule["exception-legal-proceedings"]["source"].startswith("rules/1-consent-exceptions.yaml:")
 
 
@@ -64,23 +80,40 @@ def test_a_decision_that_lost_is_shown_as_overruled(engine, complete_case):
 
 
 def test_missing_facts_name_only_what_the_outcome_depends_on(engine):
-    verdict = engine.evaluate({"subject": "adult", "harm_concern": "yes", "consent": "refused",
-                               "seeking_consent_would": ["undermine_crime_investigation"]})
+    verdict = engine.evaluate(
+        {
+            "subject": "adult",
+            "harm_concern": "yes",
+            "consent": "refused",
+            "seeking_consent_would": ["undermine_crime_investigation"],
+        }
+    )
     assert verdict.decision == "undetermined"
-    assert set(verdict.missing_facts) == {"serious_crime", "crime_suspected", "purpose", "recipient",
-                                          "recipient_needs_to_know"}
+    assert set(verdict.missing_facts) == {
+        "serious_crime",
+        "crime_suspected",
+        "purpose",
+        "recipient",
+        "recipient_needs_to_know",
+    }
 
 
-@pytest.mark.parametrize("facts, field, words", [
-    ({}, "subject", "Missing data for required field."),
-    ({"subject": "teenager"}, "subject", "Must be one of: child, adult."),
-    ({"subject": "child", "consent": "maybe"}, "consent", "Must be one of: given, refused, not_sought."),
-    ({"subject": "child", "favourite_colour": "red"}, "favourite_colour", "Unknown fact; the facts are: subject,"),
-    ({"subject": "child", "secure_channel": "yes"}, "secure_channel", "Not a valid boolean."),
-    ({"subject": "child", "seeking_consent_would": "undermine_legal_proceedings"}, "seeking_consent_would",
-     "Not a valid list."),
-    ({"subject": "child", "consent_exception": "yes"}, "consent_exception", "Unknown fact"),
-])
+@pytest.mark.parametrize(
+    "facts, field, words",
+    [
+        ({}, "subject", "Missing data for required field."),
+        ({"subject": "teenager"}, "subject", "Must be one of: child, adult."),
+        ({"subject": "child", "consent": "maybe"}, "consent", "Must be one of: given, refused, not_sought."),
+        ({"subject": "child", "favourite_colour": "red"}, "favourite_colour", "Unknown fact; the facts are: subject,"),
+        ({"subject": "child", "secure_channel": "yes"}, "secure_channel", "Not a valid boolean."),
+        (
+            {"subject": "child", "seeking_consent_would": "undermine_legal_proceedings"},
+            "seeking_consent_would",
+            "Not a valid list.",
+        ),
+        ({"subject": "child", "consent_exception": "yes"}, "consent_exception", "Unknown fact"),
+    ],
+)
 def test_bad_facts_are_refused_field_by_field(engine, facts, field, words):
     with pytest.raises(FactsInvalid) as caught:
         engine.evaluate(facts)

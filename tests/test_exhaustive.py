@@ -1,4 +1,5 @@
 """`infoshare check --exhaustive`: the shipped policy is proven complete; planted faults are caught."""
+
 from __future__ import annotations
 
 import math
@@ -49,9 +50,14 @@ def test_the_shipped_policy_answers_every_combination_exactly_once():
     decided = re.search(r"decisions: +(.*)", result.output).group(1)
     counts = {d: int(n.replace(",", "")) for d, n in (part.split() for part in decided.split(", "))}
     assert sum(counts.values()) == space and set(counts) == set(policy.outcomes["decision"].precedence)
-    for line in ("gaps (no rule decides): none", "conflicts (same precedence rank): none",
-                 "shares without consent, exception or duty: none", "every combination yields exactly one decision",
-                 "shadowed rules (overruled wherever they fire): none", "rules that never fire: none"):
+    for line in (
+        "gaps (no rule decides): none",
+        "conflicts (same precedence rank): none",
+        "shares without consent, exception or duty: none",
+        "every combination yields exactly one decision",
+        "shadowed rules (overruled wherever they fire): none",
+        "rules that never fire: none",
+    ):
         assert line in result.output
 
 
@@ -73,11 +79,17 @@ def test_a_planted_gap_is_found_with_an_example_that_really_gets_only_the_defaul
 
 
 def test_a_planted_conflict_and_a_share_without_basis_are_found(policy_copy):
-    replace(policy_copy / "policy.yaml", "      - refer                   # a person must decide: the Safeguarding Co-ordinator\n"
-            "      - seek_consent            # explain openly and seek consent first\n",
-            "      - [refer, seek_consent]\n")
-    replace(policy_copy / "rules" / "3-consent.yaml", CONSENT_REFUSED,
-            CONSENT_REFUSED.replace("decision: do_not_share", "decision: share_without_consent"))
+    replace(
+        policy_copy / "policy.yaml",
+        "      - refer                   # a person must decide: the Safeguarding Co-ordinator\n"
+        "      - seek_consent            # explain openly and seek consent first\n",
+        "      - [refer, seek_consent]\n",
+    )
+    replace(
+        policy_copy / "rules" / "3-consent.yaml",
+        CONSENT_REFUSED,
+        CONSENT_REFUSED.replace("decision: do_not_share", "decision: share_without_consent"),
+    )
     policy = load_policy(policy_copy)
     report = check_exhaustively(policy)
     conflicts = [f for f in report.findings if f.kind == "conflict"]

@@ -1,4 +1,5 @@
 """Each feature quotes the protocol statements it checks, word for word, and its scenarios are tagged with them."""
+
 from __future__ import annotations
 
 import re
@@ -25,8 +26,9 @@ def test_a_feature_quotes_whole_statements_and_tests_them(file, shipped_policy):
     assert quotes, "the feature quotes no statement of the protocol"
     not_verbatim = [q for q in quotes if q not in by_text]
     assert not_verbatim == [], "quoted, but not a statement of the protocol word for word"
-    tagged = {t[len(CLAUSE_TAG):] for s in feature.walk_scenarios() for t in s.effective_tags
-              if t.startswith(CLAUSE_TAG)}
+    tagged = {
+        t[len(CLAUSE_TAG) :] for s in feature.walk_scenarios() for t in s.effective_tags if t.startswith(CLAUSE_TAG)
+    }
     assert {by_text[q] for q in quotes} <= tagged, "a quoted statement no scenario of the feature is tagged with"
 
 

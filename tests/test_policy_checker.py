@@ -1,4 +1,5 @@
 """A broken policy is refused with one line per mistake, naming file and line, and saying what would be right."""
+
 from __future__ import annotations
 
 import shutil
@@ -25,7 +26,7 @@ def edit(folder: Path, name: str, old: str, new: str) -> int:
     text = file.read_text()
     assert old in text, f"{old!r} not in {name}"
     start = text.index(old)
-    file.write_text(text[:start] + new + text[start + len(old):])
+    file.write_text(text[:start] + new + text[start + len(old) :])
     return text[:start].count("\n") + 1
 
 
@@ -59,14 +60,16 @@ def test_yaml_syntax_error_names_file_and_line(policy_copy):
 def test_unknown_fact_suggests_the_known_one(policy_copy):
     line = edit(policy_copy, "rules/4-before-sharing.yaml", "recipient_needs_to_know: no", "recipient_must_know: no")
     assert only_problem(policy_copy).startswith(
-        f"rules/4-before-sharing.yaml:{line}: unknown fact `recipient_must_know` (did you mean `recipient_needs_to_know`?)")
+        f"rules/4-before-sharing.yaml:{line}: unknown fact `recipient_must_know` (did you mean `recipient_needs_to_know`?)"
+    )
 
 
 def test_value_outside_the_facts_values(policy_copy):
     line = edit(policy_copy, "rules/3-consent.yaml", "consent: given", "consent: givn")
     assert only_problem(policy_copy) == (
         f"rules/3-consent.yaml:{line}: `givn` is not a value of `consent` (did you mean `given`?); "
-        "the values are: given, refused, not_sought")
+        "the values are: given, refused, not_sought"
+    )
 
 
 def test_yes_no_for_a_boolean_fact_says_write_true_or_false(policy_copy):
@@ -77,16 +80,21 @@ def test_yes_no_for_a_boolean_fact_says_write_true_or_false(policy_copy):
 
 
 def test_unknown_clause_id(policy_copy):
-    line = edit(policy_copy, "rules/3-consent.yaml", "implements: [consent-exceptions]", "implements: [consent-exeptions]")
+    line = edit(
+        policy_copy, "rules/3-consent.yaml", "implements: [consent-exceptions]", "implements: [consent-exeptions]"
+    )
     assert only_problem(policy_copy) == (
         f"rules/3-consent.yaml:{line}: unknown protocol statement `consent-exeptions` "
-        "(did you mean `consent-exceptions`?); cite an id from protocol.yaml")
+        "(did you mean `consent-exceptions`?); cite an id from protocol.yaml"
+    )
 
 
 def test_duplicate_rule_id_names_both_places(policy_copy):
     line = edit(policy_copy, "rules/3-consent.yaml", "- id: consent-refused", "- id: share-with-consent")
     problem = only_problem(policy_copy)
-    assert problem.startswith(f"rules/3-consent.yaml:{line}: duplicate rule id `share-with-consent` (first used at rules/3-consent.yaml:")
+    assert problem.startswith(
+        f"rules/3-consent.yaml:{line}: duplicate rule id `share-with-consent` (first used at rules/3-consent.yaml:"
+    )
 
 
 def test_decision_not_in_the_precedence_order(policy_copy):
@@ -97,7 +105,9 @@ def test_decision_not_in_the_precedence_order(policy_copy):
 
 
 def test_rule_on_a_derived_value_no_rule_concludes_can_never_fire(policy_copy):
-    edit(policy_copy, "facts.yaml", "values: [yes, no, unsure, not_known]", "values: [yes, no, unsure, not_known, maybe]")
+    edit(
+        policy_copy, "facts.yaml", "values: [yes, no, unsure, not_known]", "values: [yes, no, unsure, not_known, maybe]"
+    )
     line = edit(policy_copy, "rules/3-consent.yaml", "consent_exception: unsure", "consent_exception: maybe")
     problem = only_problem(policy_copy)
     assert problem.startswith(f"rules/3-consent.yaml:{line}: no rule ever concludes `consent_exception: maybe`")
@@ -105,10 +115,13 @@ def test_rule_on_a_derived_value_no_rule_concludes_can_never_fire(policy_copy):
 
 
 def test_includes_and_excludes_the_same_value_can_never_fire(policy_copy):
-    line = edit(policy_copy, "rules/1-consent-exceptions.yaml",
-                "      seeking_consent_would: {includes: put_adult_at_risk_of_serious_harm}",
-                "      seeking_consent_would: {includes: put_adult_at_risk_of_serious_harm, "
-                "includes none of: [put_adult_at_risk_of_serious_harm]}")
+    line = edit(
+        policy_copy,
+        "rules/1-consent-exceptions.yaml",
+        "      seeking_consent_would: {includes: put_adult_at_risk_of_serious_harm}",
+        "      seeking_consent_would: {includes: put_adult_at_risk_of_serious_harm, "
+        "includes none of: [put_adult_at_risk_of_serious_harm]}",
+    )
     assert "can never fire" in only_problem(policy_copy)
     assert only_problem(policy_copy).startswith(f"rules/1-consent-exceptions.yaml:{line}:")
 
@@ -116,30 +129,44 @@ def test_includes_and_excludes_the_same_value_can_never_fire(policy_copy):
 def test_not_given_on_a_required_fact_can_never_fire(policy_copy):
     line = edit(policy_copy, "rules/0-every-case.yaml", "subject: [child, adult]", "subject: not given")
     assert only_problem(policy_copy).startswith(
-        f"rules/0-every-case.yaml:{line}: `subject` is required, so every case gives it: `not given` can never be true")
+        f"rules/0-every-case.yaml:{line}: `subject` is required, so every case gives it: `not given` can never be true"
+    )
 
 
 def test_normative_statement_without_a_rule(policy_copy):
-    line = edit(policy_copy, "protocol.yaml", "  - id: detailed-protocol",
-                "  - id: brand-new\n    normative: true\n    text: Something new must be done.\n\n  - id: detailed-protocol")
+    line = edit(
+        policy_copy,
+        "protocol.yaml",
+        "  - id: detailed-protocol",
+        "  - id: brand-new\n    normative: true\n    text: Something new must be done.\n\n  - id: detailed-protocol",
+    )
     assert only_problem(policy_copy) == (
         f"protocol.yaml:{line}: normative statement `brand-new` is implemented by no rule; cite it in a rule's "
-        "`implements:`, or mark it `normative: false` with `informative_because:`")
+        "`implements:`, or mark it `normative: false` with `informative_because:`"
+    )
 
 
 def test_misspelt_key_suggests_the_right_one(policy_copy):
-    line = edit(policy_copy, "rules/3-consent.yaml", "    because: The subject of the information has consented",
-                "    becaus: The subject of the information has consented")
+    line = edit(
+        policy_copy,
+        "rules/3-consent.yaml",
+        "    because: The subject of the information has consented",
+        "    becaus: The subject of the information has consented",
+    )
     problems = problems_of(policy_copy)
-    assert any(p.startswith(f"rules/3-consent.yaml:{line}: unknown key `becaus` (did you mean `because`?)")
-               for p in problems), problems
+    assert any(
+        p.startswith(f"rules/3-consent.yaml:{line}: unknown key `becaus` (did you mean `because`?)") for p in problems
+    ), problems
     assert any("`because` is missing" in p for p in problems)
 
 
 def test_a_list_where_one_value_was_written(policy_copy):
-    line = edit(policy_copy, "rules/0-every-case.yaml", "implements: [record-decisions]", "implements: record-decisions")
+    line = edit(
+        policy_copy, "rules/0-every-case.yaml", "implements: [record-decisions]", "implements: record-decisions"
+    )
     assert only_problem(policy_copy) == (
-        f"rules/0-every-case.yaml:{line}: `implements` must be a list, for example [a, b]")
+        f"rules/0-every-case.yaml:{line}: `implements` must be a list, for example [a, b]"
+    )
 
 
 def test_a_rule_cannot_set_a_fact_the_case_gives(policy_copy):
@@ -148,19 +175,26 @@ def test_a_rule_cannot_set_a_fact_the_case_gives(policy_copy):
 
 
 def test_citing_an_informative_statement(policy_copy):
-    line = edit(policy_copy, "rules/0-every-case.yaml", "implements: [record-decisions]",
-                "implements: [record-decisions, data-protection-law]")
+    line = edit(
+        policy_copy,
+        "rules/0-every-case.yaml",
+        "implements: [record-decisions]",
+        "implements: [record-decisions, data-protection-law]",
+    )
     assert only_problem(policy_copy).startswith(
-        f"rules/0-every-case.yaml:{line}: `data-protection-law` is marked informative")
+        f"rules/0-every-case.yaml:{line}: `data-protection-law` is marked informative"
+    )
 
 
 def test_decisions_are_the_contracts(policy_copy):
     edit(policy_copy, "policy.yaml", "      - share                   #", "      - share_partly            #")
     text = (policy_copy / "policy.yaml").read_text()
-    precedence_line = text[:text.index("    precedence:")].count("\n") + 1
-    assert f"policy.yaml:{precedence_line}: the decision precedence must list exactly the decisions case systems " \
-           "know: share, share_without_consent, seek_consent, do_not_share, refer, undetermined (in the order you " \
-           "choose)" in problems_of(policy_copy)
+    precedence_line = text[: text.index("    precedence:")].count("\n") + 1
+    assert (
+        f"policy.yaml:{precedence_line}: the decision precedence must list exactly the decisions case systems "
+        "know: share, share_without_consent, seek_consent, do_not_share, refer, undetermined (in the order you "
+        "choose)" in problems_of(policy_copy)
+    )
 
 
 def test_a_value_must_be_a_plain_word(policy_copy):
@@ -171,7 +205,8 @@ def test_a_value_must_be_a_plain_word(policy_copy):
 def test_default_decision_must_not_share(policy_copy):
     line = edit(policy_copy, "policy.yaml", "    otherwise: refer", "    otherwise: share")
     assert only_problem(policy_copy) == (
-        f"policy.yaml:{line}: the decision when no rule decides must not share; use `refer` or `undetermined`")
+        f"policy.yaml:{line}: the decision when no rule decides must not share; use `refer` or `undetermined`"
+    )
 
 
 def test_every_mistake_is_listed_at_once(policy_copy):
@@ -212,8 +247,10 @@ def test_a_failing_policy_test_fails_the_check(policy_copy):
     edit(policy_copy, "tests/cases.yaml", "      decision: seek_consent\n", "      decision: share\n")
     result = CliRunner().invoke(check_command, [str(policy_copy)])
     assert result.exit_code == 1
-    assert "test `consent not yet sought with no exception means explain openly and seek consent`: " \
-           "expected decision share, got seek_consent" in result.output
+    assert (
+        "test `consent not yet sought with no exception means explain openly and seek consent`: "
+        "expected decision share, got seek_consent" in result.output
+    )
 
 
 def test_a_policy_rebuilt_from_its_files_text_is_the_same_policy(policy_copy):
@@ -224,8 +261,10 @@ def test_a_policy_rebuilt_from_its_files_text_is_the_same_policy(policy_copy):
     assert rebuilt.digest == folder.digest and rebuilt.directory is None
     assert rebuilt.rules == folder.rules and rebuilt.outcomes == folder.outcomes
     assert list(folder.files)[:3] == ["policy.yaml", "protocol.yaml", "facts.yaml"]
-    broken = {**folder.files, "rules/3-consent.yaml": folder.files["rules/3-consent.yaml"].replace(
-        "consent: given\n", "consent: givn\n")}
+    broken = {
+        **folder.files,
+        "rules/3-consent.yaml": folder.files["rules/3-consent.yaml"].replace("consent: given\n", "consent: givn\n"),
+    }
     with pytest.raises(PolicyError) as caught:
         load_policy_files(broken)
     assert [str(p).split(": ", 1)[1][:30] for p in caught.value.problems] == ["`givn` is not a value of `cons"]
@@ -234,6 +273,8 @@ def test_a_policy_rebuilt_from_its_files_text_is_the_same_policy(policy_copy):
 def test_values_ranked_the_same_are_a_list_of_plain_values(policy_copy):
     edit(policy_copy, "policy.yaml", "      - share                   #", "      - [share, {a: b}]         #")
     text = (policy_copy / "policy.yaml").read_text()
-    precedence_line = text[:text.index("    precedence:")].count("\n") + 1
-    assert f"policy.yaml:{precedence_line}: each entry of `decision` precedence is a value, or a list of values " \
-           "that rank the same" in problems_of(policy_copy)
+    precedence_line = text[: text.index("    precedence:")].count("\n") + 1
+    assert (
+        f"policy.yaml:{precedence_line}: each entry of `decision` precedence is a value, or a list of values "
+        "that rank the same" in problems_of(policy_copy)
+    )

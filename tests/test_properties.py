@@ -3,6 +3,7 @@
 Hypothesis explores the whole vocabulary (items included); a second test
 walks every combination of the facts a decision turns on.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -25,7 +26,8 @@ def exception_holds(facts: dict[str, Any]) -> bool:
     """The protocol's exceptions, read straight from its text, independently of the rule files."""
     would = set(facts.get("seeking_consent_would") or ())
     return bool(would & EXCEPTIONS) or (
-        "undermine_crime_investigation" in would and facts.get("serious_crime") == "yes")
+        "undermine_crime_investigation" in would and facts.get("serious_crime") == "yes"
+    )
 
 
 def overriding_duty(facts: dict[str, Any]) -> bool:
@@ -40,7 +42,8 @@ def absent_or(values: list[Any]) -> st.SearchStrategy:
 
 ITEM = st.fixed_dictionaries(
     {"item": st.text(min_size=1, max_size=20)},
-    optional={"needed_for_purpose": st.booleans(), "accurate_and_up_to_date": st.booleans()})
+    optional={"needed_for_purpose": st.booleans(), "accurate_and_up_to_date": st.booleans()},
+)
 
 
 @st.composite
@@ -94,8 +97,15 @@ def test_no_case_errs_or_shares_without_a_basis(facts):
 def test_every_combination_of_the_deciding_facts():
     """The full product, not the reduced one `check --exhaustive` uses: the oracle above reads the
     facts independently of the rules, so no value may be folded into another here."""
-    deciding = ["subject", "harm_concern", "crime_suspected", "serious_crime", "consent",
-                "seeking_consent_would", "recipient_needs_to_know"]
+    deciding = [
+        "subject",
+        "harm_concern",
+        "crime_suspected",
+        "serious_crime",
+        "consent",
+        "seeking_consent_would",
+        "recipient_needs_to_know",
+    ]
     count = 0
     for facts in combinations(POLICY, deciding, fixed={"purpose": "referral", "recipient": "other"}):
         check_safety(facts)

@@ -1,4 +1,5 @@
 """`infoshare coverage`: every statement traced to its rules and its scenarios, run for real."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -10,8 +11,8 @@ from click.testing import CliRunner
 
 from infoshare.engine.analysis.commands import coverage_command
 from infoshare.engine.analysis.coverage import coverage_of, trace
-from infoshare.engine.policy.loader import SHIPPED_POLICY
 from infoshare.engine.analysis.scenarios import ScenarioResult
+from infoshare.engine.policy.loader import SHIPPED_POLICY
 
 FEATURES = Path(__file__).resolve().parent.parent / "features"
 
@@ -23,10 +24,16 @@ def shipped_report():
     return coverage_of(load_policy(SHIPPED_POLICY), FEATURES)
 
 
-def scenario(name: str = "a scenario", clauses: tuple[str, ...] = (), passed: bool = True,
-             fired: frozenset[str] = frozenset(), line: int = 3) -> ScenarioResult:
-    return ScenarioResult("features/x.feature", line, name, clauses, passed, "" if passed else "Then it fails: no",
-                          fired)
+def scenario(
+    name: str = "a scenario",
+    clauses: tuple[str, ...] = (),
+    passed: bool = True,
+    fired: frozenset[str] = frozenset(),
+    line: int = 3,
+) -> ScenarioResult:
+    return ScenarioResult(
+        "features/x.feature", line, name, clauses, passed, "" if passed else "Then it fails: no", fired
+    )
 
 
 def test_the_shipped_policy_and_scenarios_are_fully_traced(shipped_report, shipped_policy):
@@ -50,27 +57,41 @@ def test_a_rule_counts_as_fired_only_from_the_verdicts_of_its_scenarios(shipped_
 
 def test_every_gap_is_a_problem_with_its_file_and_line(shipped_policy):
     rule = shipped_policy.rules[0]
-    scenarios = (scenario("fires all but one", ("record-decisions", "no-such-statement"),
-                          fired=frozenset(r.id for r in shipped_policy.rules[1:])),
-                 scenario("breaks", passed=False, line=9))
+    scenarios = (
+        scenario(
+            "fires all but one",
+            ("record-decisions", "no-such-statement"),
+            fired=frozenset(r.id for r in shipped_policy.rules[1:]),
+        ),
+        scenario("breaks", passed=False, line=9),
+    )
     report = trace(shipped_policy, FEATURES, scenarios)
     messages = [str(p) for p in report.problems]
-    assert f"{rule.file}:{rule.line}: rule `{rule.id}` is fired by no scenario (no scenario's verdict cites it); " \
-           "add a scenario whose case meets its `when:` and checks what it concludes, or remove the rule" in messages
-    assert any(m.startswith("protocol.yaml:") and "normative statement `consent-general-principle` is exercised by "
-               "no scenario; tag a scenario that checks it with @clause.consent-general-principle" in m
-               for m in messages)
+    assert (
+        f"{rule.file}:{rule.line}: rule `{rule.id}` is fired by no scenario (no scenario's verdict cites it); "
+        "add a scenario whose case meets its `when:` and checks what it concludes, or remove the rule" in messages
+    )
+    assert any(
+        m.startswith("protocol.yaml:")
+        and "normative statement `consent-general-principle` is exercised by "
+        "no scenario; tag a scenario that checks it with @clause.consent-general-principle"
+        in m
+        for m in messages
+    )
     assert not any("`record-decisions` is exercised by no scenario" in m for m in messages)
-    assert "features/x.feature:3: @clause.no-such-statement names no statement of the protocol; " \
-           "use an id from protocol.yaml" in messages
+    assert (
+        "features/x.feature:3: @clause.no-such-statement names no statement of the protocol; "
+        "use an id from protocol.yaml" in messages
+    )
     assert "features/x.feature:9: scenario fails: breaks: Then it fails: no" in messages
     assert not any("informative" in m or "data-protection-law" in m for m in messages)
 
 
 def test_a_normative_statement_without_a_rule_is_a_problem(shipped_policy):
     """The checker refuses such a policy on loading; the report says so too for one built otherwise."""
-    bare = dataclasses.replace(shipped_policy, rules=tuple(r for r in shipped_policy.rules
-                                                           if "question-purpose" not in r.implements))
+    bare = dataclasses.replace(
+        shipped_policy, rules=tuple(r for r in shipped_policy.rules if "question-purpose" not in r.implements)
+    )
     report = trace(bare, FEATURES, (scenario(clauses=("question-purpose",)),))
     assert any("normative statement `question-purpose` is implemented by no rule" in str(p) for p in report.problems)
 
@@ -97,7 +118,8 @@ def test_a_rule_no_scenario_fires_fails_the_command(copy_of):
         "    implements: [sharing-conditions]\n"
         "    when: {purpose: insurance, recipient: court}\n"
         "    then: {conditions: [shared_securely]}\n"
-        "    because: An insurer's case in court.\n")
+        "    because: An insurer's case in court.\n"
+    )
     result = CliRunner().invoke(coverage_command, ["--features", str(FEATURES), "--policy", str(policy_copy)])
     assert result.exit_code == 1
     assert "rules/9-extra.yaml:2: rule `insurer-in-court` is fired by no scenario" in result.output
@@ -125,13 +147,18 @@ def test_a_rule_whose_scenarios_are_gone_fails_the_command(copy_of):
 def test_a_failing_scenario_fails_the_command(copy_of):
     features = copy_of(FEATURES)
     feature = features / "openness_and_consent.feature"
-    feature.write_text(feature.read_text().replace(
-        "Then explain openly and seek consent first\n    And the subject is told openly",
-        "Then the information may be shared\n    And the subject is told openly"))
+    feature.write_text(
+        feature.read_text().replace(
+            "Then explain openly and seek consent first\n    And the subject is told openly",
+            "Then the information may be shared\n    And the subject is told openly",
+        )
+    )
     result = CliRunner().invoke(coverage_command, ["--features", str(features), "--quiet"])
     assert result.exit_code == 1
-    assert "scenario fails: Before consent is sought, the family is told openly what would be shared and why: " \
-           "Then the information may be shared: decision seek_consent" in result.output
+    assert (
+        "scenario fails: Before consent is sought, the family is told openly what would be shared and why: "
+        "Then the information may be shared: decision seek_consent" in result.output
+    )
 
 
 def test_the_html_page_sets_each_statement_beside_its_rules_and_scenarios(tmp_path, shipped_policy):

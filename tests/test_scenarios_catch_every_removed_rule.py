@@ -7,14 +7,15 @@ the checker refuses some such edits on its own (a statement left with no
 rule, a derived value no rule concludes), and that must not stand in for a
 scenario noticing. About half a second a rule.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from infoshare.engine.policy.loader import SHIPPED_POLICY, load_policy
 from infoshare.engine.analysis.scenarios import run_scenarios
+from infoshare.engine.policy.loader import SHIPPED_POLICY, load_policy
 
 FEATURES = Path(__file__).resolve().parent.parent / "features"
 RULES = [rule.id for rule in load_policy(SHIPPED_POLICY).rules]

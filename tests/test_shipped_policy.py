@@ -1,11 +1,12 @@
 """The shipped policy answers its own example cases, and every rule is exercised by one of them."""
+
 from __future__ import annotations
 
 import pytest
 
 from infoshare.engine import Engine
-from infoshare.engine.policy.loader import SHIPPED_POLICY, load_policy
 from infoshare.engine.analysis.policytests import failures, load_tests, observed
+from infoshare.engine.policy.loader import SHIPPED_POLICY, load_policy
 
 TESTS = load_tests(SHIPPED_POLICY)
 

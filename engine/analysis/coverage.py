@@ -11,6 +11,7 @@ The report is a problem list like `infoshare check`'s: it is clean only when
 every normative statement has a rule and a scenario, every rule is fired by
 some scenario, every scenario passes, and every tag names a statement.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -20,9 +21,9 @@ from pathlib import Path
 
 import click
 
+from infoshare.engine.analysis.scenarios import ScenarioResult, ScenarioRunError, run_scenarios
 from infoshare.engine.policy.model import Clause, Policy, Rule
 from infoshare.engine.policy.problems import Problem
-from infoshare.engine.analysis.scenarios import ScenarioResult, ScenarioRunError, run_scenarios
 from infoshare.engine.policy.yamlsource import read_yaml
 
 PROTOCOL_FILE = "protocol.yaml"
@@ -61,10 +62,14 @@ def trace(policy: Policy, features: Path, scenarios: tuple[ScenarioResult, ...])
     by_id = {rule.id: rule for rule in policy.rules}
     implemented = policy.implemented_by()
     clauses = tuple(
-        ClauseCoverage(clause, protocol.line(("clauses", i, "id")),
-                       tuple(by_id[r] for r in implemented[clause.id]),
-                       tuple(s for s in scenarios if clause.id in s.clauses))
-        for i, clause in enumerate(policy.clauses))
+        ClauseCoverage(
+            clause,
+            protocol.line(("clauses", i, "id")),
+            tuple(by_id[r] for r in implemented[clause.id]),
+            tuple(s for s in scenarios if clause.id in s.clauses),
+        )
+        for i, clause in enumerate(policy.clauses)
+    )
     fired = {rule for s in scenarios for rule in s.rules_fired}
     never_fired = tuple(r for r in policy.rules if r.id not in fired)
 
@@ -76,21 +81,47 @@ def trace(policy: Policy, features: Path, scenarios: tuple[ScenarioResult, ...])
         if not clause.normative:
             continue
         if not entry.rules:
-            problems.append(Problem(PROTOCOL_FILE, entry.line, (
-                f"normative statement `{clause.id}` is implemented by no rule; cite it in a rule's `implements:`, "
-                "or mark it `normative: false` with `informative_because:`")))
+            problems.append(
+                Problem(
+                    PROTOCOL_FILE,
+                    entry.line,
+                    (
+                        f"normative statement `{clause.id}` is implemented by no rule; cite it in a rule's `implements:`, "
+                        "or mark it `normative: false` with `informative_because:`"
+                    ),
+                )
+            )
         if not entry.scenarios:
-            problems.append(Problem(PROTOCOL_FILE, entry.line, (
-                f"normative statement `{clause.id}` is exercised by no scenario; tag a scenario that checks it "
-                f"with @clause.{clause.id}")))
-    problems += [Problem(rule.file, rule.line, (
-        f"rule `{rule.id}` is fired by no scenario (no scenario's verdict cites it); add a scenario whose case "
-        "meets its `when:` and checks what it concludes, or remove the rule")) for rule in never_fired]
+            problems.append(
+                Problem(
+                    PROTOCOL_FILE,
+                    entry.line,
+                    (
+                        f"normative statement `{clause.id}` is exercised by no scenario; tag a scenario that checks it "
+                        f"with @clause.{clause.id}"
+                    ),
+                )
+            )
+    problems += [
+        Problem(
+            rule.file,
+            rule.line,
+            (
+                f"rule `{rule.id}` is fired by no scenario (no scenario's verdict cites it); add a scenario whose case "
+                "meets its `when:` and checks what it concludes, or remove the rule"
+            ),
+        )
+        for rule in never_fired
+    ]
     known = {c.id for c in policy.clauses}
     for s in scenarios:
-        problems += [Problem(s.file, s.line, (
-            f"@clause.{tag} names no statement of the protocol; use an id from {PROTOCOL_FILE}"))
-            for tag in s.clauses if tag not in known]
+        problems += [
+            Problem(
+                s.file, s.line, (f"@clause.{tag} names no statement of the protocol; use an id from {PROTOCOL_FILE}")
+            )
+            for tag in s.clauses
+            if tag not in known
+        ]
         if not s.passed:
             problems.append(Problem(s.file, s.line, f"scenario fails: {s.name}: {s.failure}"))
     return Coverage(policy, features, clauses, scenarios, never_fired, tuple(problems))
@@ -108,9 +139,15 @@ def render_text(report: Coverage, quiet: bool = False) -> str:
                 lines.append(clause.id)
             lines.append(textwrap.fill(f'"{clause.text}"', 100, initial_indent="    ", subsequent_indent="     "))
             if entry.rules or clause.normative:
-                lines.append(textwrap.fill(", ".join(r.id for r in entry.rules) or "NONE", 100,
-                                           initial_indent="    rules:     ", subsequent_indent=" " * 15,
-                                           break_on_hyphens=False))
+                lines.append(
+                    textwrap.fill(
+                        ", ".join(r.id for r in entry.rules) or "NONE",
+                        100,
+                        initial_indent="    rules:     ",
+                        subsequent_indent=" " * 15,
+                        break_on_hyphens=False,
+                    )
+                )
             if entry.scenarios or clause.normative:
                 lines.append(f"    scenarios: {len(entry.scenarios) or 'NONE'}")
                 lines += [f"      {s.location}  {s.name}" for s in entry.scenarios]

@@ -4,6 +4,7 @@ The protocol reads down the left, statement by statement; beside each are
 the rules that implement it and the scenarios that exercise it. Every piece
 of text from the policy or the features is escaped.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -33,29 +34,44 @@ def render_html(report: Coverage) -> str:
     policy = report.policy
     problems = "".join(f"<li>{escape(str(p))}</li>" for p in report.problems)
     fired = Counter(rule for s in report.scenarios for rule in s.rules_fired)
-    return "\n".join([
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>Protocol coverage: {escape(policy.protocol_title or policy.title)}</title>",
-        f"<style>{STYLE}</style></head><body>",
-        f"<h1>{escape(policy.protocol_title or policy.title)}: rules and scenarios</h1>",
-        f'<p class="summary">{escape(chr(10).join(summary(report)))}</p>',
-        (f'<div class="problems"><h2>Problems</h2><ul>{problems}</ul></div>' if problems
-         else "<p>No problems: every normative statement has rules and scenarios, and every rule is fired.</p>"),
-        *(_row(entry, fired) for entry in report.clauses),
-        "</body></html>",
-    ])
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            f"<title>Protocol coverage: {escape(policy.protocol_title or policy.title)}</title>",
+            f"<style>{STYLE}</style></head><body>",
+            f"<h1>{escape(policy.protocol_title or policy.title)}: rules and scenarios</h1>",
+            f'<p class="summary">{escape(chr(10).join(summary(report)))}</p>',
+            (
+                f'<div class="problems"><h2>Problems</h2><ul>{problems}</ul></div>'
+                if problems
+                else "<p>No problems: every normative statement has rules and scenarios, and every rule is fired.</p>"
+            ),
+            *(_row(entry, fired) for entry in report.clauses),
+            "</body></html>",
+        ]
+    )
 
 
 def _row(entry: ClauseCoverage, fired: Counter[str]) -> str:
     clause = entry.clause
     kind = "normative" if clause.normative else "informative"
-    left = (f'<div class="statement"><span class="id">{escape(clause.id)}</span>'
-            f'<span class="tag {kind}">{kind}</span><blockquote>{escape(clause.text)}</blockquote></div>')
+    left = (
+        f'<div class="statement"><span class="id">{escape(clause.id)}</span>'
+        f'<span class="tag {kind}">{kind}</span><blockquote>{escape(clause.text)}</blockquote></div>'
+    )
     if clause.normative:
-        parts = [_list("Rules", [f"{escape(r.id)} <span class=\"where\">{escape(r.file)}:{r.line}, fired by "
-                                 f"{fired[r.id]} scenarios</span><br>{escape(r.because)}" for r in entry.rules]),
-                 _list("Scenarios", [_scenario(s) for s in entry.scenarios])]
+        parts = [
+            _list(
+                "Rules",
+                [
+                    f'{escape(r.id)} <span class="where">{escape(r.file)}:{r.line}, fired by '
+                    f"{fired[r.id]} scenarios</span><br>{escape(r.because)}"
+                    for r in entry.rules
+                ],
+            ),
+            _list("Scenarios", [_scenario(s) for s in entry.scenarios]),
+        ]
     else:
         parts = [f"<p><em>Informative:</em> {escape(clause.informative_because or '')}</p>"]
         if entry.scenarios:

@@ -37,14 +37,16 @@ partitions values and counts. What is checked on each evaluated case:
   whose every conclusion is overruled wherever it fires is shadowed, and a
   rule that fires on no combination is dead.
 """
+
 from __future__ import annotations
 
 import itertools
 import math
 import time
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from infoshare.engine.evaluator import Engine
 from infoshare.engine.policy.model import Condition, Fact, Policy, Rule
@@ -57,8 +59,9 @@ ITEMS_NODE = "$items"
 def domain(fact: Fact) -> list[Any]:
     """Every value a case can give for `fact`, then None for "not given" (unless it is required)."""
     if fact.type == "choices":
-        values: list[Any] = [list(c) for n in range(len(fact.values) + 1)
-                             for c in itertools.combinations(fact.values, n)]
+        values: list[Any] = [
+            list(c) for n in range(len(fact.values) + 1) for c in itertools.combinations(fact.values, n)
+        ]
     else:
         values = list(fact.allowed_values())
     return values if fact.required else values + [None]
@@ -131,10 +134,13 @@ class Partition:
                 if condition.fact in self.case_facts:
                     on_fact[condition.fact].append(condition)
         self.read = [n for n in self.case_facts if n in on_fact]
-        self.classes = {n: classes(domain(self.case_facts[n]), on_fact[n], CONSENT[1] if n == CONSENT[0] else ...)
-                        for n in self.read}
-        self._class_of = {n: {_hashable(v): i for i, c in enumerate(cs) for v in c.members}
-                          for n, cs in self.classes.items()}
+        self.classes = {
+            n: classes(domain(self.case_facts[n]), on_fact[n], CONSENT[1] if n == CONSENT[0] else ...)
+            for n in self.read
+        }
+        self._class_of = {
+            n: {_hashable(v): i for i, c in enumerate(cs) for v in c.members} for n, cs in self.classes.items()
+        }
         self.fixed = {f.name: domain(f)[0] for f in self.case_facts.values() if f.required and f.name not in on_fact}
         self.items = _item_variants(policy)
         self.components = _components(policy, self.read, {f.name for f in policy.derived_facts})
@@ -173,8 +179,11 @@ class Partition:
         item_rules = any(r in self._item_rules for r in rules)  # only they need the pieces of information
         verdict = self.engine.evaluate(self.case({**self.default, **partial}, with_items=item_rules))
         self.evaluated += 1
-        fired = frozenset((e["rule"], tuple(e.get("items", ()))) for e in verdict.rationale
-                          if self._rule_component.get(e["rule"]) == index)
+        fired = frozenset(
+            (e["rule"], tuple(e.get("items", ())))
+            for e in verdict.rationale
+            if self._rule_component.get(e["rule"]) == index
+        )
         found = self._fired[index].setdefault(fired, len(self._fired[index]))
         if found == len(self.examples[index]):
             self.examples[index].append(partial)
@@ -183,8 +192,9 @@ class Partition:
 
     def behaviours_of(self, chosen: tuple[int, ...]) -> tuple[int, ...]:
         """The behaviour vector of a whole case given each read fact's class."""
-        return tuple(self.behaviour(i, tuple(chosen[p] for p in positions))[0]
-                     for i, positions in enumerate(self._positions))
+        return tuple(
+            self.behaviour(i, tuple(chosen[p] for p in positions))[0] for i, positions in enumerate(self._positions)
+        )
 
     def representative(self, vector: tuple[int, ...]) -> dict[str, Any]:
         """A case with behaviour `vector`: it fires exactly the rules every such case fires."""
@@ -256,12 +266,21 @@ def check_exhaustively(policy: Policy, engine: Engine | None = None) -> Report:
 
     space = math.prod(len(domain(part.case_facts[n])) for n in part.read)
     return Report(
-        facts_read=part.read, facts_unread=[n for n in part.case_facts if n not in part.read],
-        combinations=space, item_variants=len(part.items), evaluated=part.evaluated,
-        seconds=time.perf_counter() - started, decisions=dict(tallies.decisions),
-        findings=list(tallies.findings.values()), fired=dict(tallies.fired), stood=dict(tallies.stood),
-        shadowed=[r.id for r in policy.rules if tallies.fired.get(r.id) and not tallies.stood.get(r.id)
-                  and _concludes_outcome(r)],
+        facts_read=part.read,
+        facts_unread=[n for n in part.case_facts if n not in part.read],
+        combinations=space,
+        item_variants=len(part.items),
+        evaluated=part.evaluated,
+        seconds=time.perf_counter() - started,
+        decisions=dict(tallies.decisions),
+        findings=list(tallies.findings.values()),
+        fired=dict(tallies.fired),
+        stood=dict(tallies.stood),
+        shadowed=[
+            r.id
+            for r in policy.rules
+            if tallies.fired.get(r.id) and not tallies.stood.get(r.id) and _concludes_outcome(r)
+        ],
         dead=[r.id for r in policy.rules if not tallies.fired.get(r.id)],
     )
 
@@ -273,8 +292,15 @@ class _Tallies:
         self.fired: dict[str, int] = defaultdict(int)
         self.stood: dict[str, int] = defaultdict(int)
 
-    def add(self, by_id: dict[str, Rule], decision: Any, facts: dict[str, Any],
-            assignment: dict[str, Any], verdict: Any, weight: int) -> None:
+    def add(
+        self,
+        by_id: dict[str, Rule],
+        decision: Any,
+        facts: dict[str, Any],
+        assignment: dict[str, Any],
+        verdict: Any,
+        weight: int,
+    ) -> None:
         self.decisions[verdict.decision] += weight
         on_case = [by_id[e["rule"]] for e in verdict.rationale if not by_id[e["rule"]].is_item_rule]
         concluded = [r.then.decision for r in on_case if r.then.decision]
@@ -291,8 +317,11 @@ class _Tallies:
 
     def rules(self, by_id: dict[str, Rule], verdict: Any, weight: int, only: set[str]) -> None:
         """Where each rule in `only` fired, and where its conclusion stood."""
-        outcome = {"decision": verdict.decision, "confidentiality": verdict.confidentiality,
-                   "explain_to_subject": verdict.explain_to_subject}
+        outcome = {
+            "decision": verdict.decision,
+            "confidentiality": verdict.confidentiality,
+            "explain_to_subject": verdict.explain_to_subject,
+        }
         for entry in verdict.rationale:
             rule = by_id[entry["rule"]]
             if rule.id not in only:
@@ -303,8 +332,9 @@ class _Tallies:
             elif rule.then.decision is not None:  # a decision that lost takes its other conclusions with it
                 stands = rule.then.decision == verdict.decision
             else:
-                stands = any(getattr(rule.then, k) is not None and getattr(rule.then, k) == v
-                             for k, v in outcome.items())
+                stands = any(
+                    getattr(rule.then, k) is not None and getattr(rule.then, k) == v for k, v in outcome.items()
+                )
             if stands:
                 self.stood[rule.id] += weight
 
@@ -379,19 +409,30 @@ def problems(report: Report, policy: Policy) -> list[Problem]:
         example = ", ".join(f"{k}: {_show(v)}" for k, v in finding.example.items())
         count = f"{finding.combinations:,} combination{'s' if finding.combinations != 1 else ''}"
         if finding.kind == "gap":
-            out.append(Problem("rules/", 1, (
-                f"no rule decides {count}, e.g. {{{example}}}; they get only the default "
-                f"`{policy.outcomes['decision'].otherwise}`: add a rule that decides them")))
+            out.append(
+                Problem(
+                    "rules/",
+                    1,
+                    (
+                        f"no rule decides {count}, e.g. {{{example}}}; they get only the default "
+                        f"`{policy.outcomes['decision'].otherwise}`: add a rule that decides them"
+                    ),
+                )
+            )
             continue
         first = by_id[finding.rules[0]] if finding.rules else None
         where = (first.file, first.line) if first else ("rules/", 1)
         if finding.kind == "conflict":
-            message = (f"rules {', '.join(f'`{r}` ({by_id[r].then.decision})' for r in finding.rules)} "
-                       f"conclude different decisions of the same precedence rank on {count}, e.g. "
-                       f"{{{example}}}; rank them apart in policy.yaml or narrow a rule's `when:`")
+            message = (
+                f"rules {', '.join(f'`{r}` ({by_id[r].then.decision})' for r in finding.rules)} "
+                f"conclude different decisions of the same precedence rank on {count}, e.g. "
+                f"{{{example}}}; rank them apart in policy.yaml or narrow a rule's `when:`"
+            )
         else:
-            message = (f"{finding.key[0]} is reached without consent given and without an exception or "
-                       f"overriding duty on {count}, e.g. {{{example}}}; narrow the deciding rules' `when:`")
+            message = (
+                f"{finding.key[0]} is reached without consent given and without an exception or "
+                f"overriding duty on {count}, e.g. {{{example}}}; narrow the deciding rules' `when:`"
+            )
         out.append(Problem(where[0], where[1], message))
     return out
 

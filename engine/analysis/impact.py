@@ -20,16 +20,18 @@ version each decision was recorded under, when the caller can supply it
 (the service rebuilds it from the store); the old decision itself is always
 the recorded one.
 """
+
 from __future__ import annotations
 
 import json
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
-from infoshare.engine.evaluator import Engine
 from infoshare.engine.analysis.exhaustive import Partition
+from infoshare.engine.evaluator import Engine
 from infoshare.engine.policy.factschema import FactsInvalid
 from infoshare.engine.policy.model import Policy
 
@@ -100,8 +102,11 @@ class Replay:
                     "to": c.new,
                     "count": c.count,
                     "because": [
-                        {"rules_before": list(before) if before is not None else None,
-                         "rules_after": list(after), "count": n}
+                        {
+                            "rules_before": list(before) if before is not None else None,
+                            "rules_after": list(after),
+                            "count": n,
+                        }
                         for (before, after), n in sorted(c.rules.items(), key=lambda x: -x[1])
                     ],
                     "decisions": [{"id": i, "case_ref": ref} for i, ref in c.decisions],
@@ -140,7 +145,8 @@ class DecisionCache:
             found = self._by_vector.get(vector)
             if found is None:
                 found = self._by_vector[vector] = self._decide(
-                    self.partition.case(self.partition.representative(vector)))
+                    self.partition.case(self.partition.representative(vector))
+                )
             self._by_classes[chosen] = found
         return found
 

@@ -3,6 +3,7 @@
 Like `opa test`, they let a policy owner pin down what an edit must not
 change; `infoshare check` runs them, and so does the pytest suite.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,8 +20,15 @@ from infoshare.engine.policy.schemas import Bool, StrictSchema
 from infoshare.engine.policy.yamlsource import read_or_report
 
 TESTS_DIR = "tests"
-CHECKED = ("decision", "confidentiality", "explain_to_subject", "missing_facts", "conditions", "obligations",
-           "shared_items")
+CHECKED = (
+    "decision",
+    "confidentiality",
+    "explain_to_subject",
+    "missing_facts",
+    "conditions",
+    "obligations",
+    "shared_items",
+)
 
 
 class ExpectSchema(StrictSchema):
@@ -65,8 +73,9 @@ def load_tests(directory: Path) -> list[PolicyTest]:
         data, found = validate_with(FileSchema(), source.data, source, ())
         problems.extend(found)
         for index, case in enumerate(data["tests"] if data else []):
-            out.append(PolicyTest(case["name"], case["facts"], case["expect"], name,
-                                  source.line(("tests", index, "name"))))
+            out.append(
+                PolicyTest(case["name"], case["facts"], case["expect"], name, source.line(("tests", index, "name")))
+            )
     if problems:
         raise PolicyError(problems)
     return out
@@ -114,5 +123,8 @@ def run_tests(engine: Engine, directory: Path) -> tuple[int, list[Problem]]:
         tests = load_tests(directory)
     except PolicyError as err:
         return 0, list(err.problems)
-    return len(tests), [Problem(test.file, test.line, f"test `{test.name}`: {message}")
-                        for test in tests for message in failures(engine, test)]
+    return len(tests), [
+        Problem(test.file, test.line, f"test `{test.name}`: {message}")
+        for test in tests
+        for message in failures(engine, test)
+    ]

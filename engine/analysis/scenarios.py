@@ -9,13 +9,14 @@ run. Settings reach the environment as behave userdata, as `behave -D` would
 pass them. Running in-process keeps a run well under a second, so the
 removal check can afford one run per rule.
 """
+
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from behave import step_registry
 from behave.configuration import Configuration
@@ -46,8 +47,7 @@ class ScenarioRunError(RuntimeError):
 
 def run_scenarios(features: Path, policy: Path, without_rule: str | None = None) -> list[ScenarioResult]:
     """Every scenario under `features`, run against the policy in `policy` (minus `without_rule`)."""
-    args = [str(features), "--format", "null", "--no-summary", "--no-snippets", "--no-color",
-            "-D", f"policy={policy}"]
+    args = [str(features), "--format", "null", "--no-summary", "--no-snippets", "--no-color", "-D", f"policy={policy}"]
     if without_rule:
         args += ["-D", f"without_rule={without_rule}"]
     config = Configuration(command_args=args, load_config=False)
@@ -57,11 +57,15 @@ def run_scenarios(features: Path, policy: Path, without_rule: str | None = None)
     with _fresh_steps(features):
         runner.run()
     if runner.hook_failures or runner.aborted:
-        raise ScenarioRunError(f"the scenarios could not run: a hook in {features}/environment.py failed "
-                               "(behave printed the error above)")
+        raise ScenarioRunError(
+            f"the scenarios could not run: a hook in {features}/environment.py failed (behave printed the error above)"
+        )
     fired: dict[tuple[str, int], set[str]] = getattr(runner.context, "rules_fired", {})
-    return [_result(scenario, fired.get((scenario.filename, scenario.line), set()))
-            for feature in runner.features for scenario in feature.walk_scenarios()]
+    return [
+        _result(scenario, fired.get((scenario.filename, scenario.line), set()))
+        for feature in runner.features
+        for scenario in feature.walk_scenarios()
+    ]
 
 
 @contextmanager
@@ -83,10 +87,14 @@ def _fresh_steps(features: Path) -> Iterator[None]:
 def _result(scenario: Scenario, fired: set[str]) -> ScenarioResult:
     passed = scenario.status.name == "passed"
     return ScenarioResult(
-        file=_shown(scenario.filename), line=scenario.line, name=scenario.name,
-        clauses=tuple(dict.fromkeys(t[len(CLAUSE_TAG):] for t in scenario.effective_tags
-                                    if t.startswith(CLAUSE_TAG))),
-        passed=passed, failure="" if passed else _failure(scenario), rules_fired=frozenset(fired))
+        file=_shown(scenario.filename),
+        line=scenario.line,
+        name=scenario.name,
+        clauses=tuple(dict.fromkeys(t[len(CLAUSE_TAG) :] for t in scenario.effective_tags if t.startswith(CLAUSE_TAG))),
+        passed=passed,
+        failure="" if passed else _failure(scenario),
+        rules_fired=frozenset(fired),
+    )
 
 
 def _shown(filename: str) -> str:

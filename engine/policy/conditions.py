@@ -7,10 +7,12 @@ The forms are few on purpose, so a rule reads as a sentence:
     welfare_override: {not: yes}     given, and anything but yes
     seeking_consent_would: {includes: x} / {includes any of: [..]} / {includes none of: [..]}
 """
+
 from __future__ import annotations
 
 import difflib
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from infoshare.engine.policy.model import NOT_GIVEN, Condition, Fact, ItemField
 from infoshare.engine.policy.problems import Problem
@@ -44,8 +46,11 @@ def parse_conditions(
         here = path + (name,)
         fact = lookup(name)
         if fact is None:
-            problems.append(source.problem(here, (
-                f"unknown {what} `{name}`{suggest(name, known)}; the {what}s are: {', '.join(known)}")))
+            problems.append(
+                source.problem(
+                    here, (f"unknown {what} `{name}`{suggest(name, known)}; the {what}s are: {', '.join(known)}")
+                )
+            )
             continue
         parsed, found = _parse_one(fact, spec, source, here)
         problems.extend(found)
@@ -61,15 +66,27 @@ def _parse_one(fact: Fact | ItemField, spec: Any, source: Source, here: tuple) -
         out = []
         for key, value in spec.items():
             if key not in MAPPING_KEYS:
-                problems.append(source.problem(here + (key,), (
-                    f"unknown test `{key}` on `{fact.name}`{suggest(key, MAPPING_KEYS)}; "
-                    f"the tests are: {', '.join(MAPPING_KEYS)}")))
+                problems.append(
+                    source.problem(
+                        here + (key,),
+                        (
+                            f"unknown test `{key}` on `{fact.name}`{suggest(key, MAPPING_KEYS)}; "
+                            f"the tests are: {', '.join(MAPPING_KEYS)}"
+                        ),
+                    )
+                )
                 continue
             values = tuple(value) if isinstance(value, list) else (value,)
             if key in LIST_TESTS and not is_list_fact:
-                problems.append(source.problem(here + (key,), (
-                    f"`{key}` is for list facts, and `{fact.name}` takes one value; "
-                    f"write `{fact.name}: <value>` or `{fact.name}: [<value>, <value>]`")))
+                problems.append(
+                    source.problem(
+                        here + (key,),
+                        (
+                            f"`{key}` is for list facts, and `{fact.name}` takes one value; "
+                            f"write `{fact.name}: <value>` or `{fact.name}: [<value>, <value>]`"
+                        ),
+                    )
+                )
                 continue
             problems.extend(_check_values(fact, values, source, here + (key,)))
             test = "none_of" if key == "not" else LIST_TESTS[key]
@@ -82,13 +99,22 @@ def _parse_one(fact: Fact | ItemField, spec: Any, source: Source, here: tuple) -
     or_not_given = NOT_GIVEN in values
     values = [v for v in values if v != NOT_GIVEN]
     if is_list_fact and values:
-        problems.append(source.problem(here, (
-            f"`{fact.name}` is a list; test it with `{{includes: <value>}}`, "
-            "`{includes any of: [..]}` or `{includes none of: [..]}`")))
+        problems.append(
+            source.problem(
+                here,
+                (
+                    f"`{fact.name}` is a list; test it with `{{includes: <value>}}`, "
+                    "`{includes any of: [..]}` or `{includes none of: [..]}`"
+                ),
+            )
+        )
     problems.extend(_check_values(fact, tuple(values), source, here))
     if or_not_given and getattr(fact, "required", False):
-        problems.append(source.problem(here, (
-            f"`{fact.name}` is required, so every case gives it: `not given` can never be true; remove it")))
+        problems.append(
+            source.problem(
+                here, (f"`{fact.name}` is required, so every case gives it: `not given` can never be true; remove it")
+            )
+        )
     return [Condition(fact.name, "one_of", tuple(values), or_not_given, line)], problems
 
 
@@ -103,9 +129,15 @@ def _check_values(fact: Fact | ItemField, values: tuple, source: Source, here: t
     for value in values:
         if value not in allowed or isinstance(value, bool) != (fact.type == "boolean"):
             hint = " (write true or false, without quotes)" if fact.type == "boolean" else ""
-            problems.append(source.problem(here, (
-                f"`{show(value)}` is not a value of `{fact.name}`{suggest(show(value), [show(a) for a in allowed])}; "
-                f"the values are: {', '.join(show(a) for a in allowed)}{hint}")))
+            problems.append(
+                source.problem(
+                    here,
+                    (
+                        f"`{show(value)}` is not a value of `{fact.name}`{suggest(show(value), [show(a) for a in allowed])}; "
+                        f"the values are: {', '.join(show(a) for a in allowed)}{hint}"
+                    ),
+                )
+            )
     return problems
 
 
@@ -114,6 +146,9 @@ def _contradictions(fact: Fact | ItemField, conditions: list[Condition], source:
     excluded = {v for c in conditions if c.test == "includes_none" for v in c.values}
     clash = sorted(required & excluded)
     if clash:
-        return [source.problem(here, (
-            f"`{fact.name}` must both include and not include {', '.join(clash)}: this rule can never fire"))]
+        return [
+            source.problem(
+                here, (f"`{fact.name}` must both include and not include {', '.join(clash)}: this rule can never fire")
+            )
+        ]
     return []

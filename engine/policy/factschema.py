@@ -4,6 +4,7 @@ Generated rather than written so that a fact a policy owner adds to
 facts.yaml is accepted (and its values enforced) by the CLI and the HTTP API
 without a code change.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -32,8 +33,9 @@ def _one_of(values: tuple[str, ...]) -> validate.OneOf:
 def _item_field(spec: ItemField) -> fields.Field:
     if spec.type == "boolean":
         return Bool(required=spec.required, metadata={"description": spec.question})
-    return fields.String(required=spec.required, validate=validate.Length(min=1, max=MAX_TEXT),
-                         metadata={"description": spec.question})
+    return fields.String(
+        required=spec.required, validate=validate.Length(min=1, max=MAX_TEXT), metadata={"description": spec.question}
+    )
 
 
 def _field(fact: Fact) -> fields.Field:
@@ -44,10 +46,15 @@ def _field(fact: Fact) -> fields.Field:
         return fields.List(fields.String(validate=_one_of(fact.values)), required=fact.required, metadata=meta)
     if fact.type == "boolean":
         return Bool(required=fact.required, metadata=meta)
-    item_schema = _strict(f"{fact.name.title()}Item", {f.name: _item_field(f) for f in fact.fields},
-                          [f.name for f in fact.fields], "field")
-    return fields.List(fields.Nested(item_schema), required=fact.required,
-                       validate=validate.Length(max=MAX_ITEMS), metadata=meta)
+    item_schema = _strict(
+        f"{fact.name.title()}Item",
+        {f.name: _item_field(f) for f in fact.fields},
+        [f.name for f in fact.fields],
+        "field",
+    )
+    return fields.List(
+        fields.Nested(item_schema), required=fact.required, validate=validate.Length(max=MAX_ITEMS), metadata=meta
+    )
 
 
 def _strict(name: str, attrs: dict[str, fields.Field], known: list[str], what: str) -> type[Schema]:

@@ -5,11 +5,13 @@ Structure is checked with marshmallow (schemas.py), meaning with checks.py;
 nothing half-checked is ever returned, so a broken edit can never replace a
 working policy in a running service.
 """
+
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from marshmallow import Schema, ValidationError
 
@@ -34,8 +36,9 @@ def policy_files(directory: Path) -> list[Path]:
 
 def read_policy_files(directory: Path) -> dict[str, bytes]:
     """Every policy file's bytes by its path inside the folder (e.g. `rules/3-consent.yaml`)."""
-    return {file.relative_to(directory).as_posix(): file.read_bytes()
-            for file in policy_files(directory) if file.is_file()}
+    return {
+        file.relative_to(directory).as_posix(): file.read_bytes() for file in policy_files(directory) if file.is_file()
+    }
 
 
 def digest_of_files(files: Mapping[str, bytes | str]) -> str:
@@ -87,9 +90,13 @@ def load_policy_files(files: Mapping[str, bytes | str], directory: Path | None =
     facts = tuple(_fact(raw) for raw in facts_data["facts"])
     by_name = {f.name: f for f in facts}
     rules: list[Rule] = []
-    known = Known(facts=by_name, clauses={c["id"]: c["normative"] for c in protocol_data["clauses"]},
-                  outcomes=policy_data["outcomes"], conditions=policy_data["conditions"],
-                  obligations=policy_data["obligations"])
+    known = Known(
+        facts=by_name,
+        clauses={c["id"]: c["normative"] for c in protocol_data["clauses"]},
+        outcomes=policy_data["outcomes"],
+        conditions=policy_data["conditions"],
+        obligations=policy_data["obligations"],
+    )
     for source, index, raw in rule_sources:
         rule, found = _rule(source, index, raw, known)
         problems.extend(found)
@@ -101,8 +108,10 @@ def load_policy_files(files: Mapping[str, bytes | str], directory: Path | None =
         title=policy_data["title"],
         digest=digest_of_files(files),
         directory=directory,
-        clauses=tuple(Clause(c["id"], " ".join(c["text"].split()), c["normative"],
-                             c.get("informative_because")) for c in protocol_data["clauses"]),
+        clauses=tuple(
+            Clause(c["id"], " ".join(c["text"].split()), c["normative"], c.get("informative_because"))
+            for c in protocol_data["clauses"]
+        ),
         facts=facts,
         rules=tuple(rules),
         outcomes={name: _outcome(name, o) for name, o in policy_data["outcomes"].items()},
@@ -120,12 +129,14 @@ def load_policy_files(files: Mapping[str, bytes | str], directory: Path | None =
 def _outcome(name: str, raw: dict) -> Outcome:
     """An entry of `precedence` is one value, or a list of values that rank the same."""
     levels = tuple(tuple(entry) if isinstance(entry, list) else (entry,) for entry in raw["precedence"])
-    return Outcome(name, tuple(v for level in levels for v in level), raw["otherwise"],
-                   tuple(raw.get("shares", ())), levels)
+    return Outcome(
+        name, tuple(v for level in levels for v in level), raw["otherwise"], tuple(raw.get("shares", ())), levels
+    )
 
 
-def _load_file(files: Mapping[str, bytes], name: str, where: str, schema: Schema,
-               problems: list[Problem]) -> tuple[Source, Any] | None:
+def _load_file(
+    files: Mapping[str, bytes], name: str, where: str, schema: Schema, problems: list[Problem]
+) -> tuple[Source, Any] | None:
     if name not in files:
         problems.append(Problem(name, 1, f"the policy needs {name} in {where}; it is missing"))
         return None
@@ -139,7 +150,7 @@ def _load_file(files: Mapping[str, bytes], name: str, where: str, schema: Schema
 
 def _load_rules(files: Mapping[str, bytes], problems: list[Problem]) -> list[tuple[Source, int, dict]]:
     """Every rule that is well formed, with its file; each malformed one becomes a Problem."""
-    names = _digest_order(files)[len([n for n in POLICY_FILES if n in files]):]
+    names = _digest_order(files)[len([n for n in POLICY_FILES if n in files]) :]
     if not names:
         problems.append(Problem(f"{RULES_DIR}/", 1, "the policy has no rule files; add rules/*.yaml"))
     out = []
@@ -169,8 +180,7 @@ def validate(schema: Schema, data: Any, source: Source, path: tuple) -> tuple[An
     try:
         return schema.load(data), []
     except ValidationError as err:
-        return None, [source.problem(path + p, _plain_message(schema, p, m))
-                      for p, m in _flatten(err.messages, ())]
+        return None, [source.problem(path + p, _plain_message(schema, p, m)) for p, m in _flatten(err.messages, ())]
 
 
 def _flatten(messages: Any, path: tuple) -> list[tuple[tuple, str]]:
@@ -181,7 +191,8 @@ def _flatten(messages: Any, path: tuple) -> list[tuple[tuple, str]]:
         return out
     if isinstance(messages, list):
         return [(path, str(m)) for m in messages if not isinstance(m, (dict, list))] + [
-            item for m in messages if isinstance(m, (dict, list)) for item in _flatten(m, path)]
+            item for m in messages if isinstance(m, (dict, list)) for item in _flatten(m, path)
+        ]
     return [(path, str(messages))]
 
 
@@ -209,8 +220,12 @@ def _plain_message(schema: Schema, path: tuple, message: str) -> str:
 
 def _fact(raw: dict) -> Fact:
     return Fact(
-        name=raw["name"], type=raw["type"], question=" ".join(raw["question"].split()),
-        values=tuple(raw.get("values", ())), required=raw["required"], derived=raw["derived"],
+        name=raw["name"],
+        type=raw["type"],
+        question=" ".join(raw["question"].split()),
+        values=tuple(raw.get("values", ())),
+        required=raw["required"],
+        derived=raw["derived"],
         fields=tuple(ItemField(f["name"], f["type"], f["required"], f["question"]) for f in raw.get("fields", ())),
     )
 
@@ -227,23 +242,45 @@ def _rule(source: Source, index: int, raw: dict, known: Known) -> tuple[Rule, li
     facts = known.facts
     problems = check_rule(source, path, raw, known)
     case_facts = [n for n, f in facts.items() if f.type != "items"]
-    when, found = parse_conditions(raw.get("when", {}), source, path + ("when",),
-                                   lambda n: facts[n] if n in case_facts else None, case_facts, "fact")
+    when, found = parse_conditions(
+        raw.get("when", {}),
+        source,
+        path + ("when",),
+        lambda n: facts[n] if n in case_facts else None,
+        case_facts,
+        "fact",
+    )
     problems.extend(found)
     items = next((f for f in facts.values() if f.type == "items"), None)
     item_fields = {f.name: f for f in items.fields} if items else {}
-    per_item, found = parse_conditions(raw.get("for_each_item", {}), source, path + ("for each item",),
-                                       item_fields.get, list(item_fields), "item field")
+    per_item, found = parse_conditions(
+        raw.get("for_each_item", {}),
+        source,
+        path + ("for each item",),
+        item_fields.get,
+        list(item_fields),
+        "item field",
+    )
     problems.extend(found)
     then = raw["then"]
     conclusion = Conclusion(
-        decision=then.get("decision"), confidentiality=then.get("confidentiality"),
-        explain_to_subject=then.get("explain_to_subject"), item=then.get("item"),
-        conditions=_as_tuple(then.get("conditions")), obligations=_as_tuple(then.get("obligations")),
+        decision=then.get("decision"),
+        confidentiality=then.get("confidentiality"),
+        explain_to_subject=then.get("explain_to_subject"),
+        item=then.get("item"),
+        conditions=_as_tuple(then.get("conditions")),
+        obligations=_as_tuple(then.get("obligations")),
         missing=_as_tuple(then.get("missing")),
         derive=tuple((k, v) for k, v in then.items() if k not in THEN_KEYS),
     )
-    rule = Rule(id=raw["id"], implements=tuple(raw["implements"]), when=tuple(when), for_each_item=tuple(per_item),
-                then=conclusion, because=" ".join(raw["because"].split()), file=source.name,
-                line=source.line(path + ("id",)))
+    rule = Rule(
+        id=raw["id"],
+        implements=tuple(raw["implements"]),
+        when=tuple(when),
+        for_each_item=tuple(per_item),
+        then=conclusion,
+        because=" ".join(raw["because"].split()),
+        file=source.name,
+        line=source.line(path + ("id",)),
+    )
     return rule, problems

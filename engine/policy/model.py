@@ -3,6 +3,7 @@
 A Policy is identified by its id, version and the sha256 digest of its files,
 so every verdict can say exactly which text of the policy produced it.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -187,8 +188,11 @@ class Policy:
         if not any(r.id == rule_id for r in self.rules):
             raise KeyError(f"no rule `{rule_id}` in policy {self.id}")
         return dataclasses.replace(
-            self, rules=tuple(r for r in self.rules if r.id != rule_id), explanations={},
-            digest=hashlib.sha256(f"{self.digest} without {rule_id}".encode()).hexdigest())
+            self,
+            rules=tuple(r for r in self.rules if r.id != rule_id),
+            explanations={},
+            digest=hashlib.sha256(f"{self.digest} without {rule_id}".encode()).hexdigest(),
+        )
 
     def implemented_by(self) -> dict[str, list[str]]:
         """Clause id -> ids of the rules that cite it, in policy order."""
@@ -223,13 +227,11 @@ class Policy:
 
 
 def _describe_fact(fact: Fact) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": fact.name, "type": fact.type, "question": fact.question,
-                           "required": fact.required}
+    out: dict[str, Any] = {"name": fact.name, "type": fact.type, "question": fact.question, "required": fact.required}
     if fact.type in ("choice", "choices"):
         out["values"] = list(fact.values)
     if fact.type == "items":
         out["fields"] = [
-            {"name": f.name, "type": f.type, "required": f.required, "question": f.question}
-            for f in fact.fields
+            {"name": f.name, "type": f.type, "required": f.required, "question": f.question} for f in fact.fields
         ]
     return out

@@ -4,6 +4,7 @@ Every problem names the file and line it was found at, says what is wrong and
 what would be right, so that `infoshare check` output can be read top to
 bottom and fixed without knowing anything about the engine.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -5,6 +5,7 @@ where a single value belongs); what the values mean (is this fact known, is
 this value allowed) is checked afterwards in `checks.py`, where the whole
 policy is in view.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -47,8 +48,8 @@ class ClauseSchema(StrictSchema):
     def _informative_needs_reason(self, data: dict, **_: Any) -> None:
         if data.get("normative") is False and not data.get("informative_because"):
             raise ValidationError(
-                "an informative statement needs `informative_because:` saying why no rule implements it",
-                "normative")
+                "an informative statement needs `informative_because:` saying why no rule implements it", "normative"
+            )
 
 
 class ProtocolSchema(StrictSchema):
@@ -92,11 +93,15 @@ class FactsSchema(StrictSchema):
 
 class RuleSchema(StrictSchema):
     id = fields.String(required=True, validate=ID)
-    implements = fields.List(fields.String(), required=True, validate=validate.Length(
-        min=1, error="list at least one protocol statement id this rule implements"))
+    implements = fields.List(
+        fields.String(),
+        required=True,
+        validate=validate.Length(min=1, error="list at least one protocol statement id this rule implements"),
+    )
     when = fields.Dict(keys=fields.String(), validate=validate.Length(min=1))
-    for_each_item = fields.Dict(keys=fields.String(), data_key="for each item", attribute="for_each_item",
-                                validate=validate.Length(min=1))
+    for_each_item = fields.Dict(
+        keys=fields.String(), data_key="for each item", attribute="for_each_item", validate=validate.Length(min=1)
+    )
     then = fields.Dict(keys=fields.String(), required=True, validate=validate.Length(min=1))
     because = fields.String(required=True, validate=validate.Length(min=1))
 

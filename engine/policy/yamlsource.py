@@ -4,6 +4,7 @@ Policy owners need "file:line" in every message, so positions are kept for
 every mapping key and list item, addressed by the path of keys and indexes
 that leads to them.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -51,17 +52,21 @@ def parse_yaml(data: bytes, name: str) -> Source:
     try:
         raw = yaml.load(data.decode("utf-8"))
     except UnicodeDecodeError:
-        raise YamlSyntaxError(Problem(name, 1, "the file is not UTF-8 text; save it as UTF-8"))
+        raise YamlSyntaxError(Problem(name, 1, "the file is not UTF-8 text; save it as UTF-8")) from None
     except MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark is not None else 1
         what = (err.problem or err.context or "invalid YAML").strip()
-        raise YamlSyntaxError(Problem(
-            name, line,
-            f"YAML syntax error: {what}; check the indentation, that each entry is "
-            "`key: value`, and that text containing ': ' or '#' is in quotes"))
+        raise YamlSyntaxError(
+            Problem(
+                name,
+                line,
+                f"YAML syntax error: {what}; check the indentation, that each entry is "
+                "`key: value`, and that text containing ': ' or '#' is in quotes",
+            )
+        ) from None
     except YAMLError as err:
-        raise YamlSyntaxError(Problem(name, 1, f"YAML syntax error: {err}"))
+        raise YamlSyntaxError(Problem(name, 1, f"YAML syntax error: {err}")) from None
     source = Source(name=name, data=None, lines={(): 1})
     source.data = _plain(raw, (), source.lines)
     return source

@@ -1,10 +1,10 @@
 """Given steps: the case, built from the practitioner's statements (see practitioner_words.py)."""
+
 from __future__ import annotations
 
 import copy
 
 from behave import given
-
 from practitioner_words import YES_NO
 
 
@@ -50,7 +50,9 @@ def information(context) -> None:
     """A table: item | needed for the purpose | accurate and up to date (yes, no, or not known)."""
     fields = {"needed for the purpose": "needed_for_purpose", "accurate and up to date": "accurate_and_up_to_date"}
     context.facts["information"] = [
-        {"item": row["item"], **{field: YES_NO[row[column]] for column, field in fields.items()
-                                 if row[column] != "not known"}}
+        {
+            "item": row["item"],
+            **{field: YES_NO[row[column]] for column, field in fields.items() if row[column] != "not known"},
+        }
         for row in context.table
     ]

@@ -6,10 +6,12 @@ same in every feature. Each table becomes a step parameter type that matches
 only its own phrases: a phrase that is not here is an undefined step, never a
 silently different fact.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from behave import register_type
 
@@ -54,8 +56,7 @@ SEEKING_CONSENT_WOULD: dict[str, str] = {
     "place the child or others at increased risk of Significant Harm": "increase_risk_to_child_or_others",
     "place an adult at significant risk of serious harm": "put_adult_at_risk_of_serious_harm",
     "undermine the prevention, detection or prosecution of a crime": "undermine_crime_investigation",
-    "undermine the ability to seek legal advice or conduct legal or other regulatory proceedings":
-        "undermine_legal_proceedings",
+    "undermine the ability to seek legal advice or conduct legal or other regulatory proceedings": "undermine_legal_proceedings",
 }
 
 # "the information is needed for <purpose>", in the protocol's own examples where it has them.

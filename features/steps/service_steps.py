@@ -3,23 +3,29 @@
 The service is made once per run, on first use: an sqlite decision log in a
 temporary folder and one API key per role. Each scenario has its own case_ref.
 """
+
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
 from behave import step, then, when
+from verdicts import verdict_seen
 
 from infoshare.service import create_app
 from infoshare.service.access.keys import ROLES, create_key
-from verdicts import verdict_seen
 
 
 def service(context) -> dict:
     made = context.service
     if not made:
-        app = create_app({"DATABASE_URL": f"sqlite:///{Path(context.workdir.name) / 'decisions.sqlite3'}",
-                          "INFOSHARE_POLICY": str(context.policy.directory)}, loaded=context.policy)
+        app = create_app(
+            {
+                "DATABASE_URL": f"sqlite:///{Path(context.workdir.name) / 'decisions.sqlite3'}",
+                "INFOSHARE_POLICY": str(context.policy.directory),
+            },
+            loaded=context.policy,
+        )
         with app.app_context():
             made["keys"] = {role: create_key(role, f"scenario-{role}") for role in ROLES}
         made["client"] = app.test_client()
@@ -43,8 +49,13 @@ def case_file(context) -> list[dict]:
 
 @step("the decision is recorded in the case file")
 def record(context) -> None:
-    response = call(context, "POST", "/v1/decisions", "case-system",
-                    {"case_ref": context.case_ref, "requested_by": "practitioner", "facts": context.facts})
+    response = call(
+        context,
+        "POST",
+        "/v1/decisions",
+        "case-system",
+        {"case_ref": context.case_ref, "requested_by": "practitioner", "facts": context.facts},
+    )
     assert response.status_code == 201, response.json
     context.recorded = [*getattr(context, "recorded", []), response.json]
     verdict_seen(context, response.json)
@@ -72,8 +83,13 @@ def holds_in_order(context, first: str, second: str) -> None:
 
 @when('the Safeguarding Co-ordinator records the final decision "{decision:Decision}", because "{rationale}"')
 def review(context, decision: str, rationale: str) -> None:
-    context.review = call(context, "POST", f"/v1/decisions/{context.recorded[-1]['id']}/review", "coordinator",
-                          {"decision": decision, "rationale": rationale})
+    context.review = call(
+        context,
+        "POST",
+        f"/v1/decisions/{context.recorded[-1]['id']}/review",
+        "coordinator",
+        {"decision": decision, "rationale": rationale},
+    )
 
 
 @when('the Safeguarding Co-ordinator records the final decision "{decision:Decision}" without a rationale')
@@ -89,8 +105,9 @@ def shows_review(context, decision: str, rationale: str) -> None:
     final = record["reviews"][-1]
     assert (final["decision"], final["rationale"]) == (decision, rationale), final
     assert final["reviewed_by"] == service(context)["keys"]["coordinator"][0].name
-    assert (record["decision"], record["rationale"]) == (made["decision"], made["rationale"]), \
+    assert (record["decision"], record["rationale"]) == (made["decision"], made["rationale"]), (
         "the original decision and rationale must stay in the case file"
+    )
 
 
 @then("the review is refused, asking for {field}")

@@ -1,8 +1,8 @@
 """When the protocol is applied (by the engine), and Then steps that check the verdict in the practitioner's terms."""
+
 from __future__ import annotations
 
 from behave import then, when
-
 from practitioner_words import CONDITIONS, facts_named
 from verdicts import verdict_seen
 
@@ -81,7 +81,8 @@ def told(context) -> None:
 @then('the rationale cites "{words}"')
 def rationale_cites(context, words: str) -> None:
     assert quoted(context, words, context.verdict["rationale"]), (
-        f"the rationale does not cite {words!r}: {[c['id'] for e in context.verdict['rationale'] for c in e['clauses']]}")
+        f"the rationale does not cite {words!r}: {[c['id'] for e in context.verdict['rationale'] for c in e['clauses']]}"
+    )
 
 
 @then("whoever shares it must ensure it is {conditions}")

@@ -1,4 +1,5 @@
 """The one way a step hands over a verdict: it becomes the one checked next, and its rules count as fired."""
+
 from __future__ import annotations
 
 from typing import Any

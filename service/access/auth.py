@@ -33,13 +33,14 @@ they review across case systems. Every key is rate-limited
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from flask import g, request
 
-from infoshare.service.errors import ApiError
 from infoshare.service.access.keys import active_key
+from infoshare.service.errors import ApiError
 from infoshare.service.requestlog import note
 from infoshare.service.state import current
 
@@ -70,17 +71,19 @@ def requires(permission: str) -> Callable[[View], View]:
         def guarded(*args, **kwargs):
             scheme, _, token = request.headers.get("Authorization", "").partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
-                raise ApiError(
-                    401, "send an API key as 'Authorization: Bearer <key>'", headers=CHALLENGE
-                )
+                raise ApiError(401, "send an API key as 'Authorization: Bearer <key>'", headers=CHALLENGE)
             key = active_key(token.strip())
             if key is None:
                 raise ApiError(401, "this API key is not valid or has been revoked", headers=CHALLENGE)
             note(key=key.name)
             wait = current().limiter.wait_for(key.id)
             if wait:
-                raise ApiError(429, f"this key has made more than {current().limiter.per_minute} requests "
-                                    f"in a minute; try again in {wait} s", headers={"Retry-After": str(wait)})
+                raise ApiError(
+                    429,
+                    f"this key has made more than {current().limiter.per_minute} requests "
+                    f"in a minute; try again in {wait} s",
+                    headers={"Retry-After": str(wait)},
+                )
             if permission not in PERMISSIONS.get(key.role, ()):
                 raise ApiError(
                     403,

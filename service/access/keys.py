@@ -79,15 +79,16 @@ def active_key(token: str) -> ApiKey | None:
     """The unrevoked key whose token this is, or None."""
     key_id, dot, secret = token.removeprefix(TOKEN_PREFIX).partition(".")
     if dot:
-        key = prepared.first(ApiKey, "by key id", lambda: ApiKey.select().where(ApiKey.key_id == "").sql()[0],
-                             key_id)
+        key = prepared.first(ApiKey, "by key id", lambda: ApiKey.select().where(ApiKey.key_id == "").sql()[0], key_id)
         presented = hash_secret(key.salt, secret) if key is not None and key.salt else ""
     else:
         presented = hash_token(token)
         key = prepared.first(
-            ApiKey, "by unsalted hash",
+            ApiKey,
+            "by unsalted hash",
             lambda: ApiKey.select().where((ApiKey.key_hash == "") & ApiKey.key_id.is_null()).sql()[0],
-            presented)
+            presented,
+        )
     if key is None or key.revoked_at is not None or not hmac.compare_digest(presented, key.key_hash):
         return None
     return key

@@ -44,8 +44,9 @@ class RateLimiter:
         try:
             buckets = self._buckets
             last = buckets[slot + 1]
-            tokens = self.per_minute if last == 0 else min(
-                self.per_minute, buckets[slot] + (now - last) * self.per_second)
+            tokens = (
+                self.per_minute if last == 0 else min(self.per_minute, buckets[slot] + (now - last) * self.per_second)
+            )
             allowed = tokens >= 1
             buckets[slot] = tokens - 1 if allowed else tokens
             buckets[slot + 1] = now

@@ -18,11 +18,11 @@ from flask import current_app
 from marshmallow import Schema, fields
 
 from infoshare.engine import Policy
-from infoshare.service.store import versions
-from infoshare.service.store.models import Decision
+from infoshare.service.api.verdicts import CatalogueEntrySchema, PolicyRefSchema
 from infoshare.service.reload import build
 from infoshare.service.state import current
-from infoshare.service.api.verdicts import CatalogueEntrySchema, PolicyRefSchema
+from infoshare.service.store import versions
+from infoshare.service.store.models import Decision
 
 
 class RuleAsWrittenSchema(Schema):
@@ -36,11 +36,15 @@ class RuleAsWrittenSchema(Schema):
 
 class AsDecidedSchema(Schema):
     policy = fields.Nested(PolicyRefSchema, required=True)
-    stored = fields.Boolean(required=True, metadata={
-        "description": "The store holds this version's text, unaltered (it still hashes to the digest)."})
+    stored = fields.Boolean(
+        required=True,
+        metadata={"description": "The store holds this version's text, unaltered (it still hashes to the digest)."},
+    )
     reproduced = fields.Boolean(metadata={"description": "Re-evaluating the facts gives the recorded decision."})
-    rules = fields.List(fields.Nested(RuleAsWrittenSchema),
-                        metadata={"description": "Every rule that fired, as written in that version."})
+    rules = fields.List(
+        fields.Nested(RuleAsWrittenSchema),
+        metadata={"description": "Every rule that fired, as written in that version."},
+    )
 
 
 def as_decided(decision: Decision) -> dict[str, Any]:
@@ -59,8 +63,14 @@ def as_decided(decision: Decision) -> dict[str, Any]:
         "stored": True,
         "reproduced": verdict.decision == decision.decision,
         "rules": [
-            {"rule": entry["rule"], "role": entry["role"], "because": entry["because"],
-             "clauses": entry["clauses"], "source": entry["source"], "text": rule_text(policy, entry["rule"])}
+            {
+                "rule": entry["rule"],
+                "role": entry["role"],
+                "because": entry["because"],
+                "clauses": entry["clauses"],
+                "source": entry["source"],
+                "text": rule_text(policy, entry["rule"]),
+            }
             for entry in verdict.rationale
         ],
     }
@@ -76,8 +86,9 @@ def rule_text(policy: Policy, rule_id: str) -> str:
     while end < len(lines):
         line = lines[end]
         stripped = line.lstrip()
-        if stripped and (len(line) - len(stripped) < indent or
-                         (len(line) - len(stripped) == indent and stripped.startswith("- "))):
+        if stripped and (
+            len(line) - len(stripped) < indent or (len(line) - len(stripped) == indent and stripped.startswith("- "))
+        ):
             break
         end += 1
     return "\n".join(lines[start:end]).rstrip() + "\n"

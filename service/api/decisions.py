@@ -16,16 +16,16 @@ from flask.typing import ResponseReturnValue
 from marshmallow import Schema, ValidationError, fields, validate
 from peewee import ModelSelect, PeeweeException, prefetch
 
-from infoshare.service.api.asdecided import AsDecidedSchema, as_decided
 from infoshare.service.access.auth import may, requires
-from infoshare.service.errors import ApiError
-from infoshare.service.store.logchain import append
-from infoshare.service.store.models import Decision, Review, as_utc
+from infoshare.service.api.asdecided import AsDecidedSchema, as_decided
 from infoshare.service.api.openapi import documented
 from infoshare.service.api.payload import STORABLE_TEXT, Pattern, load_json
+from infoshare.service.api.verdicts import DECISIONS, VerdictSchema, evaluate
+from infoshare.service.errors import ApiError
 from infoshare.service.requestlog import note
 from infoshare.service.state import snapshot
-from infoshare.service.api.verdicts import DECISIONS, VerdictSchema, evaluate
+from infoshare.service.store.logchain import append
+from infoshare.service.store.models import Decision, Review, as_utc
 
 log = logging.getLogger("infoshare.decisions")
 
@@ -41,9 +41,7 @@ DECISION_ID = {"decision_id": ("integer", "The id returned when the decision was
 
 
 class DecisionRequestBase(Schema):
-    case_ref = fields.String(
-        required=True, validate=CASE_REF, metadata={"description": "The case system's reference."}
-    )
+    case_ref = fields.String(required=True, validate=CASE_REF, metadata={"description": "The case system's reference."})
     requested_by = fields.String(
         validate=[validate.Length(1, 200), STORABLE_TEXT],
         metadata={"description": "Who asked, as the case system identifies them."},
@@ -52,9 +50,7 @@ class DecisionRequestBase(Schema):
 
 def decision_request_schema(facts: type[Schema]) -> type[Schema]:
     """``{case_ref, facts, requested_by?}`` with ``facts`` validated by the policy's vocabulary."""
-    return DecisionRequestBase.from_dict(
-        {"facts": fields.Nested(facts, required=True)}, name="DecisionRequest"
-    )
+    return DecisionRequestBase.from_dict({"facts": fields.Nested(facts, required=True)}, name="DecisionRequest")
 
 
 class ReviewSchema(Schema):
@@ -72,8 +68,12 @@ class DecisionRecordSchema(VerdictSchema):
     recorded_by = fields.String(required=True, metadata={"description": "The recording key's name."})
     facts = fields.Dict(required=True, metadata={"description": "The facts as validated."})
     reviews = fields.List(fields.Nested(ReviewSchema), required=True)
-    as_decided = fields.Nested(AsDecidedSchema, metadata={
-        "description": "With ?explain=as-decided: the rules that fired, as written in the version decided under."})
+    as_decided = fields.Nested(
+        AsDecidedSchema,
+        metadata={
+            "description": "With ?explain=as-decided: the rules that fired, as written in the version decided under."
+        },
+    )
 
 
 class CaseFileSchema(Schema):
@@ -121,8 +121,7 @@ def readable(query: ModelSelect) -> ModelSelect:
 
 def find_decision(decision_id: int) -> Decision:
     """The decision with its reviews, or a 404 (also for one this key may not read)."""
-    found = prefetch(readable(Decision.select().where(Decision.id == decision_id)),
-                     Review.select().order_by(Review.id))
+    found = prefetch(readable(Decision.select().where(Decision.id == decision_id)), Review.select().order_by(Review.id))
     if not found:
         raise ApiError(404, f"no decision with id {decision_id}")
     return found[0]
@@ -176,9 +175,13 @@ def blueprint() -> Blueprint:
     @documented(
         "Read one recorded decision with its reviews",
         path_params=DECISION_ID,
-        query_params={"explain": ({"type": "string", "enum": ["as-decided"]},
-                                  "`as-decided`: add `as_decided`, the rules as written in the "
-                                  "policy version the decision was made under.")},
+        query_params={
+            "explain": (
+                {"type": "string", "enum": ["as-decided"]},
+                "`as-decided`: add `as_decided`, the rules as written in the "
+                "policy version the decision was made under.",
+            )
+        },
         responses={200: ("The recorded decision.", DecisionRecordSchema), 404: ("No such decision.", None)},
     )
     @requires("read-decisions")
@@ -199,8 +202,10 @@ def blueprint() -> Blueprint:
     @documented(
         "Read a case file: every decision recorded for a case_ref, oldest first",
         path_params={"case_ref": ({"type": "string", "pattern": CASE_REF_PATTERN}, "The case system's reference.")},
-        responses={200: ("The case file; `decisions` is empty for an unknown case_ref.", CaseFileSchema),
-                   400: ("The case_ref is not one a decision could have been recorded under.", None)},
+        responses={
+            200: ("The case file; `decisions` is empty for an unknown case_ref.", CaseFileSchema),
+            400: ("The case_ref is not one a decision could have been recorded under.", None),
+        },
     )
     @requires("read-decisions")
     def case_file(case_ref: str) -> ResponseReturnValue:

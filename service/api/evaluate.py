@@ -9,9 +9,9 @@ from marshmallow import Schema, fields
 from infoshare.service.access.auth import requires
 from infoshare.service.api.openapi import documented
 from infoshare.service.api.payload import load_json
+from infoshare.service.api.verdicts import VerdictSchema, evaluate
 from infoshare.service.requestlog import note
 from infoshare.service.state import snapshot
-from infoshare.service.api.verdicts import VerdictSchema, evaluate
 
 
 def evaluate_request_schema(facts: type[Schema]) -> type[Schema]:

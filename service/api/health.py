@@ -7,8 +7,8 @@ from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields
 from peewee import PeeweeException
 
-from infoshare.service.errors import error_response
 from infoshare.service.api.openapi import ErrorSchema, documented
+from infoshare.service.errors import error_response
 from infoshare.service.state import current
 from infoshare.service.store.database import StoreFull, check_room, check_writable
 

@@ -9,7 +9,8 @@ from the schemas that actually validate requests and shape responses.
 from __future__ import annotations
 
 import inspect
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
@@ -91,33 +92,44 @@ def _operation(view: Callable, facts: type[Schema]) -> dict:
         operation["description"] += f"\n\nRoles allowed: {', '.join(roles)}."
         responses["401"] = _response("No key, a wrong key or a revoked key.", ErrorSchema)
         responses["403"] = _response(f"The key's role is not one of: {', '.join(roles)}.", ErrorSchema)
-        responses["429"] = _response("This key's rate limit is reached; Retry-After says when to retry.",
-                                     ErrorSchema)
+        responses["429"] = _response("This key's rate limit is reached; Retry-After says when to retry.", ErrorSchema)
     if doc["body"] is not None:
         operation["requestBody"] = {
             "required": True,
             "content": {"application/json": {"schema": body if isinstance(body := doc["body"], type) else body(facts)}},
         }
         responses["400"] = _response(
-            "Malformed JSON, unknown fields, wrong types or values not allowed; "
-            "`messages` names each field.",
+            "Malformed JSON, unknown fields, wrong types or values not allowed; `messages` names each field.",
             ErrorSchema,
         )
         responses["413"] = _response("The body is larger than 1 MiB.", ErrorSchema)
         responses["415"] = _response("The body is declared as a format other than JSON.", ErrorSchema)
     parameters = [
-        {"name": name, "in": where, "required": where == "path",
-         "schema": kind if isinstance(kind, dict) else {"type": kind}, "description": text}
+        {
+            "name": name,
+            "in": where,
+            "required": where == "path",
+            "schema": kind if isinstance(kind, dict) else {"type": kind},
+            "description": text,
+        }
         for where, params in (("path", doc["path_params"]), ("query", doc["query_params"]))
         for name, (kind, text) in params.items()
     ]
     if parameters:
         operation["parameters"] = parameters
-    responses.setdefault("400", _response("A query parameter the route does not take, or (where it takes one) "
-                                          "a value not allowed; `messages` names it.", ErrorSchema))
+    responses.setdefault(
+        "400",
+        _response(
+            "A query parameter the route does not take, or (where it takes one) "
+            "a value not allowed; `messages` names it.",
+            ErrorSchema,
+        ),
+    )
     if doc["path_params"]:
-        responses.setdefault("404", _response("The path names nothing here (for instance a parameter with a "
-                                              "line break in it).", ErrorSchema))
+        responses.setdefault(
+            "404",
+            _response("The path names nothing here (for instance a parameter with a line break in it).", ErrorSchema),
+        )
     operation["responses"] = responses
     return operation
 
@@ -131,8 +143,9 @@ def refuse_undocumented_query_parameters() -> None:
         return
     unknown = sorted(set(request.args) - set(doc["query_params"]))
     if unknown:
-        raise ApiError(400, "unknown query parameters; see messages",
-                       {name: ["Unknown query parameter."] for name in unknown})
+        raise ApiError(
+            400, "unknown query parameters; see messages", {name: ["Unknown query parameter."] for name in unknown}
+        )
 
 
 def _response(description: str, schema: Schema | type[Schema] | None) -> dict:

@@ -19,29 +19,32 @@ def load_json(schema: Schema) -> dict:
     one that names another format (XML, multipart, ...) is a 415.
     """
     if request.mimetype and not (request.mimetype in LENIENT_TYPES or request.is_json):
-        raise ApiError(415, f"the body is sent as {request.mimetype}; send it as application/json",
-                       {"_body": ["Send a JSON object with Content-Type: application/json."]})
+        raise ApiError(
+            415,
+            f"the body is sent as {request.mimetype}; send it as application/json",
+            {"_body": ["Send a JSON object with Content-Type: application/json."]},
+        )
     raw = request.get_data(cache=True)
     if not raw.strip():
-        raise ApiError(400, "the request body is empty; send a JSON object",
-                       {"_body": ["Send a JSON object."]})
+        raise ApiError(400, "the request body is empty; send a JSON object", {"_body": ["Send a JSON object."]})
     try:
         data = json.loads(raw)
     except RecursionError:
-        raise ApiError(400, "the request body is not valid JSON",
-                       {"_body": ["The JSON is nested too deeply."]}) from None
+        raise ApiError(
+            400, "the request body is not valid JSON", {"_body": ["The JSON is nested too deeply."]}
+        ) from None
     except ValueError as exc:  # includes bad UTF-8 and over-long integers
-        raise ApiError(400, "the request body is not valid JSON",
-                       {"_body": [_json_problem(exc)]}) from None
+        raise ApiError(400, "the request body is not valid JSON", {"_body": [_json_problem(exc)]}) from None
     if SURROGATE_ESCAPE.search(raw) and _has_lone_surrogate(data):
-        raise ApiError(400, "the request body is not valid JSON",
-                       {"_body": ["An escape \\ud800-\\udfff is not part of a surrogate pair, so the text "
-                                  "is not valid Unicode."]})
+        raise ApiError(
+            400,
+            "the request body is not valid JSON",
+            {"_body": ["An escape \\ud800-\\udfff is not part of a surrogate pair, so the text is not valid Unicode."]},
+        )
     try:
         return schema.load(data)
     except ValidationError as exc:
-        raise ApiError(400, "the request does not match the schema; see messages",
-                       exc.messages) from None
+        raise ApiError(400, "the request does not match the schema; see messages", exc.messages) from None
 
 
 LENIENT_TYPES = frozenset({"text/plain", "application/x-www-form-urlencoded"})

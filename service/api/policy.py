@@ -11,11 +11,11 @@ from infoshare.engine import PolicyError
 from infoshare.service.access.auth import requires
 from infoshare.service.api.dictschema import DictSchema
 from infoshare.service.api.openapi import documented
+from infoshare.service.api.verdicts import PolicyRefSchema
 from infoshare.service.errors import ApiError
 from infoshare.service.reload import reload_from_files
 from infoshare.service.requestlog import note
 from infoshare.service.state import snapshot
-from infoshare.service.api.verdicts import PolicyRefSchema
 
 
 class ItemFieldSchema(Schema):
@@ -31,8 +31,12 @@ class FactSchema(DictSchema):
     question = fields.String(required=True, metadata={"description": "What to ask the practitioner."})
     required = fields.Boolean(required=True)
     values = fields.List(fields.String(), metadata={"description": "For choice and choices."})
-    fields_ = fields.List(fields.Nested(ItemFieldSchema), attribute="fields", data_key="fields",
-                          metadata={"description": "For items: each item's fields."})
+    fields_ = fields.List(
+        fields.Nested(ItemFieldSchema),
+        attribute="fields",
+        data_key="fields",
+        metadata={"description": "For items: each item's fields."},
+    )
 
 
 class ClauseSchema(DictSchema):
@@ -40,8 +44,9 @@ class ClauseSchema(DictSchema):
     text = fields.String(required=True)
     normative = fields.Boolean(required=True)
     informative_because = fields.String()
-    implemented_by = fields.List(fields.String(), required=True,
-                                 metadata={"description": "Ids of the rules that implement it."})
+    implemented_by = fields.List(
+        fields.String(), required=True, metadata={"description": "Ids of the rules that implement it."}
+    )
 
 
 class PolicySchema(Schema):
@@ -49,8 +54,9 @@ class PolicySchema(Schema):
     version = fields.String(required=True)
     digest = fields.String(required=True, metadata={"description": "sha256 of the policy files."})
     title = fields.String(required=True)
-    decisions = fields.List(fields.String(), required=True,
-                            metadata={"description": "The decision values, highest precedence first."})
+    decisions = fields.List(
+        fields.String(), required=True, metadata={"description": "The decision values, highest precedence first."}
+    )
     facts = fields.List(fields.Nested(FactSchema), required=True)
     clauses = fields.List(fields.Nested(ClauseSchema), required=True)
 
@@ -59,8 +65,9 @@ bp = Blueprint("policy", __name__, url_prefix="/v1")
 
 
 @bp.get("/policy")
-@documented("The loaded policy: version, digest, fact vocabulary, clauses",
-            responses={200: ("The policy.", PolicySchema)})
+@documented(
+    "The loaded policy: version, digest, fact vocabulary, clauses", responses={200: ("The policy.", PolicySchema)}
+)
 @requires("read-policy")
 def describe() -> ResponseReturnValue:
     """Everything a case system needs to ask the right questions, and the digest
@@ -79,11 +86,16 @@ def _ref(policy) -> dict:
 
 
 @bp.post("/policy/reload")
-@documented("Load, check and activate the policy folder, without a restart",
-            responses={200: ("The new version is active in every worker within the poll interval.",
-                             ReloadSchema),
-                       422: ("The policy has problems (`messages.policy`, each `file:line: ...`); "
-                             "the old version keeps answering.", None)})
+@documented(
+    "Load, check and activate the policy folder, without a restart",
+    responses={
+        200: ("The new version is active in every worker within the poll interval.", ReloadSchema),
+        422: (
+            "The policy has problems (`messages.policy`, each `file:line: ...`); the old version keeps answering.",
+            None,
+        ),
+    },
+)
 @requires("reload-policy")
 def reload() -> ResponseReturnValue:
     """Reads the service's policy folder (INFOSHARE_POLICY), checks it as `infoshare check`
@@ -93,9 +105,13 @@ def reload() -> ResponseReturnValue:
     try:
         previous, policy = reload_from_files(current_app, f"reload by key {g.api_key.name}")
     except PolicyError as exc:
-        raise ApiError(422, f"the policy has {len(exc.problems)} problem(s), so it was not reloaded; "
-                            "the previous version keeps answering",
-                       {"policy": [str(p) for p in exc.problems]}) from None
+        raise ApiError(
+            422,
+            f"the policy has {len(exc.problems)} problem(s), so it was not reloaded; "
+            "the previous version keeps answering",
+            {"policy": [str(p) for p in exc.problems]},
+        ) from None
     note(policy_digest=policy.digest)
-    return ReloadSchema().dump({"policy": _ref(policy), "previous": _ref(previous),
-                                "changed": policy.digest != previous.digest})
+    return ReloadSchema().dump(
+        {"policy": _ref(policy), "previous": _ref(previous), "changed": policy.digest != previous.digest}
+    )

@@ -18,14 +18,14 @@ from infoshare.service.api.decisions import (
     DECISION_ID,
     MAX_ID,
     DecisionRecordSchema,
-    find_decision,
     dump_record,
+    find_decision,
 )
-from infoshare.service.store.logchain import append
-from infoshare.service.store.models import Review
 from infoshare.service.api.openapi import documented
 from infoshare.service.api.payload import Pattern, load_json
 from infoshare.service.requestlog import note
+from infoshare.service.store.logchain import append
+from infoshare.service.store.models import Review
 
 FINAL_DECISIONS = ("share", "share_without_consent", "seek_consent", "do_not_share")
 

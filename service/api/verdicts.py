@@ -63,13 +63,14 @@ class ItemVerdictSchema(Schema):
 
 class RationaleEntrySchema(DictSchema):
     rule = fields.String(required=True)
-    role = fields.String(
-        required=True, metadata={"description": "decided, supports, applies or overruled."}
-    )
+    role = fields.String(required=True, metadata={"description": "decided, supports, applies or overruled."})
     because = fields.String(required=True)
     concluded = fields.Dict(required=True)
-    clauses = fields.List(fields.Nested(CatalogueEntrySchema), required=True,
-                          metadata={"description": "The protocol clauses the rule implements, verbatim."})
+    clauses = fields.List(
+        fields.Nested(CatalogueEntrySchema),
+        required=True,
+        metadata={"description": "The protocol clauses the rule implements, verbatim."},
+    )
     source = fields.String(required=True, metadata={"description": "Policy file and line."})
     items = fields.List(fields.Integer(), metadata={"description": "Indexes of `information` items."})
 
@@ -78,15 +79,17 @@ class VerdictSchema(Schema):
     """The engine's answer, as DESIGN.md's public contract names it."""
 
     decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
-    confidentiality = fields.String(
-        required=True, validate=validate.OneOf(["cannot_be_promised", "can_be_offered"])
-    )
+    confidentiality = fields.String(required=True, validate=validate.OneOf(["cannot_be_promised", "can_be_offered"]))
     basis = fields.List(fields.String(), required=True)
-    conditions = fields.List(fields.Nested(CatalogueEntrySchema), required=True,
-                             metadata={"description": "What must hold when sharing."})
+    conditions = fields.List(
+        fields.Nested(CatalogueEntrySchema), required=True, metadata={"description": "What must hold when sharing."}
+    )
     obligations = fields.List(fields.Nested(CatalogueEntrySchema), required=True)
-    information = fields.List(fields.Nested(ItemVerdictSchema), required=True,
-                              metadata={"description": "Each item with `share: true|false` and why."})
+    information = fields.List(
+        fields.Nested(ItemVerdictSchema),
+        required=True,
+        metadata={"description": "Each item with `share: true|false` and why."},
+    )
     explain_to_subject = fields.Boolean(
         required=True,
         metadata={"description": "False where telling the subject would defeat an exception."},

@@ -20,8 +20,8 @@ from infoshare.engine.analysis.impact import Replay
 from infoshare.engine.analysis.impactreport import render_html, render_text
 from infoshare.service import config
 from infoshare.service.store import versions
-from infoshare.service.store.models import Decision
 from infoshare.service.store.database import open_store
+from infoshare.service.store.models import Decision
 
 BATCH = 20_000
 
@@ -30,16 +30,21 @@ BATCH = 20_000
 @click.argument("directory", type=policy_dir)
 @click.option("--since", type=click.DateTime(), help="Only decisions recorded at or after this date (UTC).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the report as a web page to this file.")
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the report as a web page to this file.",
+)
 def impact_command(directory: Path, since: datetime | None, as_json: bool, html_file: Path | None) -> None:
     """Replay recorded decisions (DATABASE_URL) against the policy in DIRECTORY and report what would change."""
     policy = load_or_exit(directory)
     try:
         open_store(config.from_environment()["DATABASE_URL"])
         replay = Replay(policy, versions.stored)
-        query = Decision.select(Decision.id, Decision.case_ref, Decision.facts, Decision.decision,
-                                Decision.policy_digest)
+        query = Decision.select(
+            Decision.id, Decision.case_ref, Decision.facts, Decision.decision, Decision.policy_digest
+        )
         if since is not None:
             query = query.where(Decision.recorded_at >= since)
         total = query.count()

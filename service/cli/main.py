@@ -9,12 +9,11 @@ from peewee import PeeweeException
 
 from infoshare.engine import PolicyError
 from infoshare.engine.analysis.commands import check_command, coverage_command, evaluate_command
-from infoshare.service import config
-from infoshare.service.store import logaudit
-from infoshare.service import server
+from infoshare.service import config, server
+from infoshare.service.access.keys import ROLES, KeyProblem, create_key, list_keys, revoke_key
 from infoshare.service.app import create_app
 from infoshare.service.cli.impact import impact_command
-from infoshare.service.access.keys import ROLES, KeyProblem, create_key, list_keys, revoke_key
+from infoshare.service.store import logaudit
 from infoshare.service.store.database import open_store
 
 
@@ -36,8 +35,13 @@ main.add_command(impact_command)
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
-              help="Worker processes (gunicorn sync workers).")
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes (gunicorn sync workers).",
+)
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the HTTP API. Refuses to start if the policy is broken."""
     try:
@@ -49,11 +53,13 @@ def serve(host: str, port: int, workers: int) -> None:
         click.echo(f"infoshare: not starting: the policy is broken:\n{exc}", err=True)
         sys.exit(1)
     except PeeweeException as exc:
-        click.echo(f"infoshare: not starting: cannot open the decision store "
-                   f"(DATABASE_URL): {exc}", err=True)
+        click.echo(f"infoshare: not starting: cannot open the decision store (DATABASE_URL): {exc}", err=True)
         sys.exit(1)
-    click.echo(f"infoshare: serving policy {app.extensions['infoshare'].policy.version} "
-               f"on http://{host}:{port} with {workers} workers", err=True)
+    click.echo(
+        f"infoshare: serving policy {app.extensions['infoshare'].policy.version} "
+        f"on http://{host}:{port} with {workers} workers",
+        err=True,
+    )
     server.run(app, host, port, workers)
 
 
@@ -70,9 +76,13 @@ def _open_key_store(what: str = "key store") -> None:
 
 
 @keys.command("create")
-@click.option("--role", required=True, type=click.Choice(ROLES),
-              help="case-system: evaluate, record, read; coordinator: read, review; "
-                   "policy-owner: evaluate, read and reload the policy.")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(ROLES),
+    help="case-system: evaluate, record, read; coordinator: read, review; "
+    "policy-owner: evaluate, read and reload the policy.",
+)
 @click.option("--name", help="A name for the key, shown in logs and the case file.")
 def keys_create(role: str, name: str | None) -> None:
     """Create a key and print it on the last line (it is shown only once)."""
@@ -81,8 +91,10 @@ def keys_create(role: str, name: str | None) -> None:
         key, token = create_key(role, name)
     except KeyProblem as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"Created key {key.name!r} with role {key.role}. It is not stored and is "
-               "shown only now; send it as 'Authorization: Bearer <key>':")
+    click.echo(
+        f"Created key {key.name!r} with role {key.role}. It is not stored and is "
+        "shown only now; send it as 'Authorization: Bearer <key>':"
+    )
     click.echo(token)
 
 
@@ -120,10 +132,15 @@ def log() -> None:
 
 
 @log.command("verify")
-@click.option("--file", "path", type=click.File("r"),
-              help="Verify an export made by `infoshare log export` instead of the store.")
-@click.option("--head", "expect_head", metavar="HASH",
-              help="A head hash noted earlier: fail if the chain no longer holds it (records cut off the end).")
+@click.option(
+    "--file", "path", type=click.File("r"), help="Verify an export made by `infoshare log export` instead of the store."
+)
+@click.option(
+    "--head",
+    "expect_head",
+    metavar="HASH",
+    help="A head hash noted earlier: fail if the chain no longer holds it (records cut off the end).",
+)
 def log_verify(path, expect_head: str | None) -> None:
     """Walk the chain and name the first record altered, inserted or removed (exit 1)."""
     if path is None:

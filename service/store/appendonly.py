@@ -23,16 +23,23 @@ def install(database: Database) -> None:
         statements = [
             f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
             f"BEGIN SELECT RAISE(ABORT, '{table} {REFUSAL}'); END"
-            for table in tables for op in ("UPDATE", "DELETE")
+            for table in tables
+            for op in ("UPDATE", "DELETE")
         ]
     else:
         statements = [  # '%%' is the driver's escape for plpgsql's '%' placeholder
             "CREATE OR REPLACE FUNCTION infoshare_append_only() RETURNS trigger LANGUAGE plpgsql AS "
             f"$$ BEGIN RAISE EXCEPTION '%% {REFUSAL}', TG_TABLE_NAME; END $$",
-            *(f"CREATE OR REPLACE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-              "FOR EACH ROW EXECUTE FUNCTION infoshare_append_only()" for table in tables),
-            *(f"CREATE OR REPLACE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-              "FOR EACH STATEMENT EXECUTE FUNCTION infoshare_append_only()" for table in tables),
+            *(
+                f"CREATE OR REPLACE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION infoshare_append_only()"
+                for table in tables
+            ),
+            *(
+                f"CREATE OR REPLACE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION infoshare_append_only()"
+                for table in tables
+            ),
         ]
     with database.atomic():
         for statement in statements:

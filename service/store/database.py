@@ -29,15 +29,14 @@ pending by a stopped writer are linked (``service.logchain``).
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from peewee import Database, PostgresqlDatabase, SqliteDatabase
 from playhouse import db_url
 
-from infoshare.service.store import appendonly
-from infoshare.service.store import logchain
+from infoshare.service.store import appendonly, logchain
 from infoshare.service.store.models import MODELS, ApiKey, Decision, LogLink
 
 SQLITE_PRAGMAS = {"journal_mode": "wal", "synchronous": "full", "foreign_keys": 1}
@@ -139,5 +138,3 @@ def check_writable(database: Database) -> None:
     with database.atomic() as transaction:
         Decision.update(decision=Decision.decision).where(Decision.id == 0).execute()
         transaction.rollback()
-
-

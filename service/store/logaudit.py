@@ -22,8 +22,9 @@ What an export proves on its own:
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any, Iterable, Iterator
+from typing import IO, Any
 
 from peewee import Model
 
@@ -51,8 +52,15 @@ class Entry:
         return f"{self.kind} {self.record_id} (link {self.seq})"
 
     def as_line(self) -> dict[str, Any]:
-        return {"seq": self.seq, "kind": self.kind, "record_id": self.record_id, "record": self.record,
-                "content_hash": self.content_hash, "prev_hash": self.prev_hash, "hash": self.hash}
+        return {
+            "seq": self.seq,
+            "kind": self.kind,
+            "record_id": self.record_id,
+            "record": self.record,
+            "content_hash": self.content_hash,
+            "prev_hash": self.prev_hash,
+            "hash": self.hash,
+        }
 
 
 @dataclass(frozen=True)
@@ -83,9 +91,12 @@ def check_entries(entries: Iterable[Entry], whole_chain: bool, expect_head: str 
         seen_head = seen_head or entry.hash == expect_head
         previous, count = entry, count + 1
     if not seen_head:
-        return Verification(count, _head_of(previous),
-                            f"the chain no longer holds the head {expect_head}: records after it were removed "
-                            "or the chain was rewritten")
+        return Verification(
+            count,
+            _head_of(previous),
+            f"the chain no longer holds the head {expect_head}: records after it were removed "
+            "or the chain was rewritten",
+        )
     return Verification(count, _head_of(previous))
 
 
@@ -96,13 +107,17 @@ def _head_of(entry: Entry | None) -> tuple[int, str]:
 def _entry_problem(entry: Entry, previous: Entry | None, whole_chain: bool) -> str | None:
     expected_seq = previous.seq + 1 if previous else 1
     if whole_chain and entry.seq > expected_seq:
-        return (f"links {expected_seq} to {entry.seq - 1} are missing before {entry.name}: "
-                "the records chained there were removed")
+        return (
+            f"links {expected_seq} to {entry.seq - 1} are missing before {entry.name}: "
+            "the records chained there were removed"
+        )
     if previous is not None and entry.seq <= previous.seq:
         return f"{entry.name} is out of order after link {previous.seq}: it was inserted or moved"
     if entry.seq == expected_seq and entry.prev_hash != (previous.hash if previous else GENESIS):
-        return (f"{entry.name} does not follow the link before it: a record was inserted or removed "
-                "there, or that link was rewritten")
+        return (
+            f"{entry.name} does not follow the link before it: a record was inserted or removed "
+            "there, or that link was rewritten"
+        )
     if entry.hash != link_hash(entry.seq, entry.kind, entry.record_id, entry.prev_hash, entry.content_hash):
         return f"the link of {entry.name} was altered"
     if entry.record is None:
@@ -117,8 +132,7 @@ def _links(where: Any = None) -> Iterator[LogLink]:
     after = 0
     while True:
         page = LogLink.seq > after
-        batch = list(LogLink.select().where(page if where is None else where & page)
-                     .order_by(LogLink.seq).limit(BATCH))
+        batch = list(LogLink.select().where(page if where is None else where & page).order_by(LogLink.seq).limit(BATCH))
         yield from batch
         if len(batch) < BATCH:
             return
@@ -144,9 +158,15 @@ def _with_records(batch: list[LogLink]) -> Iterator[Entry]:
             rows.update({(kind, row.id): row for row in model.select().where(model.id.in_(ids))})
     for link in batch:
         row = rows.get((link.kind, link.record_id))
-        yield Entry(link.seq, link.kind, link.record_id,
-                    content(link.kind, row) if row is not None else None,
-                    link.content_hash, link.prev_hash, link.hash)
+        yield Entry(
+            link.seq,
+            link.kind,
+            link.record_id,
+            content(link.kind, row) if row is not None else None,
+            link.content_hash,
+            link.prev_hash,
+            link.hash,
+        )
 
 
 def _unchained() -> str | None:
@@ -154,8 +174,9 @@ def _unchained() -> str | None:
     for kind, model in MODEL_OF.items():
         linked = LogLink.select(LogLink.record_id).where(LogLink.kind == kind)
         pending = LogPending.select(LogPending.record_id).where(LogPending.kind == kind)
-        row = (model.select(model.id).where(model.id.not_in(linked) & model.id.not_in(pending))
-               .order_by(model.id).first())
+        row = (
+            model.select(model.id).where(model.id.not_in(linked) & model.id.not_in(pending)).order_by(model.id).first()
+        )
         if row is not None:
             return f"{kind} {row.id} is not in the chain: it was inserted around the service"
     return None
@@ -177,8 +198,10 @@ def export(out: IO[str], case_ref: str | None = None) -> int:
     else:
         decisions = Decision.select(Decision.id).where(Decision.case_ref == case_ref)
         reviews = Review.select(Review.id).where(Review.decision.in_(decisions))
-        links = _links(((LogLink.kind == "decision") & LogLink.record_id.in_(decisions))
-                       | ((LogLink.kind == "review") & LogLink.record_id.in_(reviews)))
+        links = _links(
+            ((LogLink.kind == "decision") & LogLink.record_id.in_(decisions))
+            | ((LogLink.kind == "review") & LogLink.record_id.in_(reviews))
+        )
     seq, chain_head = head()
     out.write(json.dumps({"format": FORMAT, "case_ref": case_ref, "head": {"seq": seq, "hash": chain_head}}) + "\n")
     count = 0
@@ -201,9 +224,12 @@ def verify_export(lines: IO[str], expect_head: str | None = None) -> Verificatio
     entries = _file_entries(lines, case_ref)
     result = check_entries(entries, whole_chain=case_ref is None, expect_head=expect_head)
     if result.ok and case_ref is None and list(result.head) != [header["head"]["seq"], header["head"]["hash"]]:
-        return Verification(result.count, result.head,
-                            f"the export ends at link {result.head[0]} but its header names head "
-                            f"{header['head']['seq']}: records at the end were removed")
+        return Verification(
+            result.count,
+            result.head,
+            f"the export ends at link {result.head[0]} but its header names head "
+            f"{header['head']['seq']}: records at the end were removed",
+        )
     return result
 
 
@@ -213,13 +239,23 @@ def _file_entries(lines: Iterable[str], case_ref: str | None) -> Iterator[Entry]
         line = _parse(text, number)
         try:
             record = line["record"]
-            entry = Entry(line["seq"], line["kind"], line["record_id"], record, line["content_hash"],
-                          line["prev_hash"], line["hash"])
+            entry = Entry(
+                line["seq"],
+                line["kind"],
+                line["record_id"],
+                record,
+                line["content_hash"],
+                line["prev_hash"],
+                line["hash"],
+            )
         except (KeyError, TypeError) as exc:
             raise ExportUnreadable(f"line {number}: missing {exc}") from None
         if case_ref is not None:
-            belongs = (record.get("case_ref") == case_ref if entry.kind == "decision"
-                       else record.get("decision_id") in decisions)
+            belongs = (
+                record.get("case_ref") == case_ref
+                if entry.kind == "decision"
+                else record.get("decision_id") in decisions
+            )
             if not belongs:
                 raise ExportUnreadable(f"line {number}: {entry.name} is not part of case {case_ref}")
             if entry.kind == "decision":

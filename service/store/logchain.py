@@ -41,9 +41,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Iterator, TypeVar
+from typing import Any, TypeVar
 
 from peewee import Database, Model, PeeweeException, SqliteDatabase
 
@@ -60,8 +61,18 @@ BATCH = 500  # rows per INSERT, well under sqlite's limit on bound values
 # column added later is not covered until it is added here (and to old links
 # it then would not match), so this list is part of the log's format.
 CONTENT_FIELDS: dict[str, tuple[str, ...]] = {
-    "decision": ("case_ref", "facts", "verdict", "decision", "policy_id", "policy_version",
-                 "policy_digest", "requested_by", "key_name", "recorded_at"),
+    "decision": (
+        "case_ref",
+        "facts",
+        "verdict",
+        "decision",
+        "policy_id",
+        "policy_version",
+        "policy_digest",
+        "requested_by",
+        "key_name",
+        "recorded_at",
+    ),
     "review": ("decision_id", "final_decision", "rationale", "key_name", "reviewed_at"),
 }
 KINDS: dict[type[Model], str] = {Decision: "decision", Review: "review"}
@@ -109,11 +120,19 @@ def _insert_links(entries: list[tuple[str, int, str]]) -> None:
     links = []
     for kind, record_id, digest in entries:
         seq += 1
-        links.append({"seq": seq, "kind": kind, "record_id": record_id, "content_hash": digest,
-                      "prev_hash": prev_hash, "hash": link_hash(seq, kind, record_id, prev_hash, digest)})
+        links.append(
+            {
+                "seq": seq,
+                "kind": kind,
+                "record_id": record_id,
+                "content_hash": digest,
+                "prev_hash": prev_hash,
+                "hash": link_hash(seq, kind, record_id, prev_hash, digest),
+            }
+        )
         prev_hash = links[-1]["hash"]
     for start in range(0, len(links), BATCH):
-        LogLink.insert_many(links[start:start + BATCH]).execute()
+        LogLink.insert_many(links[start : start + BATCH]).execute()
 
 
 def append(model: type[Record], **fields: Any) -> Record:
@@ -134,13 +153,16 @@ def append(model: type[Record], **fields: Any) -> Record:
     insert, params = model.insert(row.__data__).returning(model.id).sql()
     cursor = database.execute_sql(  # one statement, one round trip, committed at once
         f"WITH added AS ({insert}) INSERT INTO log_pending (kind, record_id, content_hash) "
-        "SELECT %s, id, %s FROM added RETURNING record_id", [*params, kind, digest])
+        "SELECT %s, id, %s FROM added RETURNING record_id",
+        [*params, kind, digest],
+    )
     row.id = cursor.fetchone()[0]
     try:
         link_pending(database)
     except PeeweeException as exc:
-        log.error("%s %s is recorded; linking it failed (%s) and is left to the next writer",
-                  kind, row.id, type(exc).__name__)
+        log.error(
+            "%s %s is recorded; linking it failed (%s) and is left to the next writer", kind, row.id, type(exc).__name__
+        )
     return row
 
 
@@ -163,13 +185,20 @@ def adopt_unchained(database: Database) -> None:
     record is one written around the service, and verification reports it.
     """
     rows = [*Decision.select(), *Review.select()]
-    rows.sort(key=lambda row: (row.recorded_at if isinstance(row, Decision) else row.reviewed_at,
-                               KINDS[type(row)] == "review", row.id))
-    pending = [{"kind": KINDS[type(row)], "record_id": row.id,
-                "content_hash": content_hash(content(KINDS[type(row)], row))} for row in rows]
+    rows.sort(
+        key=lambda row: (
+            row.recorded_at if isinstance(row, Decision) else row.reviewed_at,
+            KINDS[type(row)] == "review",
+            row.id,
+        )
+    )
+    pending = [
+        {"kind": KINDS[type(row)], "record_id": row.id, "content_hash": content_hash(content(KINDS[type(row)], row))}
+        for row in rows
+    ]
     with database.atomic():
         for start in range(0, len(pending), BATCH):
-            LogPending.insert_many(pending[start:start + BATCH]).execute()
+            LogPending.insert_many(pending[start : start + BATCH]).execute()
     link_pending(database)
 
 

@@ -11,7 +11,7 @@ created and revoked.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from peewee import (
@@ -27,12 +27,12 @@ from peewee import (
 
 def utcnow() -> datetime:
     """Naive UTC: both backends store it unchanged and hand it back as written."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def as_utc(moment: datetime) -> datetime:
     """Attach the UTC zone the column leaves off, for ISO 8601 output."""
-    return moment.replace(tzinfo=timezone.utc)
+    return moment.replace(tzinfo=UTC)
 
 
 class JSONField(TextField):
@@ -113,8 +113,6 @@ class PolicyActivation(BaseModel):
     digest = CharField(max_length=64)
     activated_by = CharField(max_length=200)
     activated_at = DateTimeField(default=utcnow)
-
-
 
 
 class LogLink(BaseModel):

@@ -9,7 +9,8 @@ is built once per backend class and then only parameters are bound.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Hashable
+from collections.abc import Callable, Hashable
+from typing import Any
 
 from peewee import Database, Model
 

@@ -45,7 +45,10 @@ def stored(digest: str) -> Policy | None:
         return None
     policy = load_policy_files(row.files)
     if policy.digest != digest:
-        log.error("the stored text of policy version %s has been altered (its digest is now %s); "
-                  "it is not used", digest, policy.digest)
+        log.error(
+            "the stored text of policy version %s has been altered (its digest is now %s); it is not used",
+            digest,
+            policy.digest,
+        )
         return None
     return policy

@@ -9,11 +9,12 @@ import uuid
 from pathlib import Path
 
 import pytest
+from service_cases import SHARE_FACTS
 
 from infoshare.engine.policy.loader import SHIPPED_POLICY
 from infoshare.service import create_app
 from infoshare.service.access.keys import ROLES, create_key
-from service_cases import SHARE_FACTS
+
 
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:

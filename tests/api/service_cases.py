@@ -9,9 +9,7 @@ SHARE_FACTS = {
     "recipient": "childrens_social_care",
     "recipient_needs_to_know": "yes",
     "secure_channel": True,
-    "information": [
-        {"item": "School attendance record", "needed_for_purpose": True, "accurate_and_up_to_date": True}
-    ],
+    "information": [{"item": "School attendance record", "needed_for_purpose": True, "accurate_and_up_to_date": True}],
 }
 # A case with only the subject: the policy cannot decide it.
 BARE_FACTS = {"subject": "adult"}

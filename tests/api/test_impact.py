@@ -47,10 +47,13 @@ def store(app, client, as_role) -> list[dict]:
     asked = [generated_facts(policy, rng) for _ in range(RECORDED // 3)]
     made = []
     for n in range(RECORDED):
-        facts = {**asked[n % len(asked)], "information": [{"item": f"note {n}", "needed_for_purpose": True,
-                                                            "accurate_and_up_to_date": n % 2 == 0}]}
-        response = client.post("/v1/decisions", headers=as_role("case-system"),
-                               json={"case_ref": f"GEN-{n % 700}", "facts": facts})
+        facts = {
+            **asked[n % len(asked)],
+            "information": [{"item": f"note {n}", "needed_for_purpose": True, "accurate_and_up_to_date": n % 2 == 0}],
+        }
+        response = client.post(
+            "/v1/decisions", headers=as_role("case-system"), json={"case_ref": f"GEN-{n % 700}", "facts": facts}
+        )
         assert response.status_code == 201, response.json
         made.append(response.json)
     return made

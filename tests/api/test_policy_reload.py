@@ -25,8 +25,13 @@ def policy_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def served(policy_dir: Path, tmp_path: Path):
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'reload.sqlite3'}",
-                      "INFOSHARE_POLICY": str(policy_dir), "INFOSHARE_POLICY_POLL_SECONDS": 0.0})
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'reload.sqlite3'}",
+            "INFOSHARE_POLICY": str(policy_dir),
+            "INFOSHARE_POLICY_POLL_SECONDS": 0.0,
+        }
+    )
     with app.app_context():
         keys = {role: create_key(role, f"k-{role}")[1] for role in ("policy-owner", "case-system")}
     headers = {role: {"Authorization": f"Bearer {key}"} for role, key in keys.items()}
@@ -59,8 +64,10 @@ def test_a_reload_whose_policy_tests_fail_is_refused_too(served, policy_dir):
     edit(policy_dir, CONSENT_RULES, "decision: seek_consent\n", "decision: refer\n")
     response = client.post("/v1/policy/reload", headers=headers["policy-owner"])
     assert response.status_code == 422
-    assert any("tests/cases.yaml:" in p and "expected decision seek_consent, got refer" in p
-               for p in response.json["messages"]["policy"])
+    assert any(
+        "tests/cases.yaml:" in p and "expected decision seek_consent, got refer" in p
+        for p in response.json["messages"]["policy"]
+    )
 
 
 def test_a_good_reload_answers_with_the_new_digest_everywhere(served, policy_dir):
@@ -73,8 +80,9 @@ def test_a_good_reload_answers_with_the_new_digest_everywhere(served, policy_dir
     assert response.json["previous"]["digest"] == old["digest"] and response.json["changed"]
     assert new["version"] == "1.1.0" and new["digest"] != old["digest"]
     assert client.get("/v1/policy", headers=headers["case-system"]).json["digest"] == new["digest"]
-    made = client.post("/v1/decisions", json={"case_ref": "R-1", "facts": SHARE_FACTS},
-                       headers=headers["case-system"]).json
+    made = client.post(
+        "/v1/decisions", json={"case_ref": "R-1", "facts": SHARE_FACTS}, headers=headers["case-system"]
+    ).json
     assert made["policy"] == new
     assert client.get("/readyz").json["policy"] == new
 
@@ -85,8 +93,10 @@ def test_reload_under_concurrent_requests_never_errs_or_mixes_versions(served, p
     app, client, headers = served
     because, other = "The subject of the information has consented to this sharing.", "The subject consented."
     original = {name: (policy_dir / name).read_text() for name in (CONSENT_RULES, "policy.yaml")}
-    reworded = {CONSENT_RULES: original[CONSENT_RULES].replace(because, other),
-                "policy.yaml": original["policy.yaml"].replace("version: 1.0.0", "version: 1.0.1")}
+    reworded = {
+        CONSENT_RULES: original[CONSENT_RULES].replace(because, other),
+        "policy.yaml": original["policy.yaml"].replace("version: 1.0.0", "version: 1.0.1"),
+    }
     variants = {because: original, other: reworded}
     answers: list[tuple[int, str, str]] = []
     stop = threading.Event()
@@ -124,8 +134,9 @@ def test_reload_under_concurrent_requests_never_errs_or_mixes_versions(served, p
 def test_a_decision_is_re_explained_under_the_version_it_was_decided_under(served, policy_dir):
     app, client, headers = served
     old_wording = "The subject of the information has consented to this sharing."
-    made = client.post("/v1/decisions", json={"case_ref": "EXPLAIN-1", "facts": SHARE_FACTS},
-                       headers=headers["case-system"]).json
+    made = client.post(
+        "/v1/decisions", json={"case_ref": "EXPLAIN-1", "facts": SHARE_FACTS}, headers=headers["case-system"]
+    ).json
     edit(policy_dir, CONSENT_RULES, old_wording, "Consent was given.")
     edit(policy_dir, "policy.yaml", "version: 1.0.0", "version: 2.0.0")
     assert client.post("/v1/policy/reload", headers=headers["policy-owner"]).status_code == 200
@@ -167,8 +178,9 @@ def test_a_stored_version_whose_text_was_altered_is_not_used_to_re_explain(serve
     import sqlite3
 
     app, client, headers = served
-    made = client.post("/v1/decisions", json={"case_ref": "EXPLAIN-2", "facts": SHARE_FACTS},
-                       headers=headers["case-system"]).json
+    made = client.post(
+        "/v1/decisions", json={"case_ref": "EXPLAIN-2", "facts": SHARE_FACTS}, headers=headers["case-system"]
+    ).json
     edit(policy_dir, "policy.yaml", "version: 1.0.0", "version: 2.0.0")
     assert client.post("/v1/policy/reload", headers=headers["policy-owner"]).status_code == 200
 
@@ -181,8 +193,9 @@ def test_a_stored_version_whose_text_was_altered_is_not_used_to_re_explain(serve
     db.execute("UPDATE policy_version SET files = ? WHERE digest = ?", (json.dumps(files), made["policy"]["digest"]))
     db.close()
 
-    fresh = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'reload.sqlite3'}",
-                        "INFOSHARE_POLICY": str(policy_dir)})  # a worker that never built the old version
+    fresh = create_app(
+        {"DATABASE_URL": f"sqlite:///{tmp_path / 'reload.sqlite3'}", "INFOSHARE_POLICY": str(policy_dir)}
+    )  # a worker that never built the old version
     read = fresh.test_client().get(f"/v1/decisions/{made['id']}?explain=as-decided", headers=headers["case-system"])
     assert read.status_code == 200 and read.json["as_decided"] == {"policy": made["policy"], "stored": False}
     assert "has been altered" in caplog.text

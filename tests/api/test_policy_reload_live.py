@@ -21,6 +21,7 @@ ASKS = 48
 
 def digests(base: str, token: str) -> set[str]:
     """The digests that answered ASKS concurrent verdicts (8 at a time, so every worker is busy)."""
+
     def ask(_: int) -> str:
         status, verdict = call("POST", f"{base}/v1/evaluate", {"facts": SHARE_FACTS}, token)
         assert status == 200, verdict
@@ -68,8 +69,11 @@ def steady_load(base: str, token: str):
 def test_reload_moves_every_worker_and_a_broken_reload_moves_none(tmp_path):
     policy = tmp_path / "policy"
     shutil.copytree(SHIPPED_POLICY, policy)
-    env = {**environment(tmp_path / "live.sqlite3"), "INFOSHARE_POLICY": str(policy),
-           "INFOSHARE_POLICY_POLL_SECONDS": "0.2"}
+    env = {
+        **environment(tmp_path / "live.sqlite3"),
+        "INFOSHARE_POLICY": str(policy),
+        "INFOSHARE_POLICY_POLL_SECONDS": "0.2",
+    }
     owner = infoshare("keys", "create", "--role", "policy-owner", env=env).stdout.splitlines()[-1]
     asker = infoshare("keys", "create", "--role", "case-system", env=env).stdout.splitlines()[-1]
     log = tmp_path / "server.log"
@@ -84,6 +88,7 @@ def test_reload_moves_every_worker_and_a_broken_reload_moves_none(tmp_path):
         wording[number] = f"The subject has consented to this sharing (policy {number})."
         rules.write_text(shipped_rules.replace(consented, wording[number]))
         version.write_text(good.replace("version: 1.0.0", f"version: {number}"))
+
     good = version.read_text()
     with serving(env, log, workers=3) as base, steady_load(base, asker) as answers:
         first = call("GET", f"{base}/v1/policy", token=asker)[1]["digest"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
+from infoshare.engine.policy.loader import SHIPPED_POLICY
 from infoshare.service import create_app
 from infoshare.service.cli.main import main
-from infoshare.engine.policy.loader import SHIPPED_POLICY
 
 
 @pytest.fixture

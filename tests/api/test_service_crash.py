@@ -28,8 +28,12 @@ from test_service_live import call, infoshare, start_server
 KILLS = int(os.environ.get("INFOSHARE_CRASH_KILLS", "3"))
 CLIENTS = 8
 WORKERS = 3
-CASES = [SHARE_FACTS, BARE_FACTS, {**SHARE_FACTS, "consent": "refused", "harm_concern": "yes"},
-         {**SHARE_FACTS, "information": [{**SHARE_FACTS["information"][0], "item": "Ünïcödé – “quoted” 😀"}]}]
+CASES = [
+    SHARE_FACTS,
+    BARE_FACTS,
+    {**SHARE_FACTS, "consent": "refused", "harm_concern": "yes"},
+    {**SHARE_FACTS, "information": [{**SHARE_FACTS["information"][0], "item": "Ünïcödé – “quoted” 😀"}]},
+]
 
 
 class Server:
@@ -69,8 +73,9 @@ class Clients:
             with self.lock:
                 self.sent.add(case_ref)
             try:
-                status, body = call("POST", f"{base}/v1/decisions",
-                                    {"case_ref": case_ref, "facts": CASES[n % len(CASES)]}, self.token)
+                status, body = call(
+                    "POST", f"{base}/v1/decisions", {"case_ref": case_ref, "facts": CASES[n % len(CASES)]}, self.token
+                )
             except (OSError, ValueError, http.client.HTTPException):  # refused, reset, or cut off by the kill
                 time.sleep(0.02)
                 continue
@@ -80,7 +85,7 @@ class Clients:
                 else:
                     self.other.append((status, body))
 
-    def __enter__(self) -> "Clients":
+    def __enter__(self) -> Clients:
         for thread in self.threads:
             thread.start()
         return self
@@ -122,9 +127,11 @@ def crash_and_check(env: dict, tmp_path: Path, stored_case_refs) -> None:
     stored = stored_case_refs()
     twice = sorted({ref for ref in stored if stored.count(ref) > 1})
     phantom = sorted(set(stored) - clients.sent)
-    print(f"\nkilled runs: {KILLS}; decisions acknowledged: {len(acknowledged)}; lost or changed: "
-          f"{len(lost_or_changed)}; recorded but cut off before the answer: {len(set(stored) - set(acknowledged))}; "
-          f"recorded twice: {len(twice)}")
+    print(
+        f"\nkilled runs: {KILLS}; decisions acknowledged: {len(acknowledged)}; lost or changed: "
+        f"{len(lost_or_changed)}; recorded but cut off before the answer: {len(set(stored) - set(acknowledged))}; "
+        f"recorded twice: {len(twice)}"
+    )
     assert lost_or_changed == []
     assert twice == [] and phantom == []
     assert set(acknowledged) <= set(stored)

@@ -10,8 +10,8 @@ from peewee import OperationalError
 from service_cases import SHARE_FACTS
 
 from infoshare.engine import EvaluationError, PolicyError
-from infoshare.service import create_app
 from infoshare.engine.policy.loader import SHIPPED_POLICY
+from infoshare.service import create_app
 from infoshare.service.access.keys import create_key
 from infoshare.service.store.models import Decision
 
@@ -32,7 +32,8 @@ def test_a_decision_that_cannot_be_recorded_is_503_with_no_verdict(impatient_app
     other_writer.execute("BEGIN EXCLUSIVE")  # another process holds the write lock
     try:
         response = app.test_client().post(
-            "/v1/decisions", json={"case_ref": "C-503", "facts": SHARE_FACTS}, headers=headers)
+            "/v1/decisions", json={"case_ref": "C-503", "facts": SHARE_FACTS}, headers=headers
+        )
         ready = app.test_client().get("/readyz")
     finally:
         other_writer.execute("ROLLBACK")
@@ -54,8 +55,10 @@ def test_a_rules_engine_failure_is_503_and_records_nothing(client, app, as_role,
         raise EvaluationError("the rules engine failed")
 
     monkeypatch.setattr(app.extensions["infoshare"].engine, "evaluate_valid", broken)
-    for path, body in (("/v1/decisions", {"case_ref": "C-E", "facts": SHARE_FACTS}),
-                       ("/v1/evaluate", {"facts": SHARE_FACTS})):
+    for path, body in (
+        ("/v1/decisions", {"case_ref": "C-E", "facts": SHARE_FACTS}),
+        ("/v1/evaluate", {"facts": SHARE_FACTS}),
+    ):
         response = client.post(path, json=body, headers=as_role("case-system"))
         assert response.status_code == 503
         assert "no verdict" in response.json["error"]
@@ -64,8 +67,7 @@ def test_a_rules_engine_failure_is_503_and_records_nothing(client, app, as_role,
         assert Decision.select().count() == 0
 
 
-def test_an_unexpected_error_is_a_json_500_without_details_and_logged(client, app, as_role, monkeypatch,
-                                                                       request_log):
+def test_an_unexpected_error_is_a_json_500_without_details_and_logged(client, app, as_role, monkeypatch, request_log):
     def crash(facts):
         raise RuntimeError(facts["information"][0]["item"])  # an error that quotes case data
 
@@ -88,5 +90,9 @@ def test_a_broken_policy_never_serves(database_url, broken_policy):
 
 def test_an_unreachable_store_stops_the_start(tmp_path):
     with pytest.raises(OperationalError):
-        create_app({"DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none?connect_timeout=2",
-                    "INFOSHARE_POLICY": str(SHIPPED_POLICY)})
+        create_app(
+            {
+                "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none?connect_timeout=2",
+                "INFOSHARE_POLICY": str(SHIPPED_POLICY),
+            }
+        )

@@ -38,8 +38,9 @@ class Probe:
         self.known_id = self.record().json["id"]
 
     def record(self):
-        response = self.client.post("/v1/decisions", json={"case_ref": "FAULT-1", "facts": SHARE_FACTS},
-                                    headers=self.case_system)
+        response = self.client.post(
+            "/v1/decisions", json={"case_ref": "FAULT-1", "facts": SHARE_FACTS}, headers=self.case_system
+        )
         self.acknowledged += response.status_code == 201
         return response
 
@@ -50,8 +51,11 @@ class Probe:
             "evaluate": c.post("/v1/evaluate", json={"facts": SHARE_FACTS}, headers=self.case_system),
             "read": c.get(f"/v1/decisions/{self.known_id}", headers=self.case_system),
             "case file": c.get("/v1/cases/FAULT-1/decisions", headers=self.case_system),
-            "review": c.post(f"/v1/decisions/{self.known_id}/review", json={"decision": "share", "rationale": "ok"},
-                             headers=self.coordinator),
+            "review": c.post(
+                f"/v1/decisions/{self.known_id}/review",
+                json={"decision": "share", "rationale": "ok"},
+                headers=self.coordinator,
+            ),
             "policy": c.get("/v1/policy", headers=self.case_system),
             "ready": c.get("/readyz"),
         }
@@ -84,7 +88,8 @@ def fill_the_disk(app, _monkeypatch) -> None:
 
 def break_the_chain_table(app, _monkeypatch) -> None:
     app.extensions["infoshare"].database.execute_sql(
-        "CREATE TEMP TRIGGER fault_link BEFORE INSERT ON main.log_link BEGIN SELECT RAISE(ABORT, 'fault'); END")
+        "CREATE TEMP TRIGGER fault_link BEFORE INSERT ON main.log_link BEGIN SELECT RAISE(ABORT, 'fault'); END"
+    )
 
 
 def mend_the_chain_table(app, _monkeypatch) -> None:
@@ -107,15 +112,23 @@ FAULTS = {
     "store read-only": (sqlite_pragma("query_only = 1"), sqlite_pragma("query_only = 0"), STORE_FAULT),
     # A full disk still takes a write that fits in a page it has (a short review may);
     # readiness looks at the room left, so it sees the disk is full.
-    "disk full": (fill_the_disk, sqlite_pragma("max_page_count = 1073741823"),
-                  {**STORE_FAULT, "review": (201, 503)}),
+    "disk full": (fill_the_disk, sqlite_pragma("max_page_count = 1073741823"), {**STORE_FAULT, "review": (201, 503)}),
     "chain cannot be appended": (break_the_chain_table, mend_the_chain_table, {"record": (503,), "review": (503,)}),
-    "engine fails": (engine_raises(EvaluationError("rules engine failed")), lambda app, m: m.undo(),
-                     {"record": (503,), "evaluate": (503,)}),
-    "engine out of memory": (engine_raises(MemoryError()), lambda app, m: m.undo(),
-                             {"record": (500,), "evaluate": (500,)}),
-    "engine crashes": (engine_raises(RuntimeError("boom")), lambda app, m: m.undo(),
-                       {"record": (500,), "evaluate": (500,)}),
+    "engine fails": (
+        engine_raises(EvaluationError("rules engine failed")),
+        lambda app, m: m.undo(),
+        {"record": (503,), "evaluate": (503,)},
+    ),
+    "engine out of memory": (
+        engine_raises(MemoryError()),
+        lambda app, m: m.undo(),
+        {"record": (500,), "evaluate": (500,)},
+    ),
+    "engine crashes": (
+        engine_raises(RuntimeError("boom")),
+        lambda app, m: m.undo(),
+        {"record": (500,), "evaluate": (500,)},
+    ),
 }
 
 
@@ -153,7 +166,9 @@ def test_the_policy_files_vanishing_leave_the_loaded_policy_serving_and_block_a_
     before = probe.every_route()
     shutil.rmtree(policy)
     during = probe.every_route()
-    assert {route: r.status_code for route, r in during.items()} == {route: r.status_code for route, r in before.items()}
+    assert {route: r.status_code for route, r in during.items()} == {
+        route: r.status_code for route, r in before.items()
+    }
     assert during["record"].json["decision"] == "share"
     assert during["record"].json["policy"] == before["record"].json["policy"]
     with pytest.raises(PolicyError) as refused:
@@ -172,18 +187,26 @@ def test_a_dropped_postgresql_connection_fails_closed_and_the_next_requests_reco
     answers = []
     for _ in range(3):
         with admin.cursor() as cursor:
-            cursor.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s",
-                           (name,))
+            cursor.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s", (name,)
+            )
             assert cursor.fetchone()[0] >= 1  # the pool kept a connection, and it is gone now
         answers.append(probe.every_route())
     admin.close()
     for routes in answers:
-        for route, response in routes.items():
+        for response in routes.values():
             if response.status_code >= 500:
                 assert_failed_closed(response)
     recovered = probe.every_route()
     assert {route: r.status_code for route, r in recovered.items()} == {
-        "record": 201, "evaluate": 200, "read": 200, "case file": 200, "review": 201, "policy": 200, "ready": 200}
+        "record": 201,
+        "evaluate": 200,
+        "read": 200,
+        "case file": 200,
+        "review": 201,
+        "policy": 200,
+        "ready": 200,
+    }
     assert probe.recorded() == probe.acknowledged
     with app.app_context():
         assert verify_store().ok

@@ -8,16 +8,42 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from infoshare.service import create_app
 from infoshare.engine.policy.loader import SHIPPED_POLICY
+from infoshare.service import create_app
 from infoshare.service.access.keys import create_key
 
-FACT_NAMES = ["subject", "harm_concern", "crime_suspected", "serious_crime", "consent", "seeking_consent_would",
-              "purpose", "recipient", "recipient_needs_to_know", "information", "secure_channel"]
-VALUES = ["child", "adult", "yes", "no", "unsure", "given", "refused", "not_sought", "police", "referral",
-          "increase_risk_to_child_or_others"]
+FACT_NAMES = [
+    "subject",
+    "harm_concern",
+    "crime_suspected",
+    "serious_crime",
+    "consent",
+    "seeking_consent_would",
+    "purpose",
+    "recipient",
+    "recipient_needs_to_know",
+    "information",
+    "secure_channel",
+]
+VALUES = [
+    "child",
+    "adult",
+    "yes",
+    "no",
+    "unsure",
+    "given",
+    "refused",
+    "not_sought",
+    "police",
+    "referral",
+    "increase_risk_to_child_or_others",
+]
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=20)
     | st.sampled_from(VALUES),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
     max_leaves=20,
@@ -48,5 +74,11 @@ def test_any_json_body_is_answered_with_a_verdict_or_a_400(fuzz_client, body, pa
     if response.status_code == 400:
         assert response.json["messages"] and "decision" not in response.json
     else:
-        assert response.json["decision"] in ("share", "share_without_consent", "seek_consent", "do_not_share",
-                                             "refer", "undetermined")
+        assert response.json["decision"] in (
+            "share",
+            "share_without_consent",
+            "seek_consent",
+            "do_not_share",
+            "refer",
+            "undetermined",
+        )

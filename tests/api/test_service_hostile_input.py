@@ -74,31 +74,38 @@ def test_deeply_nested_json_is_a_400(hostile, depth, shape):
 def test_huge_and_odd_numbers_are_a_400_naming_the_field(hostile, number):
     client, headers, _, app = hostile
     body = refused(post_raw(client, headers, body_with(number)))
-    assert body["messages"] == {"facts": {"secure_channel": ["Not a valid boolean."]}} or \
-        body["messages"] == {"_body": ["The body is not valid JSON."]}  # over Python's digit limit
+    assert body["messages"] == {"facts": {"secure_channel": ["Not a valid boolean."]}} or body["messages"] == {
+        "_body": ["The body is not valid JSON."]
+    }  # over Python's digit limit
     assert recorded_count(app) == 0
 
 
-@pytest.mark.parametrize("path", ["/v1/decisions/1e999", "/v1/decisions/99999999999999999999999999",
-                                  "/v1/decisions/-1", "/v1/decisions/0x10"])
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/decisions/1e999", "/v1/decisions/99999999999999999999999999", "/v1/decisions/-1", "/v1/decisions/0x10"],
+)
 def test_huge_or_odd_ids_in_the_path_are_404(hostile, path):
     client, headers, _, _ = hostile
     refused(client.get(path, headers=headers), 404)
 
 
-@pytest.mark.parametrize("text", ["\u202eevil\u202c", "zero\u200bwidth\ufeff", "e\u0301\u0303", "😀🇬🇧👩‍👩‍👧",
-                                  "\U0010ffff\ufffd", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢"])
+@pytest.mark.parametrize(
+    "text", ["\u202eevil\u202c", "zero\u200bwidth\ufeff", "e\u0301\u0303", "😀🇬🇧👩‍👩‍👧", "\U0010ffff\ufffd", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢"]
+)
 def test_unicode_oddities_in_free_text_are_recorded_and_read_back_unchanged(hostile_store, text):
     client, headers, coordinator, _ = hostile_store
     facts = {**SHARE_FACTS, "information": [{**SHARE_FACTS["information"][0], "item": text}]}
-    for raw in (json.dumps({"case_ref": "H-U", "requested_by": text, "facts": facts}),
-                json.dumps({"case_ref": "H-U", "requested_by": text, "facts": facts}, ensure_ascii=False)):
+    for raw in (
+        json.dumps({"case_ref": "H-U", "requested_by": text, "facts": facts}),
+        json.dumps({"case_ref": "H-U", "requested_by": text, "facts": facts}, ensure_ascii=False),
+    ):
         made = post_raw(client, headers, raw.encode("utf-8"))
         assert made.status_code == 201, made.json
         assert made.json["requested_by"] == text and made.json["facts"]["information"][0]["item"] == text
         assert client.get(f"/v1/decisions/{made.json['id']}", headers=headers).json == made.json
-    review = client.post(f"/v1/decisions/{made.json['id']}/review", json={"decision": "share", "rationale": text},
-                         headers=coordinator)
+    review = client.post(
+        f"/v1/decisions/{made.json['id']}/review", json={"decision": "share", "rationale": text}, headers=coordinator
+    )
     assert review.status_code == 201 and review.json["reviews"][0]["rationale"] == text
 
 
@@ -112,8 +119,14 @@ def test_unicode_oddities_in_free_text_are_recorded_and_read_back_unchanged(host
         ('{"case_ref": "H\u200b1", "facts": {"subject": "child"}}'.encode(), "case_ref"),
         (b'{"case_ref": "H-1\\n", "facts": {"subject": "child"}}', "case_ref"),
     ],
-    ids=["lone-high-surrogate", "lone-low-surrogate", "overlong-utf8", "look-alike-letter", "zero-width",
-         "trailing-newline"],
+    ids=[
+        "lone-high-surrogate",
+        "lone-low-surrogate",
+        "overlong-utf8",
+        "look-alike-letter",
+        "zero-width",
+        "trailing-newline",
+    ],
 )
 def test_text_that_is_not_valid_unicode_or_not_a_case_ref_is_a_400(hostile, raw, field):
     client, headers, _, app = hostile
@@ -126,7 +139,8 @@ def test_nul_is_refused_where_it_would_be_stored_as_text_and_kept_inside_the_fac
     client, headers, coordinator, app = hostile_store
     raw = json.dumps({"case_ref": "H-NUL", "requested_by": "a\x00b", "facts": SHARE_FACTS})
     assert refused(post_raw(client, headers, raw))["messages"] == {
-        "requested_by": ["Text may not contain NUL characters (\\u0000)."]}
+        "requested_by": ["Text may not contain NUL characters (\\u0000)."]
+    }
     refused(post_raw(client, headers, b'{"case_ref": "H-NUL", "facts": {"subject": "chi\x00ld"}}'))  # raw NUL byte
     refused(post_raw(client, headers, json.dumps({"case_ref": "H\x00", "facts": SHARE_FACTS})))
     refused(client.get("/v1/cases/H%00NUL/decisions", headers=headers))
@@ -135,8 +149,11 @@ def test_nul_is_refused_where_it_would_be_stored_as_text_and_kept_inside_the_fac
     facts = {**SHARE_FACTS, "information": [{**SHARE_FACTS["information"][0], "item": "nul\x00inside"}]}
     made = client.post("/v1/decisions", json={"case_ref": "H-NUL", "facts": facts}, headers=headers)
     assert made.status_code == 201 and made.json["facts"]["information"][0]["item"] == "nul\x00inside"
-    review = client.post(f"/v1/decisions/{made.json['id']}/review",
-                         json={"decision": "share", "rationale": "ok\x00"}, headers=coordinator)
+    review = client.post(
+        f"/v1/decisions/{made.json['id']}/review",
+        json={"decision": "share", "rationale": "ok\x00"},
+        headers=coordinator,
+    )
     assert "NUL" in refused(review)["messages"]["rationale"][0]
 
 
@@ -150,28 +167,36 @@ def test_a_case_ref_of_ten_thousand_characters_is_a_400_in_the_body_and_in_the_p
     assert recorded_count(app) == 0
 
 
-@pytest.mark.parametrize("content_type", ["text/xml", "application/xml", "multipart/form-data; boundary=x",
-                                          "image/png", "application/octet-stream"])
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/xml", "application/xml", "multipart/form-data; boundary=x", "image/png", "application/octet-stream"],
+)
 def test_a_body_declared_as_another_format_is_a_415(hostile, content_type):
     client, headers, _, app = hostile
-    response = post_raw(client, headers, json.dumps({"case_ref": "H-CT", "facts": SHARE_FACTS}),
-                        content_type=content_type)
+    response = post_raw(
+        client, headers, json.dumps({"case_ref": "H-CT", "facts": SHARE_FACTS}), content_type=content_type
+    )
     assert "application/json" in refused(response, 415)["error"]
     assert recorded_count(app) == 0
 
 
-@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "text/plain",
-                                          "application/x-www-form-urlencoded", "application/problem+json"])
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json; charset=utf-8", "text/plain", "application/x-www-form-urlencoded", "application/problem+json"],
+)
 def test_json_under_a_json_or_generic_content_type_is_read(hostile, content_type):
     client, headers, _, _ = hostile
-    response = post_raw(client, headers, json.dumps({"case_ref": "H-CT", "facts": SHARE_FACTS}),
-                        content_type=content_type)
+    response = post_raw(
+        client, headers, json.dumps({"case_ref": "H-CT", "facts": SHARE_FACTS}), content_type=content_type
+    )
     assert response.status_code == 201 and response.json["decision"] == "share"
 
 
 def test_a_byte_order_mark_before_the_json_is_read(hostile):
     client, headers, _, _ = hostile
-    response = post_raw(client, headers, b"\xef\xbb\xbf" + json.dumps({"case_ref": "H-BOM", "facts": SHARE_FACTS}).encode())
+    response = post_raw(
+        client, headers, b"\xef\xbb\xbf" + json.dumps({"case_ref": "H-BOM", "facts": SHARE_FACTS}).encode()
+    )
     assert response.status_code == 201 and response.json["case_ref"] == "H-BOM"
 
 
@@ -181,8 +206,18 @@ def test_a_form_instead_of_json_is_a_400(hostile):
     assert refused(response)["error"] == "the request body is not valid JSON"
 
 
-@pytest.mark.parametrize("path", ["/v1/decisions", "/v1/decisions/1", "/v1/decisions/1/review",
-                                  "/v1/cases/H-1/decisions", "/v1/evaluate", "/v1/policy", "/healthz"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/decisions",
+        "/v1/decisions/1",
+        "/v1/decisions/1/review",
+        "/v1/cases/H-1/decisions",
+        "/v1/evaluate",
+        "/v1/policy",
+        "/healthz",
+    ],
+)
 def test_a_method_not_allowed_is_a_405_with_a_json_body(hostile, path):
     client, headers, _, _ = hostile
     for method in ("PUT", "PATCH", "DELETE", "TRACE", "PROPFIND"):
@@ -195,6 +230,7 @@ def test_a_method_not_allowed_is_a_405_with_a_json_body(hostile, path):
 def test_a_rationale_of_unusual_spaces_is_blank(hostile, blank):
     client, headers, coordinator, app = hostile
     made = client.post("/v1/decisions", json={"case_ref": "H-R", "facts": SHARE_FACTS}, headers=headers).json
-    response = client.post(f"/v1/decisions/{made['id']}/review", json={"decision": "share", "rationale": blank},
-                           headers=coordinator)
+    response = client.post(
+        f"/v1/decisions/{made['id']}/review", json={"decision": "share", "rationale": blank}, headers=coordinator
+    )
     assert "must not be blank" in refused(response)["messages"]["rationale"][0]

@@ -12,8 +12,8 @@ from service_cases import SHARE_FACTS
 from infoshare.engine.policy.loader import SHIPPED_POLICY
 from infoshare.service import create_app
 from infoshare.service.access import keys
-from infoshare.service.cli.main import main
 from infoshare.service.access.keys import create_key
+from infoshare.service.cli.main import main
 from infoshare.service.store.models import ApiKey
 
 
@@ -45,17 +45,23 @@ def test_the_secret_is_compared_in_constant_time(client, app, monkeypatch):
     assert [b for _, b in compared] == [key.key_hash, key.key_hash]
 
 
-@pytest.mark.parametrize("mangle", [lambda t: t.split(".")[0] + ".", lambda t: t.replace("isk_", "isk_0"),
-                                    lambda t: t + "x", lambda t: t.split(".")[0]],
-                         ids=["no-secret", "other-key-id", "longer-secret", "key-id-only"])
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda t: t.split(".")[0] + ".",
+        lambda t: t.replace("isk_", "isk_0"),
+        lambda t: t + "x",
+        lambda t: t.split(".")[0],
+    ],
+    ids=["no-secret", "other-key-id", "longer-secret", "key-id-only"],
+)
 def test_a_near_miss_of_a_key_is_401(client, tokens, mangle):
     token = tokens["case-system"]
     response = client.get("/v1/policy", headers=bearer(mangle(token)))
     assert response.status_code == 401 and response.json["request_id"]
 
 
-def test_a_key_issued_before_salted_keys_still_works_and_is_marked_for_rotation(app, client, database_url,
-                                                                                  monkeypatch):
+def test_a_key_issued_before_salted_keys_still_works_and_is_marked_for_rotation(app, client, database_url, monkeypatch):
     old_token = "isk_" + "o" * 43
     with app.app_context():
         ApiKey.create(name="old-cms", role="case-system", key_hash=hashlib.sha256(old_token.encode()).hexdigest())
@@ -70,8 +76,9 @@ def test_a_key_issued_before_salted_keys_still_works_and_is_marked_for_rotation(
 def test_a_case_system_reads_only_the_decisions_it_recorded(app, client, as_role):
     with app.app_context():
         other = bearer(create_key("case-system", "other-cms")[1])
-    mine = client.post("/v1/decisions", json={"case_ref": "SHARED-REF", "facts": SHARE_FACTS},
-                       headers=as_role("case-system")).json
+    mine = client.post(
+        "/v1/decisions", json={"case_ref": "SHARED-REF", "facts": SHARE_FACTS}, headers=as_role("case-system")
+    ).json
     theirs = client.post("/v1/decisions", json={"case_ref": "SHARED-REF", "facts": SHARE_FACTS}, headers=other).json
 
     assert client.get(f"/v1/decisions/{theirs['id']}", headers=as_role("case-system")).status_code == 404
@@ -79,17 +86,19 @@ def test_a_case_system_reads_only_the_decisions_it_recorded(app, client, as_role
     case_file = client.get("/v1/cases/SHARED-REF/decisions", headers=as_role("case-system")).json["decisions"]
     assert [d["id"] for d in case_file] == [mine["id"]]
     assert [d["id"] for d in client.get("/v1/cases/SHARED-REF/decisions", headers=other).json["decisions"]] == [
-        theirs["id"]]
+        theirs["id"]
+    ]
 
     coordinator = as_role("coordinator")
-    assert [d["id"] for d in client.get("/v1/cases/SHARED-REF/decisions", headers=coordinator).json["decisions"]] \
-        == [mine["id"], theirs["id"]]
+    assert [d["id"] for d in client.get("/v1/cases/SHARED-REF/decisions", headers=coordinator).json["decisions"]] == [
+        mine["id"],
+        theirs["id"],
+    ]
     assert client.get(f"/v1/decisions/{theirs['id']}", headers=coordinator).status_code == 200
 
 
 def test_a_key_over_its_rate_limit_gets_429_with_retry_after_and_other_keys_do_not(database_url):
-    app = create_app({"DATABASE_URL": database_url, "INFOSHARE_POLICY": str(SHIPPED_POLICY),
-                      "INFOSHARE_RATE_LIMIT": 3})
+    app = create_app({"DATABASE_URL": database_url, "INFOSHARE_POLICY": str(SHIPPED_POLICY), "INFOSHARE_RATE_LIMIT": 3})
     with app.app_context():
         busy, calm = create_key("case-system", "busy")[1], create_key("case-system", "calm")[1]
     client = app.test_client()

@@ -23,8 +23,16 @@ REPO = Path(__file__).resolve().parents[2]
 
 def infoshare(*args: str, env: dict, **kwargs) -> subprocess.CompletedProcess | subprocess.Popen:
     """Run the infoshare command (as `python -m service`, so no install is needed)."""
-    return subprocess.run([sys.executable, "-m", "service", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=60, check=True, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "service", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        **kwargs,
+    )
 
 
 def free_port() -> int:
@@ -34,8 +42,12 @@ def free_port() -> int:
 
 
 def call(method: str, url: str, body: dict | None = None, token: str | None = None) -> tuple[int, dict]:
-    request = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body else None,
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url,
+        method=method,
+        data=json.dumps(body).encode() if body else None,
+        headers={"Content-Type": "application/json"},
+    )
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     try:
@@ -50,8 +62,24 @@ def start_server(env: dict, log: Path, workers: int = 2, **popen) -> tuple[subpr
     port = free_port()
     with open(log, "a") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "service", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--workers", str(workers)], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=stderr, **popen)
+            [
+                sys.executable,
+                "-m",
+                "service",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            **popen,
+        )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     try:
@@ -102,7 +130,11 @@ def test_a_started_server_gives_a_verdict_to_a_key_from_the_cli(tmp_path):
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     requests = [line for line in lines if line["logger"] == "infoshare.request" and line["route"] != "/readyz"]
     assert [(r["route"], r["status"]) for r in requests] == [
-        ("/v1/decisions", 201), ("/v1/decisions/{decision_id}", 200), ("/v1/evaluate", 400), ("/v1/policy", 401)]
+        ("/v1/decisions", 201),
+        ("/v1/decisions/{decision_id}", 200),
+        ("/v1/evaluate", 400),
+        ("/v1/policy", 401),
+    ]
     assert requests[0]["decision_id"] == made["id"] and requests[2]["request_id"] == error["request_id"]
 
 
@@ -111,11 +143,16 @@ def test_several_servers_record_concurrently_into_one_sqlite_file_and_lose_nothi
     env = environment(database)
     token = infoshare("keys", "create", "--role", "case-system", env=env).stdout.splitlines()[-1]
     with serving(env, tmp_path / "a.log") as first, serving(env, tmp_path / "b.log") as second:
+
         def record(n: int) -> tuple[int, str, int | None]:
             base = (first, second)[n % 2]
             case_ref = f"MP-{n}"
-            status, body = call("POST", f"{base}/v1/decisions",
-                                {"case_ref": case_ref, "facts": (SHARE_FACTS, BARE_FACTS)[n % 3 == 0]}, token)
+            status, body = call(
+                "POST",
+                f"{base}/v1/decisions",
+                {"case_ref": case_ref, "facts": (SHARE_FACTS, BARE_FACTS)[n % 3 == 0]},
+                token,
+            )
             return status, case_ref, body.get("id")
 
         with ThreadPoolExecutor(max_workers=8) as pool:
@@ -134,12 +171,11 @@ def test_a_revoked_key_and_a_spent_rate_limit_hold_in_every_worker(tmp_path):
     env = {**environment(tmp_path / "limits.sqlite3"), "INFOSHARE_RATE_LIMIT": "40"}
     limited = infoshare("keys", "create", "--role", "policy-owner", "--name", "limited", env=env).stdout.split()[-1]
     revoked = infoshare("keys", "create", "--role", "policy-owner", "--name", "revoked", env=env).stdout.split()[-1]
-    with serving(env, tmp_path / "limits.log", workers=3) as base:
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            statuses = list(pool.map(lambda _: call("GET", f"{base}/v1/policy", token=limited)[0], range(90)))
-            assert 40 <= statuses.count(200) <= 45 and statuses.count(429) == 90 - statuses.count(200)
-            assert [call("GET", f"{base}/v1/policy", token=revoked)[0] for _ in range(6)] == [200] * 6
-            infoshare("keys", "revoke", "revoked", env=env)
-            after = list(pool.map(lambda _: call("GET", f"{base}/v1/policy", token=revoked), range(30)))
+    with serving(env, tmp_path / "limits.log", workers=3) as base, ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(lambda _: call("GET", f"{base}/v1/policy", token=limited)[0], range(90)))
+        assert 40 <= statuses.count(200) <= 45 and statuses.count(429) == 90 - statuses.count(200)
+        assert [call("GET", f"{base}/v1/policy", token=revoked)[0] for _ in range(6)] == [200] * 6
+        infoshare("keys", "revoke", "revoked", env=env)
+        after = list(pool.map(lambda _: call("GET", f"{base}/v1/policy", token=revoked), range(30)))
     assert {status for status, _ in after} == {401}
     assert all("revoked" in body["error"] and body["request_id"] for _, body in after)

@@ -12,8 +12,8 @@ from service_cases import BARE_FACTS, SHARE_FACTS
 
 from infoshare.engine.policy.loader import SHIPPED_POLICY
 from infoshare.service import create_app
-from infoshare.service.cli.main import main
 from infoshare.service.access.keys import create_key
+from infoshare.service.cli.main import main
 from infoshare.service.store.logaudit import verify_store
 
 
@@ -34,8 +34,12 @@ def log_cli(database_url, monkeypatch):
 def history(client, as_role, recorded) -> list[dict]:
     """Two cases: decisions 1..4 and two reviews, interleaved (chain: d1 d2 r1 d3 r2 d4)."""
     made = [recorded(case_ref="CASE-A"), recorded(BARE_FACTS, case_ref="CASE-B")]
-    review = lambda n, text: client.post(f"/v1/decisions/{n}/review", json={"decision": "share", "rationale": text},
-                                         headers=as_role("coordinator"))
+
+    def review(n, text):
+        return client.post(
+            f"/v1/decisions/{n}/review", json={"decision": "share", "rationale": text}, headers=as_role("coordinator")
+        )
+
     assert review(1, "Agreed.").status_code == 201
     made.append(recorded(case_ref="CASE-A"))
     assert review(2, "Asked the family.").status_code == 201
@@ -59,8 +63,13 @@ def test_an_untouched_log_verifies_and_names_its_head(history, log_cli):
     assert out.startswith("OK: 6 records, chain intact; head is link 6 ")
 
 
-CHANGE = {"decision": "key_name = 'x'", "review": "key_name = 'x'", "log_link": "hash = 'x'",
-          "policy_version": "files = '{}'", "policy_activation": "digest = 'x'"}
+CHANGE = {
+    "decision": "key_name = 'x'",
+    "review": "key_name = 'x'",
+    "log_link": "hash = 'x'",
+    "policy_version": "files = '{}'",
+    "policy_activation": "digest = 'x'",
+}
 
 
 @pytest.mark.parametrize("table", sorted(CHANGE))
@@ -82,24 +91,38 @@ def test_the_api_has_no_route_that_changes_or_removes_a_record(client, as_role, 
 @pytest.mark.parametrize(
     ("statements", "named"),
     [
-        (["UPDATE decision SET verdict = replace(verdict, 'share', 'do_not_share') WHERE id = 3"],
-         "decision 3 (link 4) was altered"),
+        (
+            ["UPDATE decision SET verdict = replace(verdict, 'share', 'do_not_share') WHERE id = 3"],
+            "decision 3 (link 4) was altered",
+        ),
         (["UPDATE review SET rationale = 'Refused.' WHERE id = 1"], "review 1 (link 3) was altered"),
         (["DELETE FROM review WHERE id = 2"], "review 2 (link 5) was removed"),
-        (["DELETE FROM review WHERE id = 1", "DELETE FROM log_link WHERE seq = 3"],
-         "links 3 to 3 are missing before decision 3 (link 4)"),
-        (["INSERT INTO decision (case_ref, facts, verdict, decision, policy_id, policy_version, policy_digest,"
-          " key_name, recorded_at) SELECT case_ref, facts, verdict, 'share', policy_id, policy_version,"
-          " policy_digest, key_name, recorded_at FROM decision WHERE id = 2"],
-         "decision 5 is not in the chain: it was inserted around the service"),
+        (
+            ["DELETE FROM review WHERE id = 1", "DELETE FROM log_link WHERE seq = 3"],
+            "links 3 to 3 are missing before decision 3 (link 4)",
+        ),
+        (
+            [
+                "INSERT INTO decision (case_ref, facts, verdict, decision, policy_id, policy_version, policy_digest,"
+                " key_name, recorded_at) SELECT case_ref, facts, verdict, 'share', policy_id, policy_version,"
+                " policy_digest, key_name, recorded_at FROM decision WHERE id = 2"
+            ],
+            "decision 5 is not in the chain: it was inserted around the service",
+        ),
         (["UPDATE log_link SET content_hash = '0' WHERE seq = 2"], "the link of decision 2 (link 2) was altered"),
         (["UPDATE log_link SET record_id = 99 WHERE seq = 2"], "the link of decision 99 (link 2) was altered"),
     ],
-    ids=["verdict-altered", "review-altered", "review-removed", "record-and-link-removed", "row-inserted",
-         "link-altered", "link-repointed"],
+    ids=[
+        "verdict-altered",
+        "review-altered",
+        "review-removed",
+        "record-and-link-removed",
+        "row-inserted",
+        "link-altered",
+        "link-repointed",
+    ],
 )
-def test_verify_names_the_first_record_altered_inserted_or_removed(history, database_url, log_cli, statements,
-                                                                  named):
+def test_verify_names_the_first_record_altered_inserted_or_removed(history, database_url, log_cli, statements, named):
     tamper(database_url, *statements)
     code, _, err = log_cli("verify")
     assert code == 1
@@ -162,8 +185,11 @@ def test_a_case_export_holds_only_that_case_and_each_record_is_checkable(history
     code, _, err = log_cli("export", "--case", "CASE-A", "--output", str(export))
     assert code == 0 and "exported 3 records" in err
     lines = [json.loads(line) for line in export.read_text().splitlines()]
-    assert [(line["kind"], line["record_id"]) for line in lines[1:]] == [("decision", 1), ("review", 1),
-                                                                            ("decision", 3)]
+    assert [(line["kind"], line["record_id"]) for line in lines[1:]] == [
+        ("decision", 1),
+        ("review", 1),
+        ("decision", 3),
+    ]
     assert lines[1]["record"]["facts"] == SHARE_FACTS
     code, out, _ = log_cli("verify", "--file", str(export))
     assert code == 0 and out.startswith("OK: 3 records")
@@ -188,8 +214,16 @@ def test_a_store_made_before_the_chain_has_its_records_chained_once_at_start(tmp
     with app.app_context():
         token = create_key("case-system", "old-cms")[1]
     for n in range(3):
-        assert app.test_client().post("/v1/decisions", json={"case_ref": f"OLD-{n}", "facts": SHARE_FACTS},
-                                      headers={"Authorization": f"Bearer {token}"}).status_code == 201
+        assert (
+            app.test_client()
+            .post(
+                "/v1/decisions",
+                json={"case_ref": f"OLD-{n}", "facts": SHARE_FACTS},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            .status_code
+            == 201
+        )
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("DROP TABLE log_link")
     for (trigger,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
@@ -207,17 +241,25 @@ def test_on_postgresql_the_log_is_chained_and_the_database_refuses_changes(pg_ur
     app = create_app({"DATABASE_URL": pg_url, "INFOSHARE_POLICY": str(SHIPPED_POLICY)})
     with app.app_context():
         headers = {"Authorization": f"Bearer {create_key('case-system', 'pg-chain')[1]}"}
-    for n in range(3):
-        assert app.test_client().post("/v1/decisions", json={"case_ref": "PG-C", "facts": SHARE_FACTS},
-                                      headers=headers).status_code == 201
+    for _ in range(3):
+        assert (
+            app.test_client()
+            .post("/v1/decisions", json={"case_ref": "PG-C", "facts": SHARE_FACTS}, headers=headers)
+            .status_code
+            == 201
+        )
     monkeypatch.setenv("DATABASE_URL", pg_url)
     assert CliRunner().invoke(main, ["log", "verify"]).stdout.startswith("OK: 3 records")
 
     db = psycopg2.connect(pg_url)
     db.autocommit = True
     with db.cursor() as cursor:
-        for statement in ("UPDATE decision SET decision = 'share'", "DELETE FROM decision WHERE id = 1",
-                          "DELETE FROM log_link", "TRUNCATE review"):
+        for statement in (
+            "UPDATE decision SET decision = 'share'",
+            "DELETE FROM decision WHERE id = 1",
+            "DELETE FROM log_link",
+            "TRUNCATE review",
+        ):
             with pytest.raises(psycopg2.Error, match="append-only"):
                 cursor.execute(statement)
         cursor.execute("ALTER TABLE decision DISABLE TRIGGER USER")

@@ -8,8 +8,11 @@ from service_cases import SHARE_FACTS
 
 
 def test_one_line_per_request_with_the_decision_fields(client, as_role, request_log):
-    response = client.post("/v1/decisions", json={"case_ref": "CASE-LOG", "facts": SHARE_FACTS},
-                           headers={**as_role("case-system"), "X-Request-ID": "trace-123"})
+    response = client.post(
+        "/v1/decisions",
+        json={"case_ref": "CASE-LOG", "facts": SHARE_FACTS},
+        headers={**as_role("case-system"), "X-Request-ID": "trace-123"},
+    )
     [line] = request_log()
     assert line["request_id"] == "trace-123" == response.headers["X-Request-ID"]
     assert line["method"] == "POST" and line["route"] == "/v1/decisions" and line["status"] == 201
@@ -28,12 +31,20 @@ def test_routes_are_logged_as_templates(client, as_role, recorded, request_log):
 
 
 def test_no_facts_rationale_or_names_reach_the_log(client, as_role, request_log, capsys):
-    facts = {**SHARE_FACTS, "information": [
-        {"item": "Jane Doe's GP letter", "needed_for_purpose": True, "accurate_and_up_to_date": True}]}
-    made = client.post("/v1/decisions", json={"case_ref": "CASE-PI", "facts": facts, "requested_by": "Dr Who"},
-                       headers=as_role("case-system")).json
-    client.post(f"/v1/decisions/{made['id']}/review",
-                json={"decision": "share", "rationale": "Spoke to Jane's mother"}, headers=as_role("coordinator"))
+    facts = {
+        **SHARE_FACTS,
+        "information": [{"item": "Jane Doe's GP letter", "needed_for_purpose": True, "accurate_and_up_to_date": True}],
+    }
+    made = client.post(
+        "/v1/decisions",
+        json={"case_ref": "CASE-PI", "facts": facts, "requested_by": "Dr Who"},
+        headers=as_role("case-system"),
+    ).json
+    client.post(
+        f"/v1/decisions/{made['id']}/review",
+        json={"decision": "share", "rationale": "Spoke to Jane's mother"},
+        headers=as_role("coordinator"),
+    )
     client.post("/v1/evaluate", json={"facts": {**facts, "Jane Doe": "unknown-fact"}}, headers=as_role("case-system"))
     logged = capsys.readouterr().err + "\n".join(map(str, request_log()))
     assert "CASE-PI" in logged  # the lines were captured

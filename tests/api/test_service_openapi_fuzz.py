@@ -30,13 +30,24 @@ from infoshare.service import create_app
 from infoshare.service.access.keys import create_key
 
 REQUESTS = int(os.environ.get("INFOSHARE_FUZZ_REQUESTS", "1000"))
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          positive_data_acceptance, negative_data_rejection]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    positive_data_acceptance,
+    negative_data_rejection,
+]
 
 
 def test_generated_requests_get_documented_answers_and_never_a_5xx(tmp_path):
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'fuzz.sqlite3'}",
-                      "INFOSHARE_POLICY": str(SHIPPED_POLICY), "INFOSHARE_RATE_LIMIT": 0})
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'fuzz.sqlite3'}",
+            "INFOSHARE_POLICY": str(SHIPPED_POLICY),
+            "INFOSHARE_RATE_LIMIT": 0,
+        }
+    )
     with app.app_context():
         case_system = create_key("case-system", "fuzz-case-system")[1]
         coordinator = create_key("coordinator", "fuzz-coordinator")[1]

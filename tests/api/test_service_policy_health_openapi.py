@@ -26,8 +26,15 @@ def test_openapi_documents_every_route_from_the_schemas(client, app):
     spec = client.get("/openapi.json").json
     assert spec["openapi"] == "3.0.3"
     assert set(spec["paths"]) == {
-        "/v1/decisions", "/v1/evaluate", "/v1/decisions/{decision_id}", "/v1/cases/{case_ref}/decisions",
-        "/v1/decisions/{decision_id}/review", "/v1/policy", "/v1/policy/reload", "/healthz", "/readyz",
+        "/v1/decisions",
+        "/v1/evaluate",
+        "/v1/decisions/{decision_id}",
+        "/v1/cases/{case_ref}/decisions",
+        "/v1/decisions/{decision_id}/review",
+        "/v1/policy",
+        "/v1/policy/reload",
+        "/healthz",
+        "/readyz",
     }
     record = spec["paths"]["/v1/decisions"]["post"]
     assert record["security"] == [{"bearerAuth": []}]
@@ -42,4 +49,10 @@ def test_openapi_documents_every_route_from_the_schemas(client, app):
     assert sorted(schemas["ReviewRequest"]["required"]) == ["decision", "rationale"]
     verdict = schemas["DecisionRecord"]["properties"]
     assert verdict["decision"]["enum"] == [
-        "share", "share_without_consent", "seek_consent", "do_not_share", "refer", "undetermined"]
+        "share",
+        "share_without_consent",
+        "seek_consent",
+        "do_not_share",
+        "refer",
+        "undetermined",
+    ]

@@ -12,8 +12,8 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 from service_cases import BARE_FACTS, SHARE_FACTS
 
-from infoshare.service import create_app
 from infoshare.engine.policy.loader import SHIPPED_POLICY
+from infoshare.service import create_app
 from infoshare.service.access.keys import create_key
 from infoshare.service.store.database import open_store
 
@@ -27,12 +27,16 @@ def test_record_read_review_and_case_file_on_postgresql(pg_url):
     client = app.test_client()
     assert client.get("/readyz").status_code == 200
 
-    made = client.post("/v1/decisions", json={"case_ref": "PG-1", "facts": SHARE_FACTS, "requested_by": "sw-1"},
-                       headers=case_system)
+    made = client.post(
+        "/v1/decisions", json={"case_ref": "PG-1", "facts": SHARE_FACTS, "requested_by": "sw-1"}, headers=case_system
+    )
     assert made.status_code == 201 and made.json["decision"] == "share"
     client.post("/v1/decisions", json={"case_ref": "PG-1", "facts": BARE_FACTS}, headers=case_system)
-    review = client.post(f"/v1/decisions/{made.json['id']}/review",
-                         json={"decision": "share", "rationale": "Agreed."}, headers=coordinator)
+    review = client.post(
+        f"/v1/decisions/{made.json['id']}/review",
+        json={"decision": "share", "rationale": "Agreed."},
+        headers=coordinator,
+    )
     assert review.status_code == 201
 
     read = client.get(f"/v1/decisions/{made.json['id']}", headers=coordinator).json
@@ -50,8 +54,9 @@ def test_concurrent_records_on_postgresql_are_all_kept(pg_url):
 
     def record(n: int) -> int:
         with app.test_client() as client:
-            response = client.post("/v1/decisions", json={"case_ref": f"PG-MANY-{n % 3}", "facts": BARE_FACTS},
-                                   headers=headers)
+            response = client.post(
+                "/v1/decisions", json={"case_ref": f"PG-MANY-{n % 3}", "facts": BARE_FACTS}, headers=headers
+            )
             assert response.status_code == 201, response.json
             return response.json["id"]
 
@@ -59,8 +64,11 @@ def test_concurrent_records_on_postgresql_are_all_kept(pg_url):
         ids = list(pool.map(record, range(60)))
     assert len(set(ids)) == 60
     client = app.test_client()
-    found = [d["id"] for n in range(3)
-             for d in client.get(f"/v1/cases/PG-MANY-{n}/decisions", headers=headers).json["decisions"]]
+    found = [
+        d["id"]
+        for n in range(3)
+        for d in client.get(f"/v1/cases/PG-MANY-{n}/decisions", headers=headers).json["decisions"]
+    ]
     assert sorted(found) == sorted(ids)
 
 
@@ -74,8 +82,9 @@ def test_policy_versions_and_reload_on_postgresql(pg_url, tmp_path):
     with first.app_context():
         owner = {"Authorization": f"Bearer {create_key('policy-owner', 'pg-owner')[1]}"}
         asker = {"Authorization": f"Bearer {create_key('case-system', 'pg-asker')[1]}"}
-    made = first.test_client().post("/v1/decisions", json={"case_ref": "PG-V", "facts": SHARE_FACTS},
-                                    headers=asker).json
+    made = (
+        first.test_client().post("/v1/decisions", json={"case_ref": "PG-V", "facts": SHARE_FACTS}, headers=asker).json
+    )
     rules = folder / "policy.yaml"
     rules.write_text(rules.read_text().replace("version: 1.0.0", "version: 1.0.1"))
     reloaded = first.test_client().post("/v1/policy/reload", headers=owner)

@@ -87,8 +87,17 @@ def test_request_fields_are_checked(client, case_system, body, field):
 
 @pytest.mark.parametrize(
     "raw",
-    [b"", b"   ", b"[]", b'"text"', b"null", b"\xff\xfe\x00garbage", b"[" * 100_000, b"1" * 5000,
-     b'{"case_ref": "C1", "facts": {"subject": NaN}}'],
+    [
+        b"",
+        b"   ",
+        b"[]",
+        b'"text"',
+        b"null",
+        b"\xff\xfe\x00garbage",
+        b"[" * 100_000,
+        b"1" * 5000,
+        b'{"case_ref": "C1", "facts": {"subject": NaN}}',
+    ],
 )
 def test_odd_bodies_are_400_not_500(client, case_system, raw):
     assert_error(post(client, case_system, "/v1/decisions", raw), 400)

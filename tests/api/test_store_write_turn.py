@@ -1,4 +1,5 @@
 """Writers of one sqlite file take turns: a second process waits for the turn instead of polling."""
+
 from __future__ import annotations
 
 import multiprocessing
