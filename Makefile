@@ -41,7 +41,7 @@ lint: $(STAMP) $(LAYOUT)/infoshare
 types: $(STAMP) $(LAYOUT)/infoshare
 	cd $(LAYOUT) && ../../$(BIN)/mypy --config-file ../../pyproject.toml
 
-test: lint $(STAMP)
+test: lint types $(STAMP)
 	$(BIN)/pytest -q
 	$(BIN)/behave --format progress --no-capture features
 	$(BIN)/infoshare coverage --quiet

@@ -72,7 +72,8 @@ class Engine:
         definition = copy.deepcopy(self._definition)
         for spec in definition.values():
             del spec["run"]
-        return rete.create_ruleset(self._name, json.dumps(definition, ensure_ascii=False))
+        handle: int = rete.create_ruleset(self._name, json.dumps(definition, ensure_ascii=False))
+        return handle
 
     @property
     def ruleset_definition(self) -> dict[str, Any]:

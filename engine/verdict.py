@@ -102,7 +102,7 @@ def _catalogued(catalogue: dict[str, str], firings: list[Firing], key: str) -> l
 def _items(
     policy: Policy, case: dict[str, Any], firings: list[Firing], count: int, decision: str, shares: bool
 ) -> list[dict[str, Any]]:
-    if count == 0:
+    if count == 0 or policy.items_fact is None:
         return []
     pieces = case[policy.items_fact.name]
     outcome = policy.outcomes["item"]

@@ -63,7 +63,7 @@ def register_error_handlers(app: Flask) -> None:
         if exc.code is None or exc.code < 400:
             return exc  # redirects (e.g. a missing trailing slash) pass through
         headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
-        return error_response(exc.code, HTTP_ERRORS.get(exc.code, exc.description), headers=headers)
+        return error_response(exc.code, HTTP_ERRORS.get(exc.code, exc.description or exc.name), headers=headers)
 
     @app.errorhandler(PeeweeException)
     def store_error(exc: PeeweeException) -> Response:

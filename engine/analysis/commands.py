@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -156,7 +157,7 @@ def _print_exhaustive(report: ExhaustiveReport) -> None:
 @click.argument("case_file", type=click.File("r"))
 @click.option("--policy", "directory", type=policy_dir, default=SHIPPED_POLICY, help="Policy folder.")
 @click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
-def evaluate_command(case_file: click.File, directory: Path, as_json: bool) -> None:
+def evaluate_command(case_file: TextIO, directory: Path, as_json: bool) -> None:
     """Evaluate the case in CASE_FILE (JSON: the facts, or an object with `facts`) and print the verdict."""
     try:
         case = json.load(case_file)

@@ -47,10 +47,17 @@ class Coverage:
     problems: tuple[Problem, ...]
 
 
+def _folder(policy: Policy) -> Path:
+    """Scenarios and line numbers are read from the policy's files on disk, which a stored version lacks."""
+    if policy.directory is None:
+        raise ValueError(f"coverage needs the policy's folder; version {policy.version} was rebuilt from the store")
+    return policy.directory
+
+
 def coverage_of(policy: Policy, features: Path) -> Coverage:
     """Run the scenarios in `features` against `policy` and trace every statement."""
     try:
-        scenarios = tuple(run_scenarios(features, policy.directory)) if features.is_dir() else ()
+        scenarios = tuple(run_scenarios(features, _folder(policy))) if features.is_dir() else ()
     except ScenarioRunError as err:  # then the one problem is that nothing could be measured
         return dataclasses.replace(trace(policy, features, ()), problems=(Problem(str(features), 1, str(err)),))
     return trace(policy, features, scenarios)
@@ -58,7 +65,7 @@ def coverage_of(policy: Policy, features: Path) -> Coverage:
 
 def trace(policy: Policy, features: Path, scenarios: tuple[ScenarioResult, ...]) -> Coverage:
     """The report for scenarios already run: which statement has which rules and scenarios, and what is missing."""
-    protocol = read_yaml(policy.directory / PROTOCOL_FILE, PROTOCOL_FILE)
+    protocol = read_yaml(_folder(policy) / PROTOCOL_FILE, PROTOCOL_FILE)
     by_id = {rule.id: rule for rule in policy.rules}
     implemented = policy.implemented_by()
     clauses = tuple(

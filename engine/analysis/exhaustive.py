@@ -67,10 +67,11 @@ def domain(fact: Fact) -> list[Any]:
     return values if fact.required else values + [None]
 
 
-def combinations(policy: Policy, names: Iterable[str], fixed: dict[str, Any] | None = None) -> Iterator[dict]:
+def combinations(policy: Policy, names: Iterable[str], fixed: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
     """Every combination of the named facts' domains (a fact at None is left out), with `fixed` added."""
     names = list(names)
-    for values in itertools.product(*(domain(policy.fact(n)) for n in names)):
+    facts = {f.name: f for f in policy.facts}
+    for values in itertools.product(*(domain(facts[n]) for n in names)):
         yield {**(fixed or {}), **{n: v for n, v in zip(names, values) if v is not None}}
 
 
@@ -102,7 +103,7 @@ class ValueClass:
 
 def classes(values: list[Any], conditions: list[Condition], keep_apart: Any = ...) -> list[ValueClass]:
     """`values` grouped by the truth of every condition on them; first member represents."""
-    groups: dict[tuple, ValueClass] = {}
+    groups: dict[tuple[Any, ...], ValueClass] = {}
     for value in values:
         signature = tuple(holds(c, value) for c in conditions) + (value == keep_apart,)
         if signature in groups:
@@ -148,7 +149,7 @@ class Partition:
         self._positions = [[self.read.index(n) for n in names] for names, _ in self.components]
         self.default = {n: self.classes[n][0].representative for n in self.read}
         self._behaviours: list[dict[tuple[int, ...], int]] = [{} for _ in self.components]
-        self._fired: list[dict[frozenset, int]] = [{} for _ in self.components]
+        self._fired: list[dict[frozenset[tuple[str, tuple[int, ...]]], int]] = [{} for _ in self.components]
         self.examples: list[list[dict[str, Any]]] = [[] for _ in self.components]  # behaviour -> partial case
         self._item_rules = {r.id for r in policy.rules if r.is_item_rule}
         self.evaluated = 0
@@ -209,7 +210,7 @@ class Finding:
     """Combinations that share one problem, with one example case and how many there are."""
 
     kind: str  # gap | conflict | share-without-consent
-    key: tuple
+    key: tuple[Any, ...]
     example: dict[str, Any]
     combinations: int = 0
     rules: tuple[str, ...] = ()
@@ -288,7 +289,7 @@ def check_exhaustively(policy: Policy, engine: Engine | None = None) -> Report:
 class _Tallies:
     def __init__(self) -> None:
         self.decisions: dict[str, int] = defaultdict(int)
-        self.findings: dict[tuple, Finding] = {}
+        self.findings: dict[tuple[Any, ...], Finding] = {}
         self.fired: dict[str, int] = defaultdict(int)
         self.stood: dict[str, int] = defaultdict(int)
 
@@ -338,7 +339,9 @@ class _Tallies:
             if stands:
                 self.stood[rule.id] += weight
 
-    def _find(self, kind: str, key: tuple, assignment: dict[str, Any], weight: int, rules: tuple) -> None:
+    def _find(
+        self, kind: str, key: tuple[Any, ...], assignment: dict[str, Any], weight: int, rules: tuple[str, ...]
+    ) -> None:
         finding = self.findings.get((kind, key))
         if finding is None:
             example = {n: v for n, v in assignment.items() if v is not None}

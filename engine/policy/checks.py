@@ -26,12 +26,12 @@ class Known:
 
     facts: dict[str, Fact]
     clauses: dict[str, bool]  # id -> normative
-    outcomes: dict[str, dict]
+    outcomes: dict[str, dict[str, Any]]
     conditions: dict[str, str]
     obligations: dict[str, str]
 
 
-def check_rule(source: Source, path: tuple, raw: dict, known: Known) -> list[Problem]:
+def check_rule(source: Source, path: tuple[Any, ...], raw: dict[str, Any], known: Known) -> list[Problem]:
     """The checks of one rule that need no other rule: citations and conclusions."""
     problems = []
     for i, clause_id in enumerate(raw["implements"]):
@@ -60,7 +60,9 @@ def check_rule(source: Source, path: tuple, raw: dict, known: Known) -> list[Pro
     return problems
 
 
-def _check_then(source: Source, path: tuple, then: dict, known: Known, item_rule: bool) -> list[Problem]:
+def _check_then(
+    source: Source, path: tuple[Any, ...], then: dict[str, Any], known: Known, item_rule: bool
+) -> list[Problem]:
     problems = []
     derived = [n for n, f in known.facts.items() if f.derived]
     allowed_keys = (
@@ -239,7 +241,7 @@ def check_policy(
     return problems
 
 
-def _duplicates(entries: list[tuple[str, Source, tuple]], what: str) -> list[Problem]:
+def _duplicates(entries: list[tuple[str, Source, tuple[Any, ...]]], what: str) -> list[Problem]:
     first: dict[str, int] = {}
     problems = []
     for key, source, path in entries:

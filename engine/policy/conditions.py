@@ -58,7 +58,9 @@ def parse_conditions(
     return conditions, problems
 
 
-def _parse_one(fact: Fact | ItemField, spec: Any, source: Source, here: tuple) -> tuple[list[Condition], list[Problem]]:
+def _parse_one(
+    fact: Fact | ItemField, spec: Any, source: Source, here: tuple[Any, ...]
+) -> tuple[list[Condition], list[Problem]]:
     line = source.line(here)
     problems: list[Problem] = []
     is_list_fact = getattr(fact, "type", None) == "choices"
@@ -76,7 +78,7 @@ def _parse_one(fact: Fact | ItemField, spec: Any, source: Source, here: tuple) -
                     )
                 )
                 continue
-            values = tuple(value) if isinstance(value, list) else (value,)
+            tested = tuple(value) if isinstance(value, list) else (value,)
             if key in LIST_TESTS and not is_list_fact:
                 problems.append(
                     source.problem(
@@ -88,9 +90,9 @@ def _parse_one(fact: Fact | ItemField, spec: Any, source: Source, here: tuple) -
                     )
                 )
                 continue
-            problems.extend(_check_values(fact, values, source, here + (key,)))
+            problems.extend(_check_values(fact, tested, source, here + (key,)))
             test = "none_of" if key == "not" else LIST_TESTS[key]
-            out.append(Condition(fact.name, test, values, False, line))
+            out.append(Condition(fact.name, test, tested, False, line))
         problems.extend(_contradictions(fact, out, source, here))
         return out, problems
     values = list(spec) if isinstance(spec, list) else [spec]
@@ -118,10 +120,12 @@ def _parse_one(fact: Fact | ItemField, spec: Any, source: Source, here: tuple) -
     return [Condition(fact.name, "one_of", tuple(values), or_not_given, line)], problems
 
 
-def _check_values(fact: Fact | ItemField, values: tuple, source: Source, here: tuple) -> list[Problem]:
+def _check_values(
+    fact: Fact | ItemField, values: tuple[Any, ...], source: Source, here: tuple[Any, ...]
+) -> list[Problem]:
     if fact.type == "boolean":
-        allowed: tuple = (True, False)
-    elif fact.type in ("choice", "choices"):
+        allowed: tuple[Any, ...] = (True, False)
+    elif isinstance(fact, Fact) and fact.type in ("choice", "choices"):
         allowed = fact.values
     else:
         return [source.problem(here, f"`{fact.name}` is free text; rules cannot test it")]
@@ -141,7 +145,9 @@ def _check_values(fact: Fact | ItemField, values: tuple, source: Source, here: t
     return problems
 
 
-def _contradictions(fact: Fact | ItemField, conditions: list[Condition], source: Source, here: tuple) -> list[Problem]:
+def _contradictions(
+    fact: Fact | ItemField, conditions: list[Condition], source: Source, here: tuple[Any, ...]
+) -> list[Problem]:
     required = {v for c in conditions if c.test == "includes" for v in c.values}
     excluded = {v for c in conditions if c.test == "includes_none" for v in c.values}
     clash = sorted(required & excluded)

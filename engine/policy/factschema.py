@@ -30,7 +30,7 @@ def _one_of(values: tuple[str, ...]) -> validate.OneOf:
     return validate.OneOf(values, error=f"Must be one of: {', '.join(values)}.")
 
 
-def _item_field(spec: ItemField) -> fields.Field:
+def _item_field(spec: ItemField) -> fields.Field[Any]:
     if spec.type == "boolean":
         return Bool(required=spec.required, metadata={"description": spec.question})
     return fields.String(
@@ -38,7 +38,7 @@ def _item_field(spec: ItemField) -> fields.Field:
     )
 
 
-def _field(fact: Fact) -> fields.Field:
+def _field(fact: Fact) -> fields.Field[Any]:
     meta = {"description": fact.question}
     if fact.type == "choice":
         return fields.String(required=fact.required, validate=_one_of(fact.values), metadata=meta)
@@ -57,7 +57,7 @@ def _field(fact: Fact) -> fields.Field:
     )
 
 
-def _strict(name: str, attrs: dict[str, fields.Field], known: list[str], what: str) -> type[Schema]:
+def _strict(name: str, attrs: dict[str, fields.Field[Any]], known: list[str], what: str) -> type[Schema]:
     class Base(Schema):
         class Meta:
             unknown = RAISE
@@ -78,6 +78,7 @@ def load_facts(schema: Schema, facts: Any) -> dict[str, Any]:
     if not isinstance(facts, dict):
         raise FactsInvalid({"_schema": ["The facts must be a JSON object of fact names and values."]})
     try:
-        return schema.load(facts)
+        loaded: dict[str, Any] = schema.load(facts)
     except ValidationError as err:
-        raise FactsInvalid(err.messages) from None
+        raise FactsInvalid(err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}) from None
+    return loaded

@@ -71,15 +71,15 @@ def load_policy(directory: str | Path) -> Policy:
 def load_policy_files(files: Mapping[str, bytes | str], directory: Path | None = None) -> Policy:
     """Validate and check a policy given as its files' text by name (as read_policy_files returns
     them, or as the store keeps a version), so a stored version is rebuilt exactly as it was."""
-    files = {name: data.encode("utf-8") if isinstance(data, str) else data for name, data in files.items()}
+    texts = {name: data.encode("utf-8") if isinstance(data, str) else data for name, data in files.items()}
     where = str(directory) if directory is not None else "the policy"
     problems: list[Problem] = []
     head: dict[str, tuple[Source, Any]] = {}
     for name, schema in zip(POLICY_FILES, (PolicySchema(), ProtocolSchema(), FactsSchema())):
-        loaded = _load_file(files, name, where, schema, problems)
+        loaded = _load_file(texts, name, where, schema, problems)
         if loaded is not None:
             head[name] = loaded
-    rule_sources = _load_rules(files, problems)
+    rule_sources = _load_rules(texts, problems)
     all_rules_read = not problems
     if len(head) < len(POLICY_FILES):
         raise PolicyError(problems)
@@ -106,7 +106,7 @@ def load_policy_files(files: Mapping[str, bytes | str], directory: Path | None =
         id=policy_data["id"],
         version=policy_data["version"],
         title=policy_data["title"],
-        digest=digest_of_files(files),
+        digest=digest_of_files(texts),
         directory=directory,
         clauses=tuple(
             Clause(c["id"], " ".join(c["text"].split()), c["normative"], c.get("informative_because"))
@@ -118,7 +118,7 @@ def load_policy_files(files: Mapping[str, bytes | str], directory: Path | None =
         conditions=dict(policy_data["conditions"]),
         obligations=dict(policy_data["obligations"]),
         protocol_title=protocol_data["title"],
-        files={name: files[name].decode("utf-8") for name in _digest_order(files)},
+        files={name: texts[name].decode("utf-8") for name in _digest_order(texts)},
     )
     problems.extend(check_policy(policy, policy_src, protocol_src, facts_src, all_rules_read))
     if problems:
@@ -126,7 +126,7 @@ def load_policy_files(files: Mapping[str, bytes | str], directory: Path | None =
     return policy
 
 
-def _outcome(name: str, raw: dict) -> Outcome:
+def _outcome(name: str, raw: dict[str, Any]) -> Outcome:
     """An entry of `precedence` is one value, or a list of values that rank the same."""
     levels = tuple(tuple(entry) if isinstance(entry, list) else (entry,) for entry in raw["precedence"])
     return Outcome(
@@ -148,7 +148,7 @@ def _load_file(
     return None if found else (source, data)
 
 
-def _load_rules(files: Mapping[str, bytes], problems: list[Problem]) -> list[tuple[Source, int, dict]]:
+def _load_rules(files: Mapping[str, bytes], problems: list[Problem]) -> list[tuple[Source, int, dict[str, Any]]]:
     """Every rule that is well formed, with its file; each malformed one becomes a Problem."""
     names = _digest_order(files)[len([n for n in POLICY_FILES if n in files]) :]
     if not names:
@@ -173,7 +173,7 @@ def _load_rules(files: Mapping[str, bytes], problems: list[Problem]) -> list[tup
     return out
 
 
-def validate(schema: Schema, data: Any, source: Source, path: tuple) -> tuple[Any, list[Problem]]:
+def validate(schema: Schema, data: Any, source: Source, path: tuple[Any, ...]) -> tuple[Any, list[Problem]]:
     """Load `data` with `schema`; every error becomes a Problem at its own line."""
     if not isinstance(data, dict):
         return None, [source.problem(path, "expected `key: value` entries here")]
@@ -183,7 +183,7 @@ def validate(schema: Schema, data: Any, source: Source, path: tuple) -> tuple[An
         return None, [source.problem(path + p, _plain_message(schema, p, m)) for p, m in _flatten(err.messages, ())]
 
 
-def _flatten(messages: Any, path: tuple) -> list[tuple[tuple, str]]:
+def _flatten(messages: Any, path: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str]]:
     if isinstance(messages, dict):
         out = []
         for key, value in messages.items():
@@ -205,7 +205,7 @@ PLAIN_TYPE_ERRORS = {
 }
 
 
-def _plain_message(schema: Schema, path: tuple, message: str) -> str:
+def _plain_message(schema: Schema, path: tuple[Any, ...], message: str) -> str:
     """marshmallow's message, reworded for someone editing YAML."""
     key = next((str(p) for p in reversed(path) if not isinstance(p, int)), "this entry")
     if message == "Unknown field.":
@@ -218,7 +218,7 @@ def _plain_message(schema: Schema, path: tuple, message: str) -> str:
     return f"`{key}`: {message}"
 
 
-def _fact(raw: dict) -> Fact:
+def _fact(raw: dict[str, Any]) -> Fact:
     return Fact(
         name=raw["name"],
         type=raw["type"],
@@ -230,14 +230,14 @@ def _fact(raw: dict) -> Fact:
     )
 
 
-def _as_tuple(value: Any) -> tuple:
+def _as_tuple(value: Any) -> tuple[Any, ...]:
     """`x` and `[x]` mean the same in a rule's `then:`."""
     if value is None:
         return ()
     return tuple(value) if isinstance(value, list) else (value,)
 
 
-def _rule(source: Source, index: int, raw: dict, known: Known) -> tuple[Rule, list[Problem]]:
+def _rule(source: Source, index: int, raw: dict[str, Any], known: Known) -> tuple[Rule, list[Problem]]:
     path = ("rules", index)
     facts = known.facts
     problems = check_rule(source, path, raw, known)

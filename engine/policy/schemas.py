@@ -45,7 +45,7 @@ class ClauseSchema(StrictSchema):
     informative_because = fields.String()
 
     @validates_schema
-    def _informative_needs_reason(self, data: dict, **_: Any) -> None:
+    def _informative_needs_reason(self, data: dict[str, Any], **_: Any) -> None:
         if data.get("normative") is False and not data.get("informative_because"):
             raise ValidationError(
                 "an informative statement needs `informative_because:` saying why no rule implements it", "normative"
@@ -75,7 +75,7 @@ class FactSchema(StrictSchema):
     fields_ = fields.List(fields.Nested(ItemFieldSchema), data_key="fields", attribute="fields")
 
     @validates_schema
-    def _values_fit_type(self, data: dict, **_: Any) -> None:
+    def _values_fit_type(self, data: dict[str, Any], **_: Any) -> None:
         kind = data.get("type")
         if kind in ("choice", "choices") and not data.get("values"):
             raise ValidationError(f"a `{kind}` fact needs `values:`, the list of answers allowed", "values")
@@ -106,7 +106,7 @@ class RuleSchema(StrictSchema):
     because = fields.String(required=True, validate=validate.Length(min=1))
 
     @validates_schema
-    def _has_conditions(self, data: dict, **_: Any) -> None:
+    def _has_conditions(self, data: dict[str, Any], **_: Any) -> None:
         if "when" not in data and "for_each_item" not in data:
             raise ValidationError("a rule needs `when:` (or `for each item:`) saying when it applies", "id")
 
@@ -150,4 +150,4 @@ def allowed_keys(schema: Schema, path: tuple[Any, ...]) -> list[str] | None:
         if not isinstance(field, fields.Nested):
             return None
         schema = field.schema
-    return sorted(f.data_key or f.name for f in schema.fields.values())
+    return sorted(f.data_key or f.name or "" for f in schema.fields.values())

@@ -93,7 +93,7 @@ def requires(permission: str) -> Callable[[View], View]:
             g.api_key = key
             return view(*args, **kwargs)
 
-        guarded.permission = permission
+        guarded.__dict__["permission"] = permission  # read by openapi.py; mypy cannot declare function attributes
         return guarded  # type: ignore[return-value]
 
     return decorate

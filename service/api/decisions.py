@@ -114,7 +114,7 @@ def dump_record(decision: Decision, reviews: list[Review], as_decided: dict | No
     return {**decision.verdict, **_RECORD_OWN.dump(own)}
 
 
-def readable(query: ModelSelect) -> ModelSelect:
+def readable(query: ModelSelect[Decision]) -> ModelSelect[Decision]:
     """Only the decisions this request's key may read (the rule is in ``service.auth``)."""
     return query if may("read-any-case") else query.where(Decision.key_name == g.api_key.name)
 

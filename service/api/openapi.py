@@ -9,8 +9,8 @@ from the schemas that actually validate requests and shape responses.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
@@ -51,8 +51,8 @@ def documented(
     *,
     responses: dict[int, tuple[str, Schema | type[Schema] | None]],
     body: type[Schema] | BodyFactory | None = None,
-    path_params: dict[str, tuple[str | dict, str]] | None = None,
-    query_params: dict[str, tuple[str | dict, str]] | None = None,
+    path_params: Mapping[str, tuple[str | dict[str, Any], str]] | None = None,
+    query_params: Mapping[str, tuple[str | dict[str, Any], str]] | None = None,
 ) -> Callable[[View], View]:
     """Attach an OpenAPI operation to a view. ``body`` makes the request schema from the
     policy's facts schema (so it follows a reload), or is a fixed Schema class;
@@ -170,7 +170,7 @@ def build_spec(app: Flask, facts: type[Schema]) -> dict:
         if not hasattr(view, "openapi"):
             continue
         path = route_template(rule.rule)
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = _operation(view, facts)
     for path, operations in sorted(paths.items()):
         spec.path(path=path, operations=operations)

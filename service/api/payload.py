@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from flask import request
 from marshmallow import Schema, ValidationError, validate
@@ -44,7 +45,8 @@ def load_json(schema: Schema) -> dict:
     try:
         return schema.load(data)
     except ValidationError as exc:
-        raise ApiError(400, "the request does not match the schema; see messages", exc.messages) from None
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        raise ApiError(400, "the request does not match the schema; see messages", messages) from None
 
 
 LENIENT_TYPES = frozenset({"text/plain", "application/x-www-form-urlencoded"})
@@ -56,7 +58,7 @@ class Pattern(validate.Regexp):
     newline, so ``Regexp`` would let "C1\\n" through a ``^...$`` pattern that the OpenAPI
     document's readers (and a URL path) refuse."""
 
-    def __call__(self, value: str) -> str:
+    def __call__(self, value: Any) -> Any:  # marshmallow passes whatever the field holds
         if self.regex.fullmatch(value) is None:
             raise ValidationError(self._format_error(value))
         return value

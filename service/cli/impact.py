@@ -11,6 +11,7 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any, cast
 
 import click
 from peewee import PeeweeException
@@ -24,6 +25,8 @@ from infoshare.service.store.database import open_store
 from infoshare.service.store.models import Decision
 
 BATCH = 20_000
+
+Row = tuple[int, str, dict[str, Any], str, str]  # id, case_ref, facts, decision, policy digest
 
 
 @click.command("impact")
@@ -51,7 +54,10 @@ def impact_command(directory: Path, since: datetime | None, as_json: bool, html_
         last = 0
         with click.progressbar(length=total, label="replaying", file=sys.stderr) as bar:
             while True:
-                rows = list(query.where(Decision.id > last).order_by(Decision.id).limit(BATCH).tuples())
+                # .tuples() makes rows tuples; peewee's stubs type the query as still yielding models
+                rows = cast(
+                    list[Row], list(query.where(Decision.id > last).order_by(Decision.id).limit(BATCH).tuples())
+                )
                 if not rows:
                     break
                 replay.add(rows)

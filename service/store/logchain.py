@@ -75,7 +75,7 @@ CONTENT_FIELDS: dict[str, tuple[str, ...]] = {
     ),
     "review": ("decision_id", "final_decision", "rationale", "key_name", "reviewed_at"),
 }
-KINDS: dict[type[Model], str] = {Decision: "decision", Review: "review"}
+KINDS: dict[type[Decision] | type[Review], str] = {Decision: "decision", Review: "review"}
 MODEL_OF = {kind: model for model, kind in KINDS.items()}
 
 Record = TypeVar("Record", Decision, Review)
@@ -117,7 +117,7 @@ def head() -> tuple[int, str]:
 def _insert_links(entries: list[tuple[str, int, str]]) -> None:
     """Link (kind, record id, content hash) entries, in order, after the head (under the lock)."""
     seq, prev_hash = head()
-    links = []
+    links: list[dict[str, Any]] = []
     for kind, record_id, digest in entries:
         seq += 1
         links.append(
@@ -150,9 +150,10 @@ def append(model: type[Record], **fields: Any) -> Record:
             row.id = prepared.insert(model, row)
             database.execute_sql(LINK_ONE, (kind, row.id, digest, kind, row.id, digest))
         return row
-    insert, params = model.insert(row.__data__).returning(model.id).sql()
+    params: list[Any]  # declared: mypy does not infer it through the constrained Record type
+    statement, params = model.insert(row.__data__).returning(model.id).sql()
     cursor = database.execute_sql(  # one statement, one round trip, committed at once
-        f"WITH added AS ({insert}) INSERT INTO log_pending (kind, record_id, content_hash) "
+        f"WITH added AS ({statement}) INSERT INTO log_pending (kind, record_id, content_hash) "
         "SELECT %s, id, %s FROM added RETURNING record_id",
         [*params, kind, digest],
     )

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from peewee import (
+    AutoField,
     BigAutoField,
     BigIntegerField,
     CharField,
@@ -59,6 +60,7 @@ class ApiKey(BaseModel):
     sha256 of the whole token.
     """
 
+    id = AutoField()
     name = CharField(max_length=64, unique=True)
     role = CharField(max_length=32)
     key_hash = CharField(max_length=64, unique=True)
@@ -82,6 +84,8 @@ class Decision(BaseModel):
     requested_by = CharField(max_length=200, null=True)
     key_name = CharField(max_length=64)
     recorded_at = DateTimeField(default=utcnow)
+
+    reviews: list[Review]  # Review.decision's backref, a list as every reader prefetches it
 
 
 class Review(BaseModel):

@@ -10,9 +10,11 @@ is built once per backend class and then only parameters are bound.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import Any, TypeVar
 
 from peewee import Database, Model
+
+M = TypeVar("M", bound=Model)
 
 _built: dict[tuple[type[Database], Hashable], str] = {}
 
@@ -26,7 +28,7 @@ def sql(database: Database, name: Hashable, build: Callable[[], str]) -> str:
     return text
 
 
-def first(model: type[Model], name: str, build: Callable[[], str], *params: Any) -> Model | None:
+def first(model: type[M], name: str, build: Callable[[], str], *params: Any) -> M | None:
     """The first row of a prepared SELECT on ``model``, as a model instance, or None."""
     text = sql(model._meta.database, (model, name), build)
     return next(iter(model.raw(text, *params)), None)
