@@ -278,3 +278,27 @@ def test_values_ranked_the_same_are_a_list_of_plain_values(policy_copy):
         f"policy.yaml:{precedence_line}: each entry of `decision` precedence is a value, or a list of values "
         "that rank the same" in problems_of(policy_copy)
     )
+
+
+def test_a_label_for_a_value_the_fact_does_not_have_is_a_problem_with_its_line(tmp_path):
+    import shutil
+
+    from infoshare.engine import PolicyError, load_policy
+    from infoshare.engine.policy.loader import SHIPPED_POLICY
+
+    folder = tmp_path / "policy"
+    shutil.copytree(SHIPPED_POLICY, folder)
+    facts = folder / "facts.yaml"
+    text = facts.read_text()
+    facts.write_text(text.replace("      unsure: I am not sure\n", "      unsur: I am not sure\n", 1))
+    try:
+        load_policy(folder)
+    except PolicyError as exc:
+        messages = [str(p) for p in exc.problems]
+    else:
+        raise AssertionError("a label for an unknown value was accepted")
+    lines = text.splitlines()
+    labels_line = lines.index("    labels:", lines.index("  - name: harm_concern")) + 1
+    assert any(
+        m.startswith(f"facts.yaml:{labels_line}:") and "`unsur` under `labels:` is not a value" in m for m in messages
+    ), messages

@@ -227,6 +227,7 @@ def _fact(raw: dict[str, Any]) -> Fact:
         required=raw["required"],
         derived=raw["derived"],
         fields=tuple(ItemField(f["name"], f["type"], f["required"], f["question"]) for f in raw.get("fields", ())),
+        labels=tuple((value, " ".join(text.split())) for value, text in (raw.get("labels") or {}).items()),
     )
 
 

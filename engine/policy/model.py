@@ -43,9 +43,19 @@ class Fact:
     required: bool = False
     derived: bool = False
     fields: tuple[ItemField, ...] = ()
+    labels: tuple[tuple[Any, str], ...] = ()  # value -> the answer in plain words (facts.yaml `labels:`)
 
     def allowed_values(self) -> tuple[Any, ...]:
         return (True, False) if self.type == "boolean" else self.values
+
+    def label(self, value: Any) -> str:
+        """The answer `value` in plain words: its `labels:` entry, else the value itself spelt out."""
+        for known, text in self.labels:
+            if known == value and type(known) is type(value):
+                return text
+        if isinstance(value, bool):
+            return "Yes" if value else "No"
+        return str(value).replace("_", " ").capitalize()
 
 
 @dataclass(frozen=True)
@@ -230,6 +240,8 @@ def _describe_fact(fact: Fact) -> dict[str, Any]:
     out: dict[str, Any] = {"name": fact.name, "type": fact.type, "question": fact.question, "required": fact.required}
     if fact.type in ("choice", "choices"):
         out["values"] = list(fact.values)
+    if fact.type in ("choice", "choices", "boolean"):
+        out["labels"] = [{"value": v, "label": fact.label(v)} for v in fact.allowed_values()]
     if fact.type == "items":
         out["fields"] = [
             {"name": f.name, "type": f.type, "required": f.required, "question": f.question} for f in fact.fields

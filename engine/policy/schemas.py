@@ -73,10 +73,19 @@ class FactSchema(StrictSchema):
     derived = Bool(load_default=False)
     question = fields.String(required=True, validate=validate.Length(min=1))
     fields_ = fields.List(fields.Nested(ItemFieldSchema), data_key="fields", attribute="fields")
+    labels = fields.Dict(keys=fields.Raw(), values=fields.String(validate=validate.Length(min=1, max=200)))
 
     @validates_schema
     def _values_fit_type(self, data: dict[str, Any], **_: Any) -> None:
         kind = data.get("type")
+        allowed = [True, False] if kind == "boolean" else data.get("values") or []
+        for value in data.get("labels") or {}:
+            if kind == "items" or not any(value == a and type(value) is type(a) for a in allowed):
+                raise ValidationError(
+                    f"`{value}` under `labels:` is not a value of this fact; label only its values: "
+                    f"{', '.join(str(a).lower() for a in allowed) or 'an items fact takes no labels'}",
+                    "labels",
+                )
         if kind in ("choice", "choices") and not data.get("values"):
             raise ValidationError(f"a `{kind}` fact needs `values:`, the list of answers allowed", "values")
         if kind in ("boolean", "items") and "values" in data:

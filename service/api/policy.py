@@ -25,12 +25,21 @@ class ItemFieldSchema(Schema):
     question = fields.String(required=True)
 
 
+class LabelSchema(Schema):
+    value = fields.Raw(required=True)
+    label = fields.String(required=True)
+
+
 class FactSchema(DictSchema):
     name = fields.String(required=True)
     type = fields.String(required=True, metadata={"description": "choice, choices, boolean or items."})
     question = fields.String(required=True, metadata={"description": "What to ask the practitioner."})
     required = fields.Boolean(required=True)
     values = fields.List(fields.String(), metadata={"description": "For choice and choices."})
+    labels = fields.List(
+        fields.Nested(LabelSchema),
+        metadata={"description": "For choice, choices and boolean: each value in plain words."},
+    )
     fields_ = fields.List(
         fields.Nested(ItemFieldSchema),
         attribute="fields",

@@ -34,12 +34,17 @@ def evaluate(facts: dict) -> dict:
     try:
         return snapshot().engine.evaluate_valid(facts).to_dict()
     except EvaluationError as exc:
-        log.error("evaluation failed: %s", type(exc).__name__, extra={"request_id": g.get("request_id")})
-        raise ApiError(
-            503,
-            "the rules engine could not evaluate this case, so there is no verdict and nothing "
-            "may be shared on it; try again, or direct the query to the Safeguarding Co-ordinator",
-        ) from None
+        raise no_verdict(exc) from None
+
+
+def no_verdict(exc: EvaluationError) -> ApiError:
+    """The 503 for a case the rules engine could not evaluate (logged without the facts)."""
+    log.error("evaluation failed: %s", type(exc).__name__, extra={"request_id": g.get("request_id")})
+    return ApiError(
+        503,
+        "the rules engine could not evaluate this case, so there is no verdict and nothing "
+        "may be shared on it; try again, or direct the query to the Safeguarding Co-ordinator",
+    )
 
 
 class PolicyRefSchema(Schema):

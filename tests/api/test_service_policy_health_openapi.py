@@ -28,6 +28,7 @@ def test_openapi_documents_every_route_from_the_schemas(client, app):
     assert set(spec["paths"]) == {
         "/v1/decisions",
         "/v1/evaluate",
+        "/v1/interview",
         "/v1/decisions/{decision_id}",
         "/v1/cases/{case_ref}/decisions",
         "/v1/decisions/{decision_id}/review",
