@@ -81,7 +81,11 @@ class Engine:
 
     def evaluate(self, facts: dict[str, Any]) -> Verdict:
         """The verdict for one case. Raises FactsInvalid for bad facts, EvaluationError if the engine fails."""
-        return self.evaluate_valid(load_facts(self._schema, facts))
+        return self.evaluate_valid(self.load(facts))
+
+    def load(self, facts: dict[str, Any]) -> dict[str, Any]:
+        """`facts` validated and loaded by the policy's vocabulary. Raises FactsInvalid."""
+        return load_facts(self._schema, facts)
 
     def evaluate_valid(self, case: dict[str, Any]) -> Verdict:
         """The verdict for facts already loaded by `facts_schema(policy)` (as the service's request schema does)."""

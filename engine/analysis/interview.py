@@ -42,17 +42,20 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import OrderedDict, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from infoshare.engine.analysis.exhaustive import Partition
 from infoshare.engine.evaluator import Engine
-from infoshare.engine.policy.factschema import load_facts
 from infoshare.engine.policy.model import Fact, Policy
 from infoshare.engine.verdict import Firing, Verdict, resolve
 
 OUTCOMES = ("decision", "confidentiality", "explain_to_subject")
 Outcome = tuple[Any, ...]  # one value per name in OUTCOMES
+Row = tuple[int, ...]  # one class per fact of a component, in its order
+Context = tuple[int | None, ...]  # one behaviour per component, None for the component being varied
+OrderKey = tuple[float, float, int]
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,7 @@ def interview(engine_or_policy: Engine | Policy, facts: dict[str, Any]) -> Inter
     """The verdict on `facts` (any subset, as POST /v1/evaluate takes), whether it is settled, and
     the questions whose answers can still change it, best first. Raises FactsInvalid for bad facts."""
     engine = engine_for(engine_or_policy)
-    return interview_valid(engine, load_facts(engine._schema, facts))
+    return interview_valid(engine, engine.load(facts))
 
 
 def interview_valid(engine: Engine, case: dict[str, Any]) -> Interview:
@@ -235,33 +238,33 @@ class Space:
         read = part.read
         # Per component: each completion of its open facts (class choices, in the component's order) and
         # the behaviour it gives.
-        completions: list[list[tuple[tuple[int, ...], int]]] = []
+        completions: list[list[tuple[Row, int]]] = []
         open_slots: list[list[int]] = []
         for index, positions in enumerate(self._positions):
             slots = [k for k, p in enumerate(positions) if known[p] is None]
-            ranges = [
-                range(len(part.classes[read[p]])) if known[p] is None else (known[p],)  # type: ignore[list-item]
-                for p in positions
-            ]
+            ranges: list[Sequence[int]] = []
+            for p in positions:
+                given = known[p]
+                ranges.append(range(len(part.classes[read[p]])) if given is None else (given,))
             rows = [(chosen, part.behaviour(index, chosen)[0]) for chosen in itertools.product(*ranges)]
             completions.append(rows)
             open_slots.append(slots)
         reach = [sorted({b for _, b in rows}) for rows in completions]
-        self._rows = [{b: chosen for chosen, b in reversed(rows)} for rows in completions]  # behaviour -> a row
+        example = [{b: chosen for chosen, b in reversed(rows)} for rows in completions]  # behaviour -> a row
 
-        questions: list[tuple[tuple, Question, Witness]] = []
+        questions: list[tuple[OrderKey, Question, Witness]] = []
         possible: set[Outcome] = set()
         for index, rows in enumerate(completions):
-            others = [reach[i] if i != index else [None] for i in range(len(reach))]
-            contexts = list(itertools.product(*others))
+            others: list[Sequence[int | None]] = [reach[i] if i != index else [None] for i in range(len(reach))]
+            contexts: list[Context] = list(itertools.product(*others))
             signature: dict[int, tuple[Outcome, ...]] = {}
             for behaviour in reach[index]:
                 signature[behaviour] = tuple(
-                    self.outcome(tuple(behaviour if i == index else b for i, b in enumerate(ctx))) for ctx in contexts
+                    self.outcome(tuple(behaviour if b is None else b for b in ctx)) for ctx in contexts
                 )
             possible.update(o for s in signature.values() for o in s)
             for slot in open_slots[index]:
-                found = self._question(index, slot, rows, signature, contexts)
+                found = self._question(index, slot, rows, signature, contexts, example)
                 if found is not None:
                     questions.append(found)
         questions.sort(key=lambda q: q[0])
@@ -271,21 +274,22 @@ class Space:
         self,
         index: int,
         slot: int,
-        rows: list[tuple[tuple[int, ...], int]],
+        rows: list[tuple[Row, int]],
         signature: dict[int, tuple[Outcome, ...]],
-        contexts: list[tuple],
-    ) -> tuple[tuple, Question, Witness] | None:
+        contexts: list[Context],
+        example: list[dict[int, Row]],
+    ) -> tuple[OrderKey, Question, Witness] | None:
         """The question for the open fact in `slot` of component `index`, if its answer can change the outcome."""
         part = self.part
         name = part.components[index][0][slot]
         fact = part.case_facts[name]
-        groups: dict[tuple[int, ...], dict[tuple, tuple[int, ...]]] = defaultdict(dict)  # rest -> signature -> row
+        groups: dict[Row, dict[tuple[Outcome, ...], Row]] = defaultdict(dict)  # the rest -> signature -> a row
         after: dict[int, set[Outcome]] = defaultdict(set)  # class of this fact -> outcomes still possible
         for chosen, behaviour in rows:
             sig = signature[behaviour]
             groups[chosen[:slot] + chosen[slot + 1 :]].setdefault(sig, chosen)
             after[chosen[slot]].update(sig)
-        witness: tuple[tuple[int, ...], tuple[int, ...], tuple] | None = None
+        witness: tuple[Row, Row, Context] | None = None
         separated: dict[str, set[Any]] = defaultdict(set)
         for by_signature in groups.values():
             if len(by_signature) < 2:
@@ -301,17 +305,17 @@ class Space:
                 witness = (row_a, row_b, contexts[where])
         if witness is None:
             return None
-        return self._describe(index, slot, fact, after, separated, witness)
+        return self._describe(index, fact, after, separated, witness, example)
 
     def _describe(
         self,
         index: int,
-        slot: int,
         fact: Fact,
         after: dict[int, set[Outcome]],
         separated: dict[str, set[Any]],
-        witness: tuple[tuple[int, ...], tuple[int, ...], tuple],
-    ) -> tuple[tuple, Question, Witness]:
+        witness: tuple[Row, Row, Context],
+        example: list[dict[int, Row]],
+    ) -> tuple[OrderKey, Question, Witness]:
         classes = self.part.classes[fact.name]
         answers = [v for c in classes for v in c.members if v is not None]
         class_of = self.part._class_of[fact.name]
@@ -345,12 +349,15 @@ class Space:
             settles=round(settles, 4),
         )
         order = (-settles, mean_left, self.part.read.index(fact.name))
-        return order, question, self._witness(index, slot, fact.name, witness)
+        return order, question, self._witness(index, fact.name, witness, example)
 
-    def _witness(self, index: int, slot: int, name: str, found: tuple) -> Witness:
+    def _witness(
+        self, index: int, name: str, found: tuple[Row, Row, Context], example: list[dict[int, Row]]
+    ) -> Witness:
+        """Whole cases, each a completion of the known facts, differing only in `name`."""
         row_a, row_b, context = found
         part = self.part
-        chosen = [self._rows[i][b] if i != index else None for i, b in enumerate(context)]
+        chosen: list[Row | None] = [example[i][b] if b is not None else None for i, b in enumerate(context)]
         cases = []
         for row in (row_a, row_b):
             chosen[index] = row
