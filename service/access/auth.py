@@ -24,11 +24,13 @@ case file holds personal facts they have no need to see. No key at all, a
 wrong key or a revoked key gets 401; a valid key whose role lacks the
 permission gets 403.
 
-Which decisions a key reads: a case system reads only the decisions recorded
-with its own key (another system's decision is a 404, as if it did not
-exist); the co-ordinator (``read-any-case``) reads every decision, since
-they review across case systems. Every key is rate-limited
-(``service.ratelimit``): over the limit the answer is 429 with Retry-After.
+Which decisions a client reads: a case system reads only the decisions its
+client recorded, with any of its keys (another system's decision is a 404,
+as if it did not exist); the co-ordinator (``read-any-case``) reads every
+decision, since they review across case systems. Every client is
+rate-limited, whichever of its keys it uses (``service.ratelimit``): over
+the limit the answer is 429 with Retry-After. ``g.api_key`` is the request's
+key; ``g.api_key.client_name`` its client's name, which records carry.
 """
 
 from __future__ import annotations
@@ -75,12 +77,12 @@ def requires(permission: str) -> Callable[[View], View]:
             key = active_key(token.strip())
             if key is None:
                 raise ApiError(401, "this API key is not valid or has been revoked", headers=CHALLENGE)
-            note(key=key.name)
-            wait = current().limiter.wait_for(key.id)
+            note(key=key.name, client=key.client_name)
+            wait = current().limiter.wait_for(key.client_id)
             if wait:
                 raise ApiError(
                     429,
-                    f"this key has made more than {current().limiter.per_minute} requests "
+                    f"this client has made more than {current().limiter.per_minute} requests "
                     f"in a minute; try again in {wait} s",
                     headers={"Retry-After": str(wait)},
                 )

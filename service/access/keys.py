@@ -1,4 +1,12 @@
-"""API keys: issue, list, revoke, and look up the key a request carries.
+"""Clients and their API keys: create, list, revoke, and look up the key a request carries.
+
+A client (a case system, the co-ordinator, a policy owner) has a name, a role
+and any number of keys; a key is only a credential, and what a request may
+do and read follows from its key's client. Rotating a key: create a second
+key for the client (``infoshare keys create --client NAME``), move the client
+to it, revoke the first (``infoshare keys revoke KEY``); the client's records
+stay its own throughout. A client's first key is named as the client, later
+ones ``<client>-2``, ``<client>-3`` and so on.
 
 A key is ``isk_<key id>.<secret>``, shown once at creation. The store keeps
 the key id (public: it finds the row by index, so a lookup costs one indexed
@@ -22,8 +30,10 @@ import hmac
 import re
 import secrets
 
+from peewee import JOIN, ModelSelect
+
 from infoshare.service.store import prepared
-from infoshare.service.store.models import ApiKey, utcnow
+from infoshare.service.store.models import ApiKey, Client, utcnow
 
 ROLES = ("case-system", "coordinator", "policy-owner")
 TOKEN_PREFIX = "isk_"
@@ -43,25 +53,78 @@ def hash_secret(salt: str, secret: str) -> str:
     return hmac.new(salt.encode("ascii"), secret.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def create_key(role: str, name: str | None = None) -> tuple[ApiKey, str]:
-    """Store a new key and return it with its token (the only time the token exists)."""
-    if role not in ROLES:
-        raise KeyProblem(f"unknown role {role!r}; use one of: {', '.join(ROLES)}")
-    name = name or f"{role}-{secrets.token_hex(3)}"
+def _check_name(name: str, what: str) -> None:
     if not NAME_PATTERN.match(name):
         raise KeyProblem(
-            f"key name {name!r} is not allowed; use 1 to 64 letters, digits, '.', '_' or '-', "
+            f"{what} name {name!r} is not allowed; use 1 to 64 letters, digits, '.', '_' or '-', "
             "starting with a letter or digit"
         )
-    if ApiKey.select().where(ApiKey.name == name).exists():
-        raise KeyProblem(f"a key named {name!r} already exists; choose another name")
+
+
+def create_client(role: str, name: str) -> Client:
+    """A new client with ``role``; its name must be new."""
+    if role not in ROLES:
+        raise KeyProblem(f"unknown role {role!r}; use one of: {', '.join(ROLES)}")
+    _check_name(name, "client")
+    if Client.select().where(Client.name == name).exists():
+        raise KeyProblem(f"a client named {name!r} already exists; choose another name")
+    return Client.create(name=name, role=role)
+
+
+def list_clients() -> list[Client]:
+    return list(Client.select().order_by(Client.created_at, Client.id))
+
+
+def _key_name(client: Client) -> str:
+    """The client's name for its first key, then ``<name>-2``, ``<name>-3``, ... (at most 64 characters)."""
+    taken = {key.name for key in ApiKey.select(ApiKey.name)}
+    if client.name not in taken:
+        return client.name
+    number = 2
+    while (name := f"{client.name[: 64 - len(str(number)) - 1]}-{number}") in taken:
+        number += 1
+    return name
+
+
+def add_key(client_name: str) -> tuple[ApiKey, str]:
+    """A new key for the client called ``client_name``, with its token (the only time the token exists)."""
+    client = Client.get_or_none(Client.name == client_name)
+    if client is None:
+        raise KeyProblem(
+            f"no client named {client_name!r}; `infoshare clients list` shows them, "
+            "`infoshare clients create` makes one"
+        )
     key_id, salt, secret = secrets.token_hex(8), secrets.token_hex(16), secrets.token_urlsafe(32)
-    key = ApiKey.create(name=name, role=role, key_id=key_id, salt=salt, key_hash=hash_secret(salt, secret))
+    key = ApiKey.create(
+        name=_key_name(client),
+        role=client.role,
+        client=client,
+        key_id=key_id,
+        salt=salt,
+        key_hash=hash_secret(salt, secret),
+    )
     return key, f"{TOKEN_PREFIX}{key_id}.{secret}"
 
 
+def create_key(role: str, name: str | None = None) -> tuple[ApiKey, str]:
+    """A key for the client called ``name``, made with ``role`` if it does not exist yet
+    (no name: a new client named for its role); a client with another role is refused."""
+    if role not in ROLES:
+        raise KeyProblem(f"unknown role {role!r}; use one of: {', '.join(ROLES)}")
+    name = name or f"{role}-{secrets.token_hex(3)}"
+    _check_name(name, "client")
+    with ApiKey._meta.database.atomic():
+        client = Client.get_or_none(Client.name == name) or create_client(role, name)
+        if client.role != role:
+            raise KeyProblem(
+                f"a client named {name!r} already exists with role {client.role}; choose another name, "
+                f"or add a key to it with `infoshare keys create --client {name}`"
+            )
+        return add_key(name)
+
+
 def list_keys() -> list[ApiKey]:
-    return list(ApiKey.select().order_by(ApiKey.created_at, ApiKey.id))
+    return list(ApiKey.select(ApiKey, Client).join(Client, JOIN.LEFT_OUTER).order_by(ApiKey.created_at, ApiKey.id))
 
 
 def revoke_key(name: str) -> ApiKey:
@@ -75,18 +138,23 @@ def revoke_key(name: str) -> ApiKey:
     return key
 
 
+def _with_client() -> ModelSelect:
+    """Keys with their client's name as ``client_name``; a key without a client matches nothing."""
+    return ApiKey.select(ApiKey, Client.name.alias("client_name")).join(Client)
+
+
 def active_key(token: str) -> ApiKey | None:
-    """The unrevoked key whose token this is, or None."""
+    """The unrevoked key whose token this is, with its client's name as ``client_name``, or None."""
     key_id, dot, secret = token.removeprefix(TOKEN_PREFIX).partition(".")
     if dot:
-        key = prepared.first(ApiKey, "by key id", lambda: ApiKey.select().where(ApiKey.key_id == "").sql()[0], key_id)
+        key = prepared.first(ApiKey, "by key id", lambda: _with_client().where(ApiKey.key_id == "").sql()[0], key_id)
         presented = hash_secret(key.salt, secret) if key is not None and key.salt else ""
     else:
         presented = hash_token(token)
         key = prepared.first(
             ApiKey,
             "by unsalted hash",
-            lambda: ApiKey.select().where((ApiKey.key_hash == "") & ApiKey.key_id.is_null()).sql()[0],
+            lambda: _with_client().where((ApiKey.key_hash == "") & ApiKey.key_id.is_null()).sql()[0],
             presented,
         )
     if key is None or key.revoked_at is not None or not hmac.compare_digest(presented, key.key_hash):

@@ -2,7 +2,8 @@
 
 A recorded decision is the verdict plus what the case file needs: its id,
 case_ref, when, who asked (``requested_by``, as the case system names the
-practitioner, and ``recorded_by``, the key's name), the facts it was
+practitioner; ``client``, the client that recorded it, and ``recorded_by``, the
+name of the key it used), the facts it was
 decided on, the policy digest inside ``policy``, and every co-ordinator
 review in the order they were made.
 """
@@ -56,7 +57,12 @@ def decision_request_schema(facts: type[Schema]) -> type[Schema]:
 class ReviewSchema(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
     rationale = fields.String(required=True)
-    reviewed_by = fields.String(required=True, metadata={"description": "The reviewer's key name."})
+    reviewed_by = fields.String(
+        required=True, metadata={"description": "The name of the key the review was made with."}
+    )
+    client = fields.String(
+        required=True, metadata={"description": "The client (the co-ordinator) that made the review."}
+    )
     reviewed_at = fields.DateTime(required=True)
 
 
@@ -65,7 +71,11 @@ class DecisionRecordSchema(VerdictSchema):
     case_ref = fields.String(required=True)
     recorded_at = fields.DateTime(required=True)
     requested_by = fields.String(allow_none=True)
-    recorded_by = fields.String(required=True, metadata={"description": "The recording key's name."})
+    client = fields.String(
+        required=True,
+        metadata={"description": "The client (case system) that recorded it, and whose record it is."},
+    )
+    recorded_by = fields.String(required=True, metadata={"description": "The name of the key it was recorded with."})
     facts = fields.Dict(required=True, metadata={"description": "The facts as validated."})
     reviews = fields.List(fields.Nested(ReviewSchema), required=True)
     as_decided = fields.Nested(
@@ -81,7 +91,17 @@ class CaseFileSchema(Schema):
     decisions = fields.List(fields.Nested(DecisionRecordSchema), required=True)
 
 
-_OWN_FIELDS = ("id", "case_ref", "recorded_at", "requested_by", "recorded_by", "facts", "reviews", "as_decided")
+_OWN_FIELDS = (
+    "id",
+    "case_ref",
+    "recorded_at",
+    "requested_by",
+    "client",
+    "recorded_by",
+    "facts",
+    "reviews",
+    "as_decided",
+)
 _RECORD_OWN = DecisionRecordSchema(only=_OWN_FIELDS)
 
 
@@ -97,6 +117,7 @@ def dump_record(decision: Decision, reviews: list[Review], as_decided: dict | No
         "case_ref": decision.case_ref,
         "recorded_at": as_utc(decision.recorded_at),
         "requested_by": decision.requested_by,
+        "client": decision.client or decision.key_name,
         "recorded_by": decision.key_name,
         "facts": decision.facts,
         "reviews": [
@@ -104,6 +125,7 @@ def dump_record(decision: Decision, reviews: list[Review], as_decided: dict | No
                 "decision": review.final_decision,
                 "rationale": review.rationale,
                 "reviewed_by": review.key_name,
+                "client": review.client or review.key_name,
                 "reviewed_at": as_utc(review.reviewed_at),
             }
             for review in reviews
@@ -115,8 +137,8 @@ def dump_record(decision: Decision, reviews: list[Review], as_decided: dict | No
 
 
 def readable(query: ModelSelect[Decision]) -> ModelSelect[Decision]:
-    """Only the decisions this request's key may read (the rule is in ``service.auth``)."""
-    return query if may("read-any-case") else query.where(Decision.key_name == g.api_key.name)
+    """Only the decisions this request's client may read (the rule is in ``service.access.auth``)."""
+    return query if may("read-any-case") else query.where(Decision.owner() == g.api_key.client_name)
 
 
 def find_decision(decision_id: int) -> Decision:
@@ -160,6 +182,7 @@ def blueprint() -> Blueprint:
                 policy_digest=policy["digest"],
                 requested_by=body.get("requested_by"),
                 key_name=g.api_key.name,
+                client=g.api_key.client_name,
             )
         except (PeeweeException, OSError) as exc:  # OSError: the writers' lock file
             log.error("record failed: %s", type(exc).__name__, extra={"request_id": g.get("request_id")})

@@ -72,5 +72,6 @@ def review(decision_id: int) -> ResponseReturnValue:
         final_decision=body["decision"],
         rationale=body["rationale"].strip(),
         key_name=g.api_key.name,
+        client=g.api_key.client_name,
     )
     return dump_record(decision, [*decision.reviews, added]), 201

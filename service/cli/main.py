@@ -10,7 +10,16 @@ from peewee import PeeweeException
 from infoshare.engine import PolicyError
 from infoshare.engine.analysis.commands import check_command, coverage_command, evaluate_command
 from infoshare.service import config, server
-from infoshare.service.access.keys import ROLES, KeyProblem, create_key, list_keys, revoke_key
+from infoshare.service.access.keys import (
+    ROLES,
+    KeyProblem,
+    add_key,
+    create_client,
+    create_key,
+    list_clients,
+    list_keys,
+    revoke_key,
+)
 from infoshare.service.app import create_app
 from infoshare.service.cli.impact import impact_command
 from infoshare.service.store import logaudit
@@ -63,9 +72,18 @@ def serve(host: str, port: int, workers: int) -> None:
     server.run(app, host, port, workers)
 
 
+ROLE_HELP = (
+    "case-system: evaluate, record, read its own decisions; coordinator: read every decision, review; "
+    "policy-owner: evaluate, read and reload the policy."
+)
+
+
 @main.group()
-def keys() -> None:
-    """Create, list and revoke API keys (stored as hashes in DATABASE_URL's database)."""
+def clients() -> None:
+    """Create and list clients: the case systems, co-ordinators and policy owners that call the service.
+
+    A client holds any number of API keys; its records stay its own whichever key made them.
+    """
 
 
 def _open_key_store(what: str = "key store") -> None:
@@ -75,49 +93,90 @@ def _open_key_store(what: str = "key store") -> None:
         raise click.ClickException(f"cannot open the {what} (DATABASE_URL): {exc}") from None
 
 
-@keys.command("create")
-@click.option(
-    "--role",
-    required=True,
-    type=click.Choice(ROLES),
-    help="case-system: evaluate, record, read; coordinator: read, review; "
-    "policy-owner: evaluate, read and reload the policy.",
-)
-@click.option("--name", help="A name for the key, shown in logs and the case file.")
-def keys_create(role: str, name: str | None) -> None:
-    """Create a key and print it on the last line (it is shown only once)."""
+@clients.command("create")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(ROLES), help=ROLE_HELP)
+def clients_create(name: str, role: str) -> None:
+    """Create the client NAME (then give it a key with `infoshare keys create --client NAME`)."""
     _open_key_store()
     try:
-        key, token = create_key(role, name)
+        client = create_client(role, name)
+    except KeyProblem as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Created client {client.name!r} with role {client.role}; give it a key with:")
+    click.echo(f"infoshare keys create --client {client.name}")
+
+
+@clients.command("list")
+def clients_list() -> None:
+    """List clients with their role and how many active keys each has."""
+    _open_key_store()
+    found = list_clients()
+    if not found:
+        click.echo("No clients yet. Create one with: infoshare clients create NAME --role case-system")
+        return
+    click.echo(f"{'NAME':<32} {'ROLE':<13} {'CREATED (UTC)':<20} ACTIVE KEYS")
+    for client in found:
+        active = sum(1 for key in client.keys if key.revoked_at is None)
+        click.echo(f"{client.name:<32} {client.role:<13} {client.created_at:%Y-%m-%d %H:%M:%S}  {active}")
+
+
+@main.group()
+def keys() -> None:
+    """Create, list and revoke API keys, each one a client's (stored as hashes in DATABASE_URL's database)."""
+
+
+@keys.command("create")
+@click.option("--client", "client_name", help="The client to give a new key (made with `infoshare clients create`).")
+@click.option("--role", type=click.Choice(ROLES), help=f"With --name: {ROLE_HELP}")
+@click.option(
+    "--name",
+    help="With --role: the client to give a key, created with that role if it does not exist "
+    "(its name is shown in logs and the case file).",
+)
+def keys_create(client_name: str | None, role: str | None, name: str | None) -> None:
+    """Create a key and print it on the last line (it is shown only once).
+
+    Either --client NAME (a second key for a client is how a key is rotated:
+    move to the new key, then revoke the old one) or --role ROLE [--name NAME].
+    """
+    if (client_name is None) == (role is None):
+        raise click.UsageError("give either --client NAME, or --role ROLE with an optional --name")
+    if client_name is not None and name is not None:
+        raise click.UsageError("--name goes with --role; with --client the key is named for its client")
+    _open_key_store()
+    try:
+        key, token = add_key(client_name) if client_name is not None else create_key(role, name)
     except KeyProblem as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(
-        f"Created key {key.name!r} with role {key.role}. It is not stored and is "
-        "shown only now; send it as 'Authorization: Bearer <key>':"
+        f"Created key {key.name!r} for client {key.client.name!r} (role {key.role}). It is not stored "
+        "and is shown only now; send it as 'Authorization: Bearer <key>':"
     )
     click.echo(token)
 
 
 @keys.command("list")
 def keys_list() -> None:
-    """List keys by name and role (never the keys themselves)."""
+    """List keys by name, client and role (never the keys themselves)."""
     _open_key_store()
     found = list_keys()
     if not found:
         click.echo("No keys yet. Create one with: infoshare keys create --role case-system")
         return
-    click.echo(f"{'NAME':<32} {'ROLE':<13} {'CREATED (UTC)':<20} STATUS")
+    click.echo(f"{'NAME':<32} {'CLIENT':<32} {'ROLE':<13} {'CREATED (UTC)':<20} STATUS")
     for key in found:
         status = f"revoked {key.revoked_at:%Y-%m-%d %H:%M:%S}" if key.revoked_at else "active"
         if key.key_id is None and not key.revoked_at:
             status += " (an older unsalted key: replace it with a new one, then revoke it)"
-        click.echo(f"{key.name:<32} {key.role:<13} {key.created_at:%Y-%m-%d %H:%M:%S}  {status}")
+        client = key.client.name if key.client_id else "(none: refused)"
+        click.echo(f"{key.name:<32} {client:<32} {key.role:<13} {key.created_at:%Y-%m-%d %H:%M:%S}  {status}")
 
 
 @keys.command("revoke")
 @click.argument("name")
 def keys_revoke(name: str) -> None:
-    """Revoke the key called NAME; requests with it get 401 from then on."""
+    """Revoke the key called NAME; requests with it get 401 from then on (its client keeps its other keys)."""
     _open_key_store()
     try:
         key = revoke_key(name)

@@ -21,9 +21,10 @@ sqlite settings, chosen for a log that several worker processes append to:
   (``service.writeturn``) rather than sqlite's sleep-and-retry.
 
 At every start the log's append-only triggers are (re)installed, columns
-added since a store was made are added to it, a store made before the
-hash chain has its records chained once, oldest first, and records left
-pending by a stopped writer are linked (``service.logchain``).
+added since a store was made are added to it (every such column may be
+null), each key made before clients becomes a client of its name, a store
+made before the hash chain has its records chained once, oldest first, and
+records left pending by a stopped writer are linked (``service.logchain``).
 """
 
 from __future__ import annotations
@@ -35,9 +36,10 @@ from pathlib import Path
 
 from peewee import Database, PostgresqlDatabase, SqliteDatabase
 from playhouse import db_url
+from playhouse.migrate import SchemaMigrator
 
-from infoshare.service.store import appendonly, logchain
-from infoshare.service.store.models import MODELS, ApiKey, Decision, LogLink
+from infoshare.service.store import appendonly, logchain, private
+from infoshare.service.store.models import MODELS, ApiKey, Client, Decision, LogLink
 
 SQLITE_PRAGMAS = {"journal_mode": "wal", "synchronous": "full", "foreign_keys": 1}
 SQLITE_BUSY_TIMEOUT_SECONDS = 5
@@ -55,19 +57,30 @@ def open_store(url: str) -> Database:
     if url.startswith("sqlite"):
         defaults = {"pragmas": SQLITE_PRAGMAS, "timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
         if settings["database"] != ":memory:":
-            Path(settings["database"]).parent.mkdir(parents=True, exist_ok=True)
+            _make_private(Path(settings["database"]))
     database = db_url.connect(url, **{k: v for k, v in defaults.items() if k not in settings})
     database.bind(MODELS)
     with database.connection_context(), _one_setup_at_a_time(database):
         chain_is_new = not database.table_exists(LogLink._meta.table_name)
-        database.create_tables(MODELS, safe=True)
-        _add_key_columns(database)
+        database.create_tables([m for m in MODELS if not database.table_exists(m._meta.table_name)])
+        _add_missing_columns(database)
+        _give_every_key_a_client()
         appendonly.install(database)
         logchain.install(database)
         if chain_is_new:
             logchain.adopt_unchained(database)
         logchain.link_pending(database)  # left by a writer that stopped between commit and link
     return database
+
+
+def _make_private(store: Path) -> None:
+    """The store, its -wal and -shm and its writers' lock file only for this user (0600), in
+    a folder made 0700 if the service makes it. sqlite gives -wal and -shm the mode of the
+    store itself, so a store made 0600 keeps them so; older stores are put right here."""
+    private.private_file(store)
+    for companion in ("-wal", "-shm", "-writer.lock"):
+        if (path := store.with_name(store.name + companion)).exists():
+            private.private_file(path)
 
 
 @contextmanager
@@ -89,15 +102,35 @@ def _one_setup_at_a_time(database: Database) -> Iterator[None]:
         database.execute_sql("SELECT pg_advisory_unlock(hashtext('infoshare setup ' || current_schema()))")
 
 
-def _add_key_columns(database: Database) -> None:
-    """Give a store made before salted keys the columns for them (its old keys keep working)."""
-    table = ApiKey._meta.table_name
-    present = {column.name for column in database.get_columns(table)}
+def _add_missing_columns(database: Database) -> None:
+    """Add the columns a model has and its table lacks (only nullable ones are ever added),
+    and the indexes the models declare."""
+    migrator = SchemaMigrator.from_database(database)
     with database.atomic():
-        for name in ("key_id", "salt"):
-            if name not in present:
-                database.execute_sql(f"ALTER TABLE {table} ADD COLUMN {name} VARCHAR(32)")
-        database.execute_sql(f"CREATE UNIQUE INDEX IF NOT EXISTS {table}_key_id ON {table} (key_id)")
+        for model in MODELS:
+            table = model._meta.table_name
+            present = {column.name for column in database.get_columns(table)}
+            for field in model._meta.sorted_fields:
+                if field.column_name not in present:
+                    assert field.null, f"{table}.{field.column_name}: a column added later must allow null"
+                    migrator.add_column(table, field.column_name, field).run()
+        database.create_tables(MODELS, safe=True)  # the indexes of columns just added
+
+
+def _give_every_key_a_client() -> None:
+    """A key made before clients becomes the only key of a client of its own name and role.
+
+    A client of that name with another role (made by a newer server sharing
+    the store) is not merged with it: the key stays without a client, and a
+    key without a client is refused, so nothing is read under a wrong role.
+    """
+    with ApiKey._meta.database.atomic():
+        for key in ApiKey.select().where(ApiKey.client.is_null()):
+            client = Client.get_or_none(Client.name == key.name) or Client.create(
+                name=key.name, role=key.role, created_at=key.created_at
+            )
+            if client.role == key.role:
+                ApiKey.update(client=client).where(ApiKey.id == key.id).execute()
 
 
 MIN_ROOM_BYTES = 1024 * 1024

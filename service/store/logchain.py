@@ -75,6 +75,9 @@ CONTENT_FIELDS: dict[str, tuple[str, ...]] = {
     ),
     "review": ("decision_id", "final_decision", "rationale", "key_name", "reviewed_at"),
 }
+# Columns added after the log's format was set: covered when set, so the content (and hash)
+# of a record made before them is what it was.
+COVERED_WHEN_SET: dict[str, tuple[str, ...]] = {"decision": ("client",), "review": ("client",)}
 KINDS: dict[type[Decision] | type[Review], str] = {Decision: "decision", Review: "review"}
 MODEL_OF = {kind: model for model, kind in KINDS.items()}
 
@@ -87,6 +90,9 @@ def content(kind: str, row: Model) -> dict[str, Any]:
     for name in CONTENT_FIELDS[kind]:
         value = getattr(row, name)
         values[name] = value.isoformat() if isinstance(value, datetime) else value
+    for name in COVERED_WHEN_SET[kind]:
+        if getattr(row, name) is not None:
+            values[name] = getattr(row, name)
     return values
 
 

@@ -1,4 +1,4 @@
-"""The decision log's tables: API keys, decisions, co-ordinator reviews and the hash chain.
+"""The decision log's tables: clients and their API keys, decisions, co-ordinator reviews and the hash chain.
 
 The models are bound to a database at start (see ``service.store``), so the
 same classes run on sqlite and on PostgreSQL. Decisions and reviews are
@@ -23,6 +23,7 @@ from peewee import (
     ForeignKeyField,
     Model,
     TextField,
+    fn,
 )
 
 
@@ -51,13 +52,32 @@ class BaseModel(Model):
         legacy_table_names = False
 
 
+class Client(BaseModel):
+    """Who calls the service: a case system, the Safeguarding Co-ordinator, a policy owner.
+
+    A client has a name (unique, never changed) and one role, and holds any
+    number of API keys; what a caller may read is decided by its client, not
+    by the key it used, so rotating a key (a second key, then revoking the
+    first) loses no access. Records name their client by ``name``.
+    Stores made before clients had one client per key: at start each such
+    key becomes the only key of a client of the key's own name and role
+    (``service.store.database``).
+    """
+
+    name = CharField(max_length=64, unique=True)
+    role = CharField(max_length=32)
+    created_at = DateTimeField(default=utcnow)
+
+
 class ApiKey(BaseModel):
-    """A caller's key; the token itself is never stored (see ``service.keys``).
+    """One credential of a client; the token itself is never stored (see ``service.access.keys``).
 
     ``key_id`` is the token's public part, looked up by index; ``key_hash`` is
     the salted hash of its secret part. Keys made before ``key_id`` existed
     have neither ``key_id`` nor ``salt``: their ``key_hash`` is the unsalted
-    sha256 of the whole token.
+    sha256 of the whole token. ``role`` is always its client's role (kept on
+    the key so the per-request lookup reads one row); ``client`` is null only
+    in a store not yet migrated, and such a key is refused.
     """
 
     id = AutoField()
@@ -68,10 +88,21 @@ class ApiKey(BaseModel):
     revoked_at = DateTimeField(null=True)
     key_id = CharField(max_length=32, null=True, unique=True)
     salt = CharField(max_length=32, null=True)
+    client = ForeignKeyField(Client, backref="keys", null=True, on_delete="RESTRICT")
 
 
 class Decision(BaseModel):
-    """One evaluated and recorded sharing question, with the policy it was decided under."""
+    """One evaluated and recorded sharing question, with the policy it was decided under.
+
+    It belongs to the client that recorded it: ``client`` is that client's
+    name and ``key_name`` the key it used. Decisions recorded before clients
+    existed have no ``client``; their client is the one named ``key_name``
+    (each key became a client of its own name), which ``owner()`` says for
+    both. ``idempotency_key`` and ``request_digest`` (sha256 of the validated
+    request) are written in the same row, so a retry after a lost answer, or
+    after the server was killed between recording and answering, finds the
+    record (``service.api.idempotency``).
+    """
 
     id = BigAutoField()
     case_ref = CharField(max_length=200, index=True)
@@ -84,12 +115,27 @@ class Decision(BaseModel):
     requested_by = CharField(max_length=200, null=True)
     key_name = CharField(max_length=64)
     recorded_at = DateTimeField(default=utcnow)
+    client = CharField(max_length=64, null=True)
+    idempotency_key = CharField(max_length=255, null=True)
+    request_digest = CharField(max_length=64, null=True)
+
+    class Meta:
+        indexes = ((("client", "idempotency_key"), False),)
+
+    @classmethod
+    def owner(cls) -> Any:
+        """The name of the client a decision belongs to, as an SQL expression."""
+        return fn.COALESCE(cls.client, cls.key_name)
 
     reviews: list[Review]  # Review.decision's backref, a list as every reader prefetches it
 
 
 class Review(BaseModel):
-    """The Safeguarding Co-ordinator's final decision on a recorded decision."""
+    """The Safeguarding Co-ordinator's final decision on a recorded decision.
+
+    ``client`` names the client that made it (null on reviews made before
+    clients, whose client is the one named ``key_name``), ``key_name`` the key used.
+    """
 
     id = BigAutoField()
     decision = ForeignKeyField(Decision, backref="reviews", on_delete="RESTRICT")
@@ -97,6 +143,7 @@ class Review(BaseModel):
     rationale = TextField()
     key_name = CharField(max_length=64)
     reviewed_at = DateTimeField(default=utcnow)
+    client = CharField(max_length=64, null=True)
 
 
 class PolicyVersion(BaseModel):
@@ -150,6 +197,6 @@ class LogPending(BaseModel):
     content_hash = CharField(max_length=64)
 
 
-MODELS = (ApiKey, Decision, Review, LogLink, LogPending, PolicyVersion, PolicyActivation)
+MODELS = (Client, ApiKey, Decision, Review, LogLink, LogPending, PolicyVersion, PolicyActivation)
 APPEND_ONLY = (Decision, Review, LogLink, PolicyVersion, PolicyActivation)
 """The evidence: the decision log, its chain, and the policy versions decisions were made under."""
