@@ -103,6 +103,7 @@ def add_key(client_name: str) -> tuple[ApiKey, str]:
         salt=salt,
         key_hash=hash_secret(salt, secret),
     )
+    key.client_name = client.name
     return key, f"{TOKEN_PREFIX}{key_id}.{secret}"
 
 
@@ -124,7 +125,13 @@ def create_key(role: str, name: str | None = None) -> tuple[ApiKey, str]:
 
 
 def list_keys() -> list[ApiKey]:
-    return list(ApiKey.select(ApiKey, Client).join(Client, JOIN.LEFT_OUTER).order_by(ApiKey.created_at, ApiKey.id))
+    """Every key, oldest first, each with its client's name as ``client_name`` (None: no client)."""
+    return list(
+        ApiKey.select(ApiKey, Client.name.alias("client_name"))
+        .join(Client, JOIN.LEFT_OUTER)
+        .order_by(ApiKey.created_at, ApiKey.id)
+        .objects()
+    )
 
 
 def revoke_key(name: str) -> ApiKey:
@@ -138,7 +145,7 @@ def revoke_key(name: str) -> ApiKey:
     return key
 
 
-def _with_client() -> ModelSelect:
+def _with_client() -> ModelSelect[ApiKey]:
     """Keys with their client's name as ``client_name``; a key without a client matches nothing."""
     return ApiKey.select(ApiKey, Client.name.alias("client_name")).join(Client)
 

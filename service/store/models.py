@@ -64,6 +64,7 @@ class Client(BaseModel):
     (``service.store.database``).
     """
 
+    id = AutoField()
     name = CharField(max_length=64, unique=True)
     role = CharField(max_length=32)
     created_at = DateTimeField(default=utcnow)
@@ -89,6 +90,8 @@ class ApiKey(BaseModel):
     key_id = CharField(max_length=32, null=True, unique=True)
     salt = CharField(max_length=32, null=True)
     client = ForeignKeyField(Client, backref="keys", null=True, on_delete="RESTRICT")
+    client_id: int  # null only in a store not yet migrated
+    client_name: str  # set by the per-request lookup (``service.access.keys.active_key``)
 
 
 class Decision(BaseModel):
