@@ -37,8 +37,7 @@ Feature: How information is shared
     And the means of sharing is not secure
     When the protocol is applied
     Then the information may be shared
-    And the means of sharing given must not be used
-    And the rationale cites "and shared securely"
+    And the means of sharing given must not be used, citing "and shared securely"
 
   @clause.sharing-conditions
   Scenario Outline: A piece of information that is <state>
