@@ -88,7 +88,7 @@ def review(context, decision: str, rationale: str) -> None:
         "POST",
         f"/v1/decisions/{context.recorded[-1]['id']}/review",
         "coordinator",
-        {"decision": decision, "rationale": rationale},
+        {"decision": decision, "rationale": rationale, "reviewed_by": "A. Khan"},
     )
 
 
@@ -104,7 +104,8 @@ def shows_review(context, decision: str, rationale: str) -> None:
     record = next(d for d in case_file(context) if d["id"] == made["id"])
     final = record["reviews"][-1]
     assert (final["decision"], final["rationale"]) == (decision, rationale), final
-    assert final["reviewed_by"] == service(context)["keys"]["coordinator"][0].name
+    assert final["reviewed_by"] == "A. Khan"
+    assert final["client"] == service(context)["keys"]["coordinator"][0].name
     assert (record["decision"], record["rationale"]) == (made["decision"], made["rationale"]), (
         "the original decision and rationale must stay in the case file"
     )

@@ -58,11 +58,11 @@ class ReviewSchema(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
     rationale = fields.String(required=True)
     reviewed_by = fields.String(
-        required=True, metadata={"description": "The name of the key the review was made with."}
+        required=True,
+        allow_none=True,
+        metadata={"description": "The person who reviewed (null on reviews recorded before it was asked)."},
     )
-    client = fields.String(
-        required=True, metadata={"description": "The client (the co-ordinator) that made the review."}
-    )
+    client = fields.String(required=True, metadata={"description": "The client whose key recorded the review."})
     reviewed_at = fields.DateTime(required=True)
 
 
@@ -124,7 +124,7 @@ def dump_record(decision: Decision, reviews: list[Review], as_decided: dict | No
             {
                 "decision": review.final_decision,
                 "rationale": review.rationale,
-                "reviewed_by": review.key_name,
+                "reviewed_by": review.reviewed_by,
                 "client": review.client or review.key_name,
                 "reviewed_at": as_utc(review.reviewed_at),
             }

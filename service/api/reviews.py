@@ -41,9 +41,23 @@ RATIONALE = Pattern(
 )
 
 
+# A person's name as the case file shows it: one line, not blank, no control characters.
+SPACE = r" \xa0\u1680\u2000-\u200a\u202f\u205f\u3000\ufeff"
+CONTROL = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
+PERSON = Pattern(
+    rf"^[{SPACE}]*[^{SPACE}{CONTROL}][^{CONTROL}]*$",
+    error="Give the name of the person who reviewed, on one line; it must not be blank.",
+)
+
+
 class ReviewRequestSchema(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(FINAL_DECISIONS))
     rationale = fields.String(required=True, validate=[RATIONALE, validate.Length(max=20_000)])
+    reviewed_by = fields.String(
+        required=True,
+        validate=[PERSON, validate.Length(max=200)],
+        metadata={"description": "The person who made the final decision (the key says only which client sent it)."},
+    )
 
 
 REVIEW_REQUEST = ReviewRequestSchema()
@@ -73,5 +87,6 @@ def review(decision_id: int) -> ResponseReturnValue:
         rationale=body["rationale"].strip(),
         key_name=g.api_key.name,
         client=g.api_key.client_name,
+        reviewed_by=" ".join(body["reviewed_by"].split()),
     )
     return dump_record(decision, [*decision.reviews, added]), 201

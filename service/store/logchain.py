@@ -77,7 +77,7 @@ CONTENT_FIELDS: dict[str, tuple[str, ...]] = {
 }
 # Columns added after the log's format was set: covered when set, so the content (and hash)
 # of a record made before them is what it was.
-COVERED_WHEN_SET: dict[str, tuple[str, ...]] = {"decision": ("client",), "review": ("client",)}
+COVERED_WHEN_SET: dict[str, tuple[str, ...]] = {"decision": ("client",), "review": ("client", "reviewed_by")}
 KINDS: dict[type[Decision] | type[Review], str] = {Decision: "decision", Review: "review"}
 MODEL_OF = {kind: model for model, kind in KINDS.items()}
 

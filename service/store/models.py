@@ -147,6 +147,7 @@ class Review(BaseModel):
     key_name = CharField(max_length=64)
     reviewed_at = DateTimeField(default=utcnow)
     client = CharField(max_length=64, null=True)
+    reviewed_by = CharField(max_length=200, null=True)  # the person; null on reviews made before it was asked
 
 
 class PolicyVersion(BaseModel):

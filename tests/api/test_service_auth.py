@@ -12,7 +12,11 @@ CALLS = {
     "record": ("post", "/v1/decisions", {"case_ref": "C-AUTH", "facts": SHARE_FACTS}),
     "read one": ("get", "/v1/decisions/{id}", None),
     "read case": ("get", "/v1/cases/C-AUTH/decisions", None),
-    "review": ("post", "/v1/decisions/{id}/review", {"decision": "do_not_share", "rationale": "r"}),
+    "review": (
+        "post",
+        "/v1/decisions/{id}/review",
+        {"decision": "do_not_share", "rationale": "r", "reviewed_by": "A. Khan"},
+    ),
     "policy": ("get", "/v1/policy", None),
     "reload": ("post", "/v1/policy/reload", None),
 }

@@ -53,7 +53,7 @@ class Probe:
             "case file": c.get("/v1/cases/FAULT-1/decisions", headers=self.case_system),
             "review": c.post(
                 f"/v1/decisions/{self.known_id}/review",
-                json={"decision": "share", "rationale": "ok"},
+                json={"decision": "share", "rationale": "ok", "reviewed_by": "A. Khan"},
                 headers=self.coordinator,
             ),
             "policy": c.get("/v1/policy", headers=self.case_system),

@@ -104,7 +104,9 @@ def test_unicode_oddities_in_free_text_are_recorded_and_read_back_unchanged(host
         assert made.json["requested_by"] == text and made.json["facts"]["information"][0]["item"] == text
         assert client.get(f"/v1/decisions/{made.json['id']}", headers=headers).json == made.json
     review = client.post(
-        f"/v1/decisions/{made.json['id']}/review", json={"decision": "share", "rationale": text}, headers=coordinator
+        f"/v1/decisions/{made.json['id']}/review",
+        json={"decision": "share", "rationale": text, "reviewed_by": "A. Khan"},
+        headers=coordinator,
     )
     assert review.status_code == 201 and review.json["reviews"][0]["rationale"] == text
 
@@ -151,7 +153,7 @@ def test_nul_is_refused_where_it_would_be_stored_as_text_and_kept_inside_the_fac
     assert made.status_code == 201 and made.json["facts"]["information"][0]["item"] == "nul\x00inside"
     review = client.post(
         f"/v1/decisions/{made.json['id']}/review",
-        json={"decision": "share", "rationale": "ok\x00"},
+        json={"decision": "share", "rationale": "ok\x00", "reviewed_by": "A. Khan"},
         headers=coordinator,
     )
     assert "NUL" in refused(review)["messages"]["rationale"][0]
@@ -231,6 +233,8 @@ def test_a_rationale_of_unusual_spaces_is_blank(hostile, blank):
     client, headers, coordinator, app = hostile
     made = client.post("/v1/decisions", json={"case_ref": "H-R", "facts": SHARE_FACTS}, headers=headers).json
     response = client.post(
-        f"/v1/decisions/{made['id']}/review", json={"decision": "share", "rationale": blank}, headers=coordinator
+        f"/v1/decisions/{made['id']}/review",
+        json={"decision": "share", "rationale": blank, "reviewed_by": "A. Khan"},
+        headers=coordinator,
     )
     assert "must not be blank" in refused(response)["messages"]["rationale"][0]

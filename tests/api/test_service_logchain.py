@@ -37,7 +37,9 @@ def history(client, as_role, recorded) -> list[dict]:
 
     def review(n, text):
         return client.post(
-            f"/v1/decisions/{n}/review", json={"decision": "share", "rationale": text}, headers=as_role("coordinator")
+            f"/v1/decisions/{n}/review",
+            json={"decision": "share", "rationale": text, "reviewed_by": "A. Khan"},
+            headers=as_role("coordinator"),
         )
 
     assert review(1, "Agreed.").status_code == 201

@@ -42,7 +42,7 @@ def test_no_facts_rationale_or_names_reach_the_log(client, as_role, request_log,
     ).json
     client.post(
         f"/v1/decisions/{made['id']}/review",
-        json={"decision": "share", "rationale": "Spoke to Jane's mother"},
+        json={"decision": "share", "rationale": "Spoke to Jane's mother", "reviewed_by": "A. Khan"},
         headers=as_role("coordinator"),
     )
     client.post("/v1/evaluate", json={"facts": {**facts, "Jane Doe": "unknown-fact"}}, headers=as_role("case-system"))

@@ -34,7 +34,7 @@ def test_record_read_review_and_case_file_on_postgresql(pg_url):
     client.post("/v1/decisions", json={"case_ref": "PG-1", "facts": BARE_FACTS}, headers=case_system)
     review = client.post(
         f"/v1/decisions/{made.json['id']}/review",
-        json={"decision": "share", "rationale": "Agreed."},
+        json={"decision": "share", "rationale": "Agreed.", "reviewed_by": "A. Khan"},
         headers=coordinator,
     )
     assert review.status_code == 201

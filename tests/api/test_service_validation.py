@@ -131,11 +131,15 @@ def test_a_review_needs_a_rationale_that_is_not_blank(client, as_role, recorded)
     made = recorded()
     coordinator = as_role("coordinator")
     path = f"/v1/decisions/{made['id']}/review"
-    missing = assert_error(post(client, coordinator, path, {"decision": "share"}), 400)
+    missing = assert_error(post(client, coordinator, path, {"decision": "share", "reviewed_by": "A. Khan"}), 400)
     assert list(missing["messages"]) == ["rationale"]
-    blank = assert_error(post(client, coordinator, path, {"decision": "share", "rationale": " \n\t"}), 400)
+    blank = assert_error(
+        post(client, coordinator, path, {"decision": "share", "rationale": " \n\t", "reviewed_by": "A. Khan"}), 400
+    )
     assert "must not be blank" in blank["messages"]["rationale"][0]
-    refer = assert_error(post(client, coordinator, path, {"decision": "refer", "rationale": "x"}), 400)
+    refer = assert_error(
+        post(client, coordinator, path, {"decision": "refer", "rationale": "x", "reviewed_by": "A. Khan"}), 400
+    )
     assert "share_without_consent" in refer["messages"]["decision"][0]
 
 
