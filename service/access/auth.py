@@ -10,6 +10,8 @@ record          POST /v1/decisions                 yes          no           no
 read-decisions  GET /v1/decisions/<id>,            yes          yes          no
                 GET /v1/cases/<case_ref>/decisions
 review          POST /v1/decisions/<id>/review     no           yes          no
+read-queue      GET /v1/review-queue               no           yes          no
+read-events     GET /v1/events                     yes          yes          yes
 read-policy     GET /v1/policy                     yes          yes          yes
 reload-policy   POST /v1/policy/reload             no           no           yes
 ==============  =================================  ===========  ===========  ============
@@ -47,9 +49,11 @@ from infoshare.service.requestlog import note
 from infoshare.service.state import current
 
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "case-system": frozenset({"evaluate", "record", "read-decisions", "read-policy"}),
-    "coordinator": frozenset({"evaluate", "read-decisions", "read-any-case", "review", "read-policy"}),
-    "policy-owner": frozenset({"evaluate", "read-policy", "reload-policy"}),
+    "case-system": frozenset({"evaluate", "record", "read-decisions", "read-policy", "read-events"}),
+    "coordinator": frozenset(
+        {"evaluate", "read-decisions", "read-any-case", "review", "read-queue", "read-policy", "read-events"}
+    ),
+    "policy-owner": frozenset({"evaluate", "read-policy", "reload-policy", "read-events"}),
 }
 
 View = TypeVar("View", bound=Callable)

@@ -20,6 +20,7 @@ from peewee import ModelSelect, PeeweeException, prefetch
 from infoshare.service.access.auth import may, requires
 from infoshare.service.api.asdecided import AsDecidedSchema, as_decided
 from infoshare.service.api.openapi import documented
+from infoshare.service.api.paging import bad_cursor, limit_param, paging_params
 from infoshare.service.api.payload import STORABLE_TEXT, Pattern, load_json
 from infoshare.service.api.verdicts import DECISIONS, VerdictSchema, evaluate
 from infoshare.service.errors import ApiError
@@ -27,6 +28,7 @@ from infoshare.service.requestlog import note
 from infoshare.service.state import snapshot
 from infoshare.service.store.logchain import append
 from infoshare.service.store.models import Decision, Review, as_utc
+from infoshare.service.store.queue import case_file_page
 
 log = logging.getLogger("infoshare.decisions")
 
@@ -89,6 +91,9 @@ class DecisionRecordSchema(VerdictSchema):
 class CaseFileSchema(Schema):
     case_ref = fields.String(required=True)
     decisions = fields.List(fields.Nested(DecisionRecordSchema), required=True)
+    next = fields.String(
+        required=True, allow_none=True, metadata={"description": "Pass as `after` for the next page; null on the last."}
+    )
 
 
 _OWN_FIELDS = (
@@ -225,6 +230,7 @@ def blueprint() -> Blueprint:
     @documented(
         "Read a case file: every decision recorded for a case_ref, oldest first",
         path_params={"case_ref": ({"type": "string", "pattern": CASE_REF_PATTERN}, "The case system's reference.")},
+        query_params=paging_params("decisions"),
         responses={
             200: ("The case file; `decisions` is empty for an unknown case_ref.", CaseFileSchema),
             400: ("The case_ref is not one a decision could have been recorded under.", None),
@@ -232,16 +238,25 @@ def blueprint() -> Blueprint:
     )
     @requires("read-decisions")
     def case_file(case_ref: str) -> ResponseReturnValue:
-        """Every decision recorded under this case_ref, oldest first, each with its reviews."""
+        """Every decision recorded under this case_ref, oldest first, each with its reviews, a page
+        at a time (`limit`, default 50; `next` is null on the last page)."""
         try:
             CASE_REF(case_ref)
         except ValidationError as exc:
             raise ApiError(400, "no case can have this case_ref; see messages", {"case_ref": exc.messages}) from None
         note(case_ref=case_ref)
-        decisions = prefetch(
-            readable(Decision.select().where(Decision.case_ref == case_ref)).order_by(Decision.id),
-            Review.select().order_by(Review.id),
+        after = request.args.get("after")
+        if after is not None and not (after.isdigit() and len(after) <= 19):
+            raise bad_cursor()
+        rows, more = case_file_page(
+            readable(Decision.select().where(Decision.case_ref == case_ref)),
+            after=int(after) if after is not None else None,
+            limit=limit_param(),
         )
-        return {"case_ref": case_ref, "decisions": [dump_record(d, d.reviews) for d in decisions]}
+        return {
+            "case_ref": case_ref,
+            "decisions": [dump_record(d, d.reviews) for d in rows],
+            "next": str(more) if more is not None else None,
+        }
 
     return bp

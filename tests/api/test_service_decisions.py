@@ -59,7 +59,7 @@ def test_case_refs_with_slashes_are_recorded_and_found(client, as_role, recorded
 def test_an_unknown_case_has_an_empty_case_file(client, as_role):
     response = client.get("/v1/cases/NEVER-SEEN/decisions", headers=as_role("case-system"))
     assert response.status_code == 200
-    assert response.json == {"case_ref": "NEVER-SEEN", "decisions": []}
+    assert response.json == {"case_ref": "NEVER-SEEN", "decisions": [], "next": None}
 
 
 def test_an_unknown_decision_id_is_a_json_404(client, as_role):

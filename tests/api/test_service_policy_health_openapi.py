@@ -29,6 +29,7 @@ def test_openapi_documents_every_route_from_the_schemas(client, app):
         "/v1/decisions",
         "/v1/evaluate",
         "/v1/interview",
+        "/v1/review-queue",
         "/v1/decisions/{decision_id}",
         "/v1/cases/{case_ref}/decisions",
         "/v1/decisions/{decision_id}/review",
@@ -47,7 +48,7 @@ def test_openapi_documents_every_route_from_the_schemas(client, app):
     assert facts["required"] == ["subject"]
     review = spec["paths"]["/v1/decisions/{decision_id}/review"]["post"]
     assert "Roles allowed: coordinator." in review["description"]
-    assert sorted(schemas["ReviewRequest"]["required"]) == ["decision", "rationale"]
+    assert sorted(schemas["ReviewRequest"]["required"]) == ["decision", "rationale", "reviewed_by"]
     verdict = schemas["DecisionRecord"]["properties"]
     assert verdict["decision"]["enum"] == [
         "share",
