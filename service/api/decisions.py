@@ -11,6 +11,7 @@ review in the order they were made.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Blueprint, g, request
 from flask.typing import ResponseReturnValue
@@ -18,6 +19,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from peewee import ModelSelect, PeeweeException, prefetch
 
 from infoshare.service.access.auth import may, requires
+from infoshare.service.api import idempotency
 from infoshare.service.api.asdecided import AsDecidedSchema, as_decided
 from infoshare.service.api.openapi import documented
 from infoshare.service.api.paging import bad_cursor, limit_param, paging_params
@@ -26,6 +28,7 @@ from infoshare.service.api.verdicts import DECISIONS, VerdictSchema, evaluate
 from infoshare.service.errors import ApiError
 from infoshare.service.requestlog import note
 from infoshare.service.state import snapshot
+from infoshare.service.store.idempotency import claim, recorded_under, release
 from infoshare.service.store.logchain import append
 from infoshare.service.store.models import Decision, Review, as_utc
 from infoshare.service.store.queue import case_file_page
@@ -154,6 +157,48 @@ def find_decision(decision_id: int) -> Decision:
     return found[0]
 
 
+def _record(body: dict[str, Any], **idempotent: str) -> Decision:
+    """Evaluate and record; a 503 with no verdict if the record cannot be written."""
+    verdict = evaluate(body["facts"])
+    policy = verdict["policy"]
+    try:
+        row = append(
+            Decision,
+            case_ref=body["case_ref"],
+            facts=body["facts"],
+            verdict=verdict,
+            decision=verdict["decision"],
+            policy_id=policy["id"],
+            policy_version=policy["version"],
+            policy_digest=policy["digest"],
+            requested_by=body.get("requested_by"),
+            key_name=g.api_key.name,
+            client=g.api_key.client_name,
+            **idempotent,
+        )
+    except (PeeweeException, OSError) as exc:  # OSError: the writers' lock file
+        log.error("record failed: %s", type(exc).__name__, extra={"request_id": g.get("request_id")})
+        raise ApiError(
+            503,
+            "the decision could not be recorded, so no verdict is returned and nothing may be shared on it; try again",
+        ) from None
+    note(decision_id=row.id, decision=row.decision)
+    return row
+
+
+def _created(row: Decision, headers: dict[str, str] | None = None) -> ResponseReturnValue:
+    """The record as first answered (no reviews yet), 201, with its URL in Location."""
+    return dump_record(row, []), 201, {"Location": f"/v1/decisions/{row.id}", **(headers or {})}
+
+
+def _release(client: str, key: str) -> None:
+    """End the claim; if that fails the answer stands (the claim goes stale, and the record is found first)."""
+    try:
+        release(client, key)
+    except (PeeweeException, OSError) as exc:
+        log.error("idempotency claim not released: %s", type(exc).__name__, extra={"request_id": g.get("request_id")})
+
+
 def blueprint() -> Blueprint:
     """The decisions resource; its request schema comes from the answering policy snapshot."""
     bp = Blueprint("decisions", __name__, url_prefix="/v1")
@@ -162,42 +207,51 @@ def blueprint() -> Blueprint:
     @documented(
         "Evaluate a case and record the decision in its case file",
         body=decision_request_schema,
+        header_params={
+            idempotency.HEADER: ({"type": "string", "pattern": idempotency.KEY_PATTERN}, idempotency.DESCRIPTION)
+        },
         responses={
-            201: ("The verdict, recorded.", DecisionRecordSchema),
+            201: (
+                "The verdict, recorded (or, for a retry with the same Idempotency-Key, as first recorded).",
+                DecisionRecordSchema,
+            ),
+            409: ("A request with this Idempotency-Key is still being answered; Retry-After says when to retry.", None),
+            422: ("This Idempotency-Key was used for a different request.", None),
             503: ("The decision could not be recorded or evaluated; no verdict.", None),
+        },
+        response_headers={
+            201: {
+                "Location": "The record's URL, `/v1/decisions/{id}`.",
+                idempotency.REPLAYED: "`true` when this answers a retry with the original record.",
+            }
         },
     )
     @requires("record")
     def record() -> ResponseReturnValue:
         """Evaluates the facts and records the verdict. Only a recorded verdict is
-        returned: if the record cannot be written the answer is 503 with no verdict."""
+        returned: if the record cannot be written the answer is 503 with no verdict.
+        The 201 carries `Location`, the record's URL. With an `Idempotency-Key`, a retry
+        answers the original record instead of recording twice."""
         body = load_json(snapshot().loader(decision_request_schema))
         note(case_ref=body["case_ref"])
-        verdict = evaluate(body["facts"])
-        policy = verdict["policy"]
+        key = idempotency.key_of_request()
+        if key is None:
+            return _created(_record(body))
+        client, fingerprint = g.api_key.client_name, idempotency.digest(body)
+        claimed = claim(client, key)
         try:
-            row = append(
-                Decision,
-                case_ref=body["case_ref"],
-                facts=body["facts"],
-                verdict=verdict,
-                decision=verdict["decision"],
-                policy_id=policy["id"],
-                policy_version=policy["version"],
-                policy_digest=policy["digest"],
-                requested_by=body.get("requested_by"),
-                key_name=g.api_key.name,
-                client=g.api_key.client_name,
-            )
-        except (PeeweeException, OSError) as exc:  # OSError: the writers' lock file
-            log.error("record failed: %s", type(exc).__name__, extra={"request_id": g.get("request_id")})
-            raise ApiError(
-                503,
-                "the decision could not be recorded, so no verdict is returned and nothing may be "
-                "shared on it; try again",
-            ) from None
-        note(decision_id=row.id, decision=row.decision)
-        return dump_record(row, []), 201
+            earlier = recorded_under(client, key, idempotency.retained_since())
+            if earlier is not None:
+                if earlier.request_digest != fingerprint:
+                    raise idempotency.reused(key)
+                note(decision_id=earlier.id, decision=earlier.decision, replayed=True)
+                return _created(earlier, {idempotency.REPLAYED: "true"})
+            if not claimed:
+                raise idempotency.in_flight(key, retry_after=1)
+            return _created(_record(body, idempotency_key=key, request_digest=fingerprint))
+        finally:
+            if claimed:
+                _release(client, key)
 
     @bp.get(f"/decisions/<int(max={MAX_ID}):decision_id>")
     @documented(

@@ -53,10 +53,13 @@ def documented(
     body: type[Schema] | BodyFactory | None = None,
     path_params: Mapping[str, tuple[str | dict[str, Any], str]] | None = None,
     query_params: Mapping[str, tuple[str | dict[str, Any], str]] | None = None,
+    header_params: Mapping[str, tuple[str | dict[str, Any], str]] | None = None,
+    response_headers: Mapping[int, Mapping[str, str]] | None = None,
 ) -> Callable[[View], View]:
     """Attach an OpenAPI operation to a view. ``body`` makes the request schema from the
     policy's facts schema (so it follows a reload), or is a fixed Schema class;
-    ``path_params`` and ``query_params``: name -> (type or JSON schema, description)."""
+    ``path_params``, ``query_params`` and ``header_params`` (optional request headers):
+    name -> (type or JSON schema, description); ``response_headers``: status -> name -> description."""
 
     def decorate(view: View) -> View:
         view.openapi = {  # type: ignore[attr-defined]
@@ -66,6 +69,8 @@ def documented(
             "body": body,
             "path_params": path_params or {},
             "query_params": query_params or {},
+            "header_params": header_params or {},
+            "response_headers": response_headers or {},
         }
         return view
 
@@ -85,6 +90,10 @@ def _operation(view: Callable, facts: type[Schema]) -> dict:
         str(status): _response(text, ErrorSchema if schema is None and status >= 400 else schema)
         for status, (text, schema) in doc["responses"].items()
     }
+    for status, headers in doc["response_headers"].items():
+        responses[str(status)]["headers"] = {
+            name: {"description": text, "schema": {"type": "string"}} for name, text in headers.items()
+        }
     permission = getattr(view, "permission", None)
     if permission:
         roles = roles_with(permission)
@@ -112,7 +121,11 @@ def _operation(view: Callable, facts: type[Schema]) -> dict:
             "schema": kind if isinstance(kind, dict) else {"type": kind},
             "description": text,
         }
-        for where, params in (("path", doc["path_params"]), ("query", doc["query_params"]))
+        for where, params in (
+            ("path", doc["path_params"]),
+            ("query", doc["query_params"]),
+            ("header", doc["header_params"]),
+        )
         for name, (kind, text) in params.items()
     ]
     if parameters:

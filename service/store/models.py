@@ -201,6 +201,26 @@ class LogPending(BaseModel):
     content_hash = CharField(max_length=64)
 
 
-MODELS = (Client, ApiKey, Decision, Review, LogLink, LogPending, PolicyVersion, PolicyActivation)
+class IdempotencyClaim(BaseModel):
+    """A ``POST /v1/decisions`` under an Idempotency-Key that is being answered right now.
+
+    One row per (client, key) while its request runs, so a second request with
+    that key, in any worker or server sharing the store, is told it is in
+    flight (409). Removed when the request ends; a claim left by a killed
+    server is taken over once it is older than any request can run
+    (``service.store.idempotency``). The record itself carries the key, so a
+    finished request is found in ``decision``, never here.
+    """
+
+    id = AutoField()
+    client = CharField(max_length=64)
+    key = CharField(max_length=255)
+    claimed_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("client", "key"), True),)
+
+
+MODELS = (Client, ApiKey, IdempotencyClaim, Decision, Review, LogLink, LogPending, PolicyVersion, PolicyActivation)
 APPEND_ONLY = (Decision, Review, LogLink, PolicyVersion, PolicyActivation)
 """The evidence: the decision log, its chain, and the policy versions decisions were made under."""
