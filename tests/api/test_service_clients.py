@@ -76,7 +76,9 @@ def test_a_review_names_the_coordinator_client(app, client, recorded):
         token = add_key("safeguarding-team")[1]
     made = recorded()
     response = client.post(
-        f"/v1/decisions/{made['id']}/review", json={"decision": "share", "rationale": "Agreed."}, headers=bearer(token)
+        f"/v1/decisions/{made['id']}/review",
+        json={"decision": "share", "rationale": "Agreed.", "reviewed_by": "a.jones"},
+        headers=bearer(token),
     )
     assert response.status_code == 201
     assert response.json["reviews"][0]["client"] == "safeguarding-team"
