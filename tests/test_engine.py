@@ -10,7 +10,7 @@ import pytest
 
 import infoshare.engine.evaluator as evaluator
 from infoshare.engine import Engine, EvaluationError, FactsInvalid
-from infoshare.engine.compiler import ALWAYS
+from infoshare.engine.compiler import ALWAYS, compile_policy
 
 
 def test_every_rule_is_compiled_with_its_action_bound_by_name(engine, shipped_policy):
@@ -25,9 +25,17 @@ def test_rules_on_derived_facts_join_them_inside_the_engine(engine):
     assert aliases == ["case", "d_consent_exception", "d_welfare_override"]
 
 
-def test_registration_does_not_change_the_kept_definition(shipped_policy):
-    first = Engine(shipped_policy)
-    assert first.ruleset_definition == Engine(shipped_policy).ruleset_definition
+def test_registration_does_not_change_the_kept_definition(shipped_policy, complete_case, monkeypatch):
+    """Registering the rules in the C engine (at start, and again after a broken session) strips the
+    actions from a copy: the kept definition stays the compiler's, so a second registration works."""
+    engine = Engine(shipped_policy)
+    assert engine.ruleset_definition == compile_policy(shipped_policy)
+    monkeypatch.setattr(engine, "_mark_always", lambda run: None)
+    with pytest.raises(EvaluationError):
+        engine.evaluate(complete_case)  # no action ran: the rules are registered afresh
+    monkeypatch.undo()
+    assert engine.ruleset_definition == compile_policy(shipped_policy)
+    assert engine.evaluate(complete_case).decision == "share"
 
 
 def test_verdict_carries_the_contract_fields(engine, complete_case):
@@ -188,5 +196,9 @@ def test_a_case_where_no_action_ran_fails_closed_and_the_engine_recovers(shipped
 
 
 def test_the_engine_does_not_import_the_service():
-    code = "import sys, engine; bad = {'flask', 'peewee', 'service'} & set(sys.modules); assert not bad, bad"
+    code = (  # every module of the engine, under the name it is installed as
+        "import importlib, pkgutil, sys, infoshare.engine as e; "
+        "[importlib.import_module(m.name) for m in pkgutil.walk_packages(e.__path__, 'infoshare.engine.')]; "
+        "bad = {'flask', 'peewee', 'werkzeug', 'infoshare.service'} & set(sys.modules); assert not bad, bad"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
