@@ -8,7 +8,7 @@ from peewee import Database, SqliteDatabase
 from infoshare.engine import Policy, load_policy
 from infoshare.service import config, reload
 from infoshare.service.access.ratelimit import RateLimiter
-from infoshare.service.api import decisions, evaluate, health, interview, openapi, policy, queue, reviews
+from infoshare.service.api import decisions, evaluate, events, health, interview, openapi, policy, queue, reviews
 from infoshare.service.errors import register_error_handlers
 from infoshare.service.requestlog import configure_logging, init_request_log
 from infoshare.service.state import ServiceState
@@ -39,6 +39,7 @@ def create_app(settings: dict | None = None, loaded: Policy | None = None) -> Fl
     app.register_blueprint(decisions.blueprint())
     app.register_blueprint(reviews.bp)
     app.register_blueprint(queue.bp)
+    app.register_blueprint(events.bp)
     app.register_blueprint(evaluate.blueprint())
     app.register_blueprint(interview.blueprint())
     app.register_blueprint(policy.bp)

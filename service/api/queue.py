@@ -40,7 +40,7 @@ def queue_entry(decision: Decision) -> dict:
     return {
         "id": decision.id,
         "case_ref": decision.case_ref,
-        "client": decision.key_name,
+        "client": decision.client or decision.key_name,
         "decision": decision.decision,
         "recorded_at": as_utc(decision.recorded_at),
         "waited": max(0, int((utcnow() - decision.recorded_at).total_seconds())),

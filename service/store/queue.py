@@ -63,7 +63,7 @@ def review_queue(
     if decision is not None:
         query = query.where(Decision.decision == decision)
     if client is not None:
-        query = query.where(Decision.key_name == client)
+        query = query.where(Decision.owner() == client)
     if since is not None:
         query = query.where(Decision.recorded_at >= since)
     if after is not None:

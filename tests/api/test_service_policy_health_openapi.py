@@ -30,6 +30,7 @@ def test_openapi_documents_every_route_from_the_schemas(client, app):
         "/v1/evaluate",
         "/v1/interview",
         "/v1/review-queue",
+        "/v1/events",
         "/v1/decisions/{decision_id}",
         "/v1/cases/{case_ref}/decisions",
         "/v1/decisions/{decision_id}/review",
