@@ -53,8 +53,8 @@ def create_app(settings: dict | None = None, loaded: Policy | None = None) -> Fl
 
 
 def _close_connection_after_each_request(app: Flask, database: Database) -> None:
-    """A server database connection is returned after each request, so none sits
-    idle or goes stale between requests (``postgresql+pool://`` pools them).
+    """A server database connection is given back to the process's pool after each
+    request (``service.store.connections``), which checks it before its next use.
     An sqlite connection is a file handle: each worker thread keeps its own open
     (peewee's connections are per thread), which spares every request the
     connect and PRAGMA set-up; workers are forked before any is opened."""

@@ -9,6 +9,11 @@ log is off so there is one line per request.
 
 SIGHUP to the master reloads the policy safely (see service.reload): the
 master loads and checks the folder before gunicorn forks the new workers.
+
+Database sessions belong to one process each (``service.store.connections``):
+the master closes every connection it holds before it forks a worker, and
+each worker, and the master, closes its own as it exits, so after SIGTERM no
+session of the server is left on the database.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from peewee import PeeweeException
 
 from infoshare.engine import PolicyError
 from infoshare.service.reload import reload_from_files
+from infoshare.service.store.connections import release
 
 log = logging.getLogger("infoshare.policy")
 
@@ -49,16 +55,13 @@ def _reload_on_hup(app: Flask):
             log.error("SIGHUP: the policy was not reloaded; the previous version keeps answering:\n%s", exc)
         except PeeweeException as exc:
             log.error("SIGHUP: the policy was not reloaded: the store failed (%s)", type(exc).__name__)
-        finally:
-            database = app.extensions["infoshare"].database
-            if not database.is_closed():
-                database.close()  # workers fork from here: none may share the master's connection
 
     return on_reload
 
 
 def run(app: Flask, host: str, port: int, workers: int) -> None:
     """Serve until SIGTERM or SIGINT; gunicorn exits the process on fatal errors."""
+    database = app.extensions["infoshare"].database
     _Gunicorn(
         app,
         {
@@ -75,5 +78,9 @@ def run(app: Flask, host: str, port: int, workers: int) -> None:
             # One control socket per user by default: two servers would fight over it.
             "control_socket_disable": True,
             "on_reload": _reload_on_hup(app),
+            # Before each fork (in the master) and at each exit (worker, master): see the docstring.
+            "pre_fork": lambda _arbiter, _worker: release(database),
+            "worker_exit": lambda _arbiter, _worker: release(database),
+            "on_exit": lambda _arbiter: release(database),
         },
     ).run()

@@ -2,9 +2,11 @@
 
 ``DATABASE_URL`` picks the backend through ``playhouse.db_url``:
 ``sqlite:///relative/path``, ``sqlite:////absolute/path``, or
-``postgresql://user@host:port/db`` (``postgresql+pool://`` keeps connections
-open between requests). Query-string parameters are passed to the driver, so
-``?timeout=1`` or ``?options=-csearch_path%3Dname`` work as peewee documents.
+``postgresql://user@host:port/db``, which is a pool of connections in each
+process (``service.store.connections``; ``postgresql+pool://`` means the
+same). Query-string parameters are passed to the driver or the pool, so
+``?timeout=1``, ``?max_connections=4`` or ``?options=-csearch_path%3Dname``
+work as peewee documents.
 
 sqlite settings, chosen for a log that several worker processes append to:
 
@@ -33,32 +35,38 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlparse
 
 from peewee import Database, PostgresqlDatabase, SqliteDatabase
 from playhouse import db_url
 from playhouse.migrate import SchemaMigrator
 
 from infoshare.service.store import appendonly, logchain, private
+from infoshare.service.store.connections import POOL_DEFAULTS, PostgresqlPool, release
 from infoshare.service.store.models import MODELS, ApiKey, Client, Decision, LogLink
 
 SQLITE_PRAGMAS = {"journal_mode": "wal", "synchronous": "full", "foreign_keys": 1}
 SQLITE_BUSY_TIMEOUT_SECONDS = 5
+POSTGRESQL_SCHEMES = ("postgresql", "postgres", "postgresql+pool", "postgres+pool")
 
 
 def open_store(url: str) -> Database:
     """Connect the models to the database at ``url`` and create missing tables.
 
     Safe to call on every start: every step is ``IF NOT EXISTS`` or done once. The
-    connection is closed again so that a process that forks workers after
-    this call hands none of them a shared connection.
+    connection is closed again (not kept in the pool) so that a process that
+    forks workers after this call hands none of them a shared connection.
     """
     settings = db_url.parse(url)
-    defaults: dict = {}
-    if url.startswith("sqlite"):
-        defaults = {"pragmas": SQLITE_PRAGMAS, "timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
-        if settings["database"] != ":memory:":
-            _make_private(Path(settings["database"]))
-    database = db_url.connect(url, **{k: v for k, v in defaults.items() if k not in settings})
+    if urlparse(url).scheme in POSTGRESQL_SCHEMES:
+        database: Database = PostgresqlPool(**{**POOL_DEFAULTS, **settings})
+    else:
+        defaults: dict = {}
+        if url.startswith("sqlite"):
+            defaults = {"pragmas": SQLITE_PRAGMAS, "timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
+            if settings["database"] != ":memory:":
+                _make_private(Path(settings["database"]))
+        database = db_url.connect(url, **{k: v for k, v in defaults.items() if k not in settings})
     database.bind(MODELS)
     with database.connection_context(), _one_setup_at_a_time(database):
         chain_is_new = not database.table_exists(LogLink._meta.table_name)
@@ -70,6 +78,7 @@ def open_store(url: str) -> Database:
         if chain_is_new:
             logchain.adopt_unchained(database)
         logchain.link_pending(database)  # left by a writer that stopped between commit and link
+    release(database)
     return database
 
 

@@ -10,6 +10,7 @@ import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
+from peewee import PostgresqlDatabase
 from service_cases import BARE_FACTS, SHARE_FACTS
 
 from infoshare.engine.policy.loader import SHIPPED_POLICY
@@ -20,7 +21,7 @@ from infoshare.service.store.database import open_store
 
 def test_record_read_review_and_case_file_on_postgresql(pg_url):
     app = create_app({"DATABASE_URL": pg_url, "INFOSHARE_POLICY": str(SHIPPED_POLICY)})
-    assert "PostgresqlDatabase" in type(app.extensions["infoshare"].database).__name__
+    assert isinstance(app.extensions["infoshare"].database, PostgresqlDatabase)
     with app.app_context():
         case_system = {"Authorization": f"Bearer {create_key('case-system', 'pg-cms')[1]}"}
         coordinator = {"Authorization": f"Bearer {create_key('coordinator', 'pg-co')[1]}"}
