@@ -53,10 +53,10 @@ def _wait_ready(port: int, server: subprocess.Popen, log: Path, seconds: float =
 
 
 class Server:
-    """A running server: its port, its process and, for infoshare, its store and a case-system key."""
+    """A running server: its port, its process and, for infoshare, its store's URL and a case-system key."""
 
-    def __init__(self, process: subprocess.Popen, port: int, database: Path | None = None, token: str = ""):
-        self.process, self.port, self.database, self.token = process, port, database, token
+    def __init__(self, process: subprocess.Popen, port: int, database_url: str = "", token: str = ""):
+        self.process, self.port, self.database_url, self.token = process, port, database_url, token
 
     def worker_pids(self) -> list[int]:
         """gunicorn's worker processes: the children of the master."""
@@ -65,8 +65,21 @@ class Server:
 
     def recorded(self) -> int:
         """Decisions found in the store, read by a connection of our own."""
-        with sqlite3.connect(self.database) as db:
+        return recorded(self.database_url)
+
+
+def recorded(database_url: str) -> int:
+    """Decisions in the sqlite file or PostgreSQL schema that ``database_url`` names."""
+    if database_url.startswith("sqlite:///"):
+        with sqlite3.connect(database_url.removeprefix("sqlite:///")) as db:
             return db.execute("SELECT count(*) FROM decision").fetchone()[0]
+    import psycopg2
+
+    dsn, _, query = database_url.partition("?")
+    schema = query.partition("search_path%3D")[2].partition("&")[0] or "public"
+    with psycopg2.connect(dsn.replace("+pool", "")) as db, db.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {schema}.decision")
+        return cursor.fetchone()[0]
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -107,25 +120,34 @@ def _serving(command: list[str], port: int, env: dict[str, str], log: Path) -> I
 
 
 @contextmanager
-def infoshare_server(workers: int) -> Iterator[Server]:
-    """`infoshare serve` with its production settings on a fresh sqlite store and a fresh key."""
+def infoshare_server(
+    workers: int, database_url: str | None = None, token: str | None = None, env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """`infoshare serve` with its production settings on a store and a case-system key.
+
+    By default the store is a fresh sqlite file and the key a fresh one; a
+    second server on the same store is given the first one's URL and key.
+    ``env`` adds to the server's environment.
+    """
     with tempfile.TemporaryDirectory(prefix="infoshare-bench-") as tmp:
-        database = Path(tmp) / "bench.sqlite3"
+        database_url = database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
         # One key drives all the load here; the per-key rate limit is for real callers, so it is off.
-        env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "INFOSHARE_RATE_LIMIT": "0"}
+        env = {**os.environ, **(env or {}), "DATABASE_URL": database_url, "INFOSHARE_RATE_LIMIT": "0"}
         infoshare = [sys.executable, "-m", "service"]
-        created = subprocess.run(
-            [*infoshare, "keys", "create", "--role", "case-system", "--name", "bench"],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+        if token is None:
+            created = subprocess.run(
+                [*infoshare, "keys", "create", "--role", "case-system", "--name", "bench"],
+                cwd=REPO,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            token = created.stdout.strip().splitlines()[-1]
         port = free_port()
         command = [*infoshare, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
         with _serving(command, port, env, Path(tmp) / "server.log") as process:
-            yield Server(process, port, database, created.stdout.strip().splitlines()[-1])
+            yield Server(process, port, database_url, token)
 
 
 @contextmanager
@@ -150,11 +172,11 @@ def post(path: str, body: dict[str, Any], token: str = "") -> bytes:
 
 
 def _client_process(
-    port: int, requests: list[bytes], threads: int, deadline: float, budget: int, first: int, conn: Any
+    ports: list[int], requests: list[bytes], threads: int, deadline: float, budget: int, first: int, conn: Any
 ) -> None:
     results = []
 
-    def client(offset: int, limit: int) -> None:
+    def client(offset: int, limit: int, port: int) -> None:
         samples = array("d")
         statuses: dict[int, int] = {}
         socket_errors = 0
@@ -181,7 +203,10 @@ def _client_process(
         results.append((samples, statuses, socket_errors, started, time.monotonic()))
 
     per_thread = [budget // threads + (1 if i < budget % threads else 0) for i in range(threads)]
-    workers = [threading.Thread(target=client, args=(first + i * 7919, per_thread[i])) for i in range(threads)]
+    workers = [
+        threading.Thread(target=client, args=(first + i * 7919, per_thread[i], ports[i % len(ports)]))
+        for i in range(threads)
+    ]
     for w in workers:
         w.start()
     for w in workers:
@@ -191,10 +216,18 @@ def _client_process(
 
 
 def drive(
-    server: Server, requests: list[bytes], clients: int, seconds: float, expect: int, total: int = 10**9
+    server: Server | list[Server],
+    requests: list[bytes],
+    clients: int,
+    seconds: float,
+    expect: int,
+    total: int = 10**9,
 ) -> dict[str, Any]:
-    """`clients` concurrent clients for at most `seconds` and at most `total` requests."""
-    port, workers = server.port, server.worker_pids()
+    """`clients` concurrent clients for at most `seconds` and at most `total` requests,
+    split evenly between the servers if there are several."""
+    servers = server if isinstance(server, list) else [server]
+    ports = [each.port for each in servers]
+    workers = [pid for each in servers for pid in each.worker_pids()]
     cpu_before = cpu_seconds(workers)
     processes = max(1, min(clients, os.cpu_count() or 1))
     shares = [clients // processes + (1 if i < clients % processes else 0) for i in range(processes)]
@@ -206,7 +239,7 @@ def drive(
     for i, (share, budget) in enumerate(zip(shares, budgets)):
         receive, send = context.Pipe(duplex=False)
         child = context.Process(
-            target=_client_process, args=(port, requests, share, deadline, budget, i * 104729, send)
+            target=_client_process, args=(ports[i:] + ports[:i], requests, share, deadline, budget, i * 104729, send)
         )
         child.start()
         pipes.append(receive)
