@@ -13,6 +13,7 @@ from infoshare.service.errors import register_error_handlers
 from infoshare.service.requestlog import configure_logging, init_request_log
 from infoshare.service.state import ServiceState
 from infoshare.service.store.database import open_store
+from infoshare.service.web import init_app as init_web
 
 
 def create_app(settings: dict | None = None, loaded: Policy | None = None) -> Flask:
@@ -45,6 +46,7 @@ def create_app(settings: dict | None = None, loaded: Policy | None = None) -> Fl
     app.register_blueprint(policy.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)
+    init_web(app)
     app.extensions["infoshare"] = ServiceState(
         database=database, snapshot=reload.build(app, loaded), limiter=RateLimiter(app.config["INFOSHARE_RATE_LIMIT"])
     )

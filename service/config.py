@@ -39,3 +39,12 @@ def rate_limit(text: str) -> int:
             f"INFOSHARE_RATE_LIMIT={text!r}: give a whole number of requests a minute per key (0 for no limit)"
         )
     return int(text)
+
+
+def instance_folder(database_url: str) -> Path:
+    """Where the service keeps its own files: beside an sqlite store, else ``instance/``."""
+    if database_url.startswith("sqlite"):
+        path = database_url.split("///", 1)[-1].split("?", 1)[0]
+        if path and path != ":memory:":
+            return Path(path).parent
+    return Path.cwd() / "instance"

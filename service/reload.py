@@ -33,6 +33,7 @@ from peewee import PeeweeException
 
 from infoshare.engine import Engine, Policy, PolicyError, facts_schema, load_policy
 from infoshare.engine.analysis.policytests import run_tests
+from infoshare.engine.policy.problems import Problem
 from infoshare.service.api.openapi import body_factories, build_spec
 from infoshare.service.state import PolicySnapshot, ServiceState
 from infoshare.service.store import versions
@@ -84,9 +85,30 @@ def reload_from_files(app: Flask, by: str) -> tuple[Policy, Policy]:
 
     Raises PolicyError, and changes nothing, if the folder has any problem.
     """
+    return activate_folder(app, Path(app.config["INFOSHARE_POLICY"]), by)
+
+
+def activate_folder(app: Flask, directory: Path, by: str, digest: str | None = None) -> tuple[Policy, Policy]:
+    """Load, check, store and activate the policy in ``directory``; (previous, new).
+
+    Raises PolicyError, and changes nothing, if the folder has any problem, or
+    if ``digest`` is given and the folder no longer holds that version (it
+    changed after the policy owner looked at it).
+    """
     state: ServiceState = app.extensions["infoshare"]
     previous = state.snapshot.policy
-    policy, engine = checked(Path(app.config["INFOSHARE_POLICY"]))
+    policy, engine = checked(directory)
+    if digest is not None and policy.digest != digest:
+        raise PolicyError(
+            [
+                Problem(
+                    str(directory),
+                    1,
+                    f"the folder now holds version sha256 {policy.digest[:12]}, not the {digest[:12]} that was "
+                    "checked; check it again before activating",
+                )
+            ]
+        )
     snapshot = state.built.get(policy.digest) or build(app, policy, engine)
     versions.activate(policy, by)
     install(app, state, snapshot)

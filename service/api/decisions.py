@@ -157,8 +157,10 @@ def find_decision(decision_id: int) -> Decision:
     return found[0]
 
 
-def _record(body: dict[str, Any], **idempotent: str) -> Decision:
-    """Evaluate and record; a 503 with no verdict if the record cannot be written."""
+def record_decision(body: dict[str, Any], **idempotent: str) -> Decision:
+    """Evaluate a validated ``{case_ref, facts, requested_by?}`` and append the verdict to the
+    case file as this request's client; a 503 with no verdict if the record cannot be written.
+    The web pages record through here too."""
     verdict = evaluate(body["facts"])
     policy = verdict["policy"]
     try:
@@ -236,7 +238,7 @@ def blueprint() -> Blueprint:
         note(case_ref=body["case_ref"])
         key = idempotency.key_of_request()
         if key is None:
-            return _created(_record(body))
+            return _created(record_decision(body))
         client, fingerprint = g.api_key.client_name, idempotency.digest(body)
         claimed = claim(client, key)
         try:
@@ -248,7 +250,7 @@ def blueprint() -> Blueprint:
                 return _created(earlier, {idempotency.REPLAYED: "true"})
             if not claimed:
                 raise idempotency.in_flight(key, retry_after=1)
-            return _created(_record(body, idempotency_key=key, request_digest=fingerprint))
+            return _created(record_decision(body, idempotency_key=key, request_digest=fingerprint))
         finally:
             if claimed:
                 _release(client, key)

@@ -25,7 +25,7 @@ from infoshare.service.api.openapi import documented
 from infoshare.service.api.payload import Pattern, load_json
 from infoshare.service.requestlog import note
 from infoshare.service.store.logchain import append
-from infoshare.service.store.models import Review
+from infoshare.service.store.models import Decision, Review
 
 FINAL_DECISIONS = ("share", "share_without_consent", "seek_consent", "do_not_share")
 
@@ -79,8 +79,15 @@ def review(decision_id: int) -> ResponseReturnValue:
     """Appends a review; earlier reviews and the original verdict stay as they were."""
     body = load_json(REVIEW_REQUEST)
     decision = find_decision(decision_id)
+    added = record_review(decision, body)
+    return dump_record(decision, [*decision.reviews, added]), 201
+
+
+def record_review(decision: Decision, body: dict) -> Review:
+    """Append a review validated by ReviewRequestSchema, as this request's key (or signed-in
+    person); the web pages' review form records through here too."""
     note(decision_id=decision.id, case_ref=decision.case_ref, decision=body["decision"])
-    added = append(
+    return append(
         Review,
         decision=decision,
         final_decision=body["decision"],
@@ -89,4 +96,3 @@ def review(decision_id: int) -> ResponseReturnValue:
         client=g.api_key.client_name,
         reviewed_by=" ".join(body["reviewed_by"].split()),
     )
-    return dump_record(decision, [*decision.reviews, added]), 201

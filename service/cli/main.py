@@ -10,6 +10,7 @@ from peewee import PeeweeException
 from infoshare.engine import PolicyError
 from infoshare.engine.analysis.commands import check_command, coverage_command, evaluate_command
 from infoshare.service import config, server
+from infoshare.service.access import people
 from infoshare.service.access.keys import (
     ROLES,
     KeyProblem,
@@ -184,6 +185,76 @@ def keys_revoke(name: str) -> None:
     except KeyProblem as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Revoked key {key.name!r} ({key.role}).")
+
+
+@main.group()
+def users() -> None:
+    """Accounts for the people who use the web pages: practitioners, co-ordinators, policy owners."""
+
+
+def _link(base_url: str, token: str) -> str:
+    return f"{base_url.rstrip('/')}/sign-in/link/{token}"
+
+
+@users.command("create")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(people.ROLES),
+    help="practitioner: ask and record, see their own decisions; coordinator: the review queue, "
+    "every decision, reviews; policy-owner: the policy pages.",
+)
+@click.option("--name", required=True, help='The person\'s name as the case file shows it, e.g. "Sam Patel".')
+@click.option("--login", help="What they type to sign in (default: from the name, e.g. sam.patel).")
+@click.option(
+    "--link",
+    "send_link",
+    is_flag=True,
+    help="Print a one-time sign-in link (valid 24 hours) for them to choose a password, instead of asking for one.",
+)
+@click.option(
+    "--url", default="http://127.0.0.1:8080", show_default=True, help="Where the pages are served, for the link."
+)
+def users_create(role: str, name: str, login: str | None, send_link: bool, url: str) -> None:
+    """Create an account; its password is asked for here, or chosen through a one-time link."""
+    _open_key_store("account store")
+    password = None
+    if not send_link:
+        password = click.prompt("Password (at least 12 characters)", hide_input=True, confirmation_prompt=True)
+    try:
+        person = people.create_person(role, name, login, password)
+    except people.PersonProblem as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Created {person.name!r} ({person.role}), who signs in as {person.login!r}.")
+    if send_link:
+        click.echo("Give them this one-time link to choose a password; it is shown only now and works once:")
+        click.echo(_link(url, people.issue_link(person)))
+
+
+@users.command("link")
+@click.argument("login")
+@click.option("--url", default="http://127.0.0.1:8080", show_default=True, help="Where the pages are served.")
+def users_link(login: str, url: str) -> None:
+    """Print a new one-time link for LOGIN to choose a new password (a forgotten one, or a lock-out)."""
+    _open_key_store("account store")
+    person = people.find_person(login)
+    if person is None:
+        raise click.ClickException(f"no one signs in as {login!r}; `infoshare users list` shows who does")
+    click.echo("A one-time link, shown only now; it works once, within 24 hours:")
+    click.echo(_link(url, people.issue_link(person)))
+
+
+@users.command("list")
+def users_list() -> None:
+    """List the accounts (never a password)."""
+    _open_key_store("account store")
+    found = people.list_people()
+    if not found:
+        click.echo('No accounts yet. Create one with: infoshare users create --role practitioner --name "Sam Patel"')
+        return
+    click.echo(f"{'LOGIN':<24} {'ROLE':<13} NAME")
+    for person in found:
+        click.echo(f"{person.login:<24} {person.role:<13} {person.name}")
 
 
 @main.group()

@@ -221,6 +221,57 @@ class IdempotencyClaim(BaseModel):
         indexes = ((("client", "key"), True),)
 
 
-MODELS = (Client, ApiKey, IdempotencyClaim, Decision, Review, LogLink, LogPending, PolicyVersion, PolicyActivation)
+class Person(BaseModel):
+    """Someone who signs in to the web pages (see ``service.access.people``).
+
+    ``login`` is what they type to sign in; ``name`` is how the case file names
+    them. ``password_hash`` is an argon2id hash (None until a password is
+    chosen); a one-time sign-in link is kept as the sha256 of its token with an
+    expiry. ``failed_signins`` and ``locked_until`` are the lock-out;
+    ``session_epoch`` changes at every sign-out, so a copied session cookie
+    stops working when its owner signs out. ``client`` is the client their
+    records belong to, one per person, with the API role they act as.
+    """
+
+    id = BigAutoField()
+    login = CharField(max_length=64, unique=True)
+    name = CharField(max_length=200)
+    role = CharField(max_length=32)
+    client = ForeignKeyField(Client, backref="people", on_delete="RESTRICT")
+    password_hash = CharField(max_length=200, null=True)
+    link_hash = CharField(max_length=64, null=True, unique=True)
+    link_expires_at = DateTimeField(null=True)
+    failed_signins = BigIntegerField(default=0)
+    locked_until = DateTimeField(null=True)
+    session_epoch = BigIntegerField(default=0)
+    created_at = DateTimeField(default=utcnow)
+    disabled_at = DateTimeField(null=True)
+
+
+class InterviewDraft(BaseModel):
+    """A practitioner's answers so far to "May I share this?", until recorded or discarded.
+
+    Kept on the server, not in the session cookie: the answers may hold
+    personal information, and a cookie is readable by whoever holds it.
+    """
+
+    person = ForeignKeyField(Person, primary_key=True, on_delete="CASCADE")
+    facts = JSONField()
+    updated_at = DateTimeField(default=utcnow)
+
+
+MODELS = (
+    Client,
+    ApiKey,
+    IdempotencyClaim,
+    Decision,
+    Review,
+    LogLink,
+    LogPending,
+    PolicyVersion,
+    PolicyActivation,
+    Person,
+    InterviewDraft,
+)
 APPEND_ONLY = (Decision, Review, LogLink, PolicyVersion, PolicyActivation)
 """The evidence: the decision log, its chain, and the policy versions decisions were made under."""

@@ -1,0 +1,189 @@
+"""The practitioner's "May I share this?": questions one per page, check answers, the verdict, record it.
+
+The answers so far are a draft kept on the server (``InterviewDraft``),
+never in the cookie. Each question page asks one fact; which fact comes next
+is what the verdict still depends on (``questions``). The verdict page shows
+the same verdict ``POST /v1/evaluate`` gives; "record" goes through the
+API's ``record_decision``, so the case file and the log hold it exactly as
+a case system's ``POST /v1/decisions`` would, in the practitioner's name.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+
+from infoshare.engine.policy.model import Fact
+from infoshare.service.api.decisions import CASE_REF, record_decision
+from infoshare.service.api.verdicts import evaluate
+from infoshare.service.state import snapshot
+from infoshare.service.store.models import InterviewDraft, utcnow
+from infoshare.service.web import answers
+from infoshare.service.web.sessions import needs
+
+bp = Blueprint("share", __name__, url_prefix="/share")
+
+
+def draft() -> dict:
+    row = InterviewDraft.get_or_none(InterviewDraft.person == g.person.id)
+    return dict(row.facts) if row else {}
+
+
+def save(facts: dict) -> None:
+    InterviewDraft.insert(person=g.person.id, facts=facts, updated_at=utcnow()).on_conflict(
+        conflict_target=[InterviewDraft.person],
+        update={InterviewDraft.facts: facts, InterviewDraft.updated_at: utcnow()},
+    ).execute()
+
+
+def questions(facts: dict) -> list[str]:
+    """The facts still to ask, first the one to ask next: those the verdict says it depends on."""
+    policy = snapshot().policy
+    if "subject" not in facts:
+        return ["subject"]
+    loaded, _ = answers.validated(facts)
+    if loaded is None:
+        return []
+    askable = {f.name for f in answers.askable(policy)}
+    return [name for name in evaluate(loaded)["missing_facts"] if name in askable and name not in facts]
+
+
+def _fact(name: str) -> Fact:
+    fact = snapshot().policy.fact(name)
+    if fact is None or fact.derived or fact.type == "items":
+        abort(404)
+    return fact
+
+
+def _next_page(facts: dict) -> str:
+    remaining = questions(facts)
+    if remaining:
+        return url_for("web.share.question", name=remaining[0])
+    items = snapshot().policy.items_fact
+    if items is not None and items.name not in facts:
+        return url_for("web.share.information")
+    return url_for("web.share.check")
+
+
+@bp.get("")
+@needs("record")
+def start():
+    return render_template("share/start.html", has_draft=bool(draft()))
+
+
+@bp.post("/new")
+@needs("record")
+def new():
+    InterviewDraft.delete().where(InterviewDraft.person == g.person.id).execute()
+    return redirect(url_for("web.share.question", name="subject"))
+
+
+@bp.get("/continue")
+@needs("record")
+def resume():
+    return redirect(_next_page(draft()))
+
+
+@bp.route("/question/<name>", methods=["GET", "POST"])
+@needs("record")
+def question(name: str):
+    fact = _fact(name)
+    facts = draft()
+    error = None
+    if request.method == "POST":
+        value, error = answers.from_form(fact, request.form)
+        if error is None:
+            facts[fact.name] = value
+            save(facts)
+            if request.args.get("change"):
+                return redirect(url_for("web.share.check"))
+            return redirect(_next_page(facts))
+    return render_template(
+        "share/question.html", fact=fact, current=facts.get(fact.name), error=error, change=request.args.get("change")
+    ), (400 if error else 200)
+
+
+@bp.route("/information", methods=["GET", "POST"])
+@needs("record")
+def information():
+    items_fact = snapshot().policy.items_fact
+    if items_fact is None:
+        abort(404)
+    facts = draft()
+    items = list(facts.get(items_fact.name, []))
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        if request.form.get("action") == "continue":
+            facts[items_fact.name] = items
+            save(facts)
+            return redirect(url_for("web.share.check"))
+        if len(items) >= answers.MAX_ITEMS:
+            errors["item"] = f"You can enter up to {answers.MAX_ITEMS} pieces of information"
+        else:
+            item, errors = answers.item_from_form(request.form)
+            if item is not None:
+                facts[items_fact.name] = [*items, item]
+                save(facts)
+                return redirect(url_for("web.share.information"))
+    return render_template("share/information.html", fact=items_fact, items=items, errors=errors, form=request.form), (
+        400 if errors else 200
+    )
+
+
+@bp.post("/information/<int:index>/remove")
+@needs("record")
+def remove_item(index: int):
+    items_fact = snapshot().policy.items_fact
+    facts = draft()
+    items = list(facts.get(items_fact.name, [])) if items_fact else []
+    if not 0 <= index < len(items):
+        abort(404)
+    del items[index]
+    facts[items_fact.name] = items
+    save(facts)
+    return redirect(url_for("web.share.information"))
+
+
+@bp.get("/check")
+@needs("record")
+def check():
+    facts = draft()
+    if "subject" not in facts:
+        return redirect(url_for("web.share.question", name="subject"))
+    _, problems = answers.validated(facts)
+    policy = snapshot().policy
+    return render_template(
+        "share/check.html",
+        rows=answers.summary(policy, facts),
+        items=facts.get(policy.items_fact.name, []) if policy.items_fact else [],
+        problems=problems,
+        still_open=questions(facts),
+    )
+
+
+@bp.route("/answer", methods=["GET", "POST"])
+@needs("record")
+def answer():
+    facts = draft()
+    loaded, problems = answers.validated(facts)
+    if loaded is None:
+        return redirect(url_for("web.share.check"))
+    verdict = evaluate(loaded)
+    errors: dict[str, str] = {}
+    case_ref = ""
+    if request.method == "POST":
+        case_ref = request.form.get("case_ref", "").strip()
+        try:
+            CASE_REF(case_ref)
+        except ValidationError:
+            errors["case_ref"] = (
+                "Enter the case reference: 1 to 200 letters, digits and . _ : / - characters, "
+                "starting with a letter or digit"
+            )
+        if not errors:
+            row = record_decision({"case_ref": case_ref, "facts": loaded, "requested_by": g.person.name})
+            InterviewDraft.delete().where(InterviewDraft.person == g.person.id).execute()
+            return redirect(url_for("web.cases.decision", decision_id=row.id, recorded=1))
+    return render_template("share/answer.html", verdict=verdict, facts=loaded, errors=errors, case_ref=case_ref), (
+        400 if errors else 200
+    )

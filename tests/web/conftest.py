@@ -1,0 +1,61 @@
+"""Browser tests: Debian's chromium (/usr/bin/chromium) driven by Playwright, against one server
+per module (werkzeug's threaded server on 127.0.0.1, port 0) on a fresh sqlite store."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from web_people import CHROMIUM, PASSWORD, PEOPLE, Site
+from werkzeug.serving import make_server
+
+from infoshare.engine.policy.loader import SHIPPED_POLICY
+from infoshare.service import create_app
+from infoshare.service.access.people import create_person
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": str(CHROMIUM),
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("site")
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{folder / 'store.sqlite3'}",
+            "INFOSHARE_POLICY": str(SHIPPED_POLICY),
+            "INFOSHARE_CANDIDATES": str(folder / "candidates-root"),
+            "SECRET_KEY": "browser-tests",
+            "INFOSHARE_POLICY_POLL_SECONDS": 0.0,
+        }
+    )
+    with app.app_context():
+        for login, (role, name) in PEOPLE.items():
+            create_person(role, name, login, PASSWORD)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Site(app, f"http://127.0.0.1:{server.server_port}", folder)
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture(autouse=True)
+def _fail_fast(request):
+    """A missing element fails in seconds, not Playwright's default 30."""
+    if "page" in request.fixturenames:
+        request.getfixturevalue("page").set_default_timeout(5000)

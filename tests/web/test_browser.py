@@ -1,0 +1,267 @@
+"""The pages in a real browser (Debian's chromium through Playwright), as each person uses them.
+
+One server for the module; the flows run in order and build on each other
+(the practitioner's decision is the one the co-ordinator reviews). Every
+page a flow visits is checked by axe-core for WCAG 2.2 A and AA violations.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+from web_people import CHROMIUM, sign_in
+
+from infoshare.engine.policy.loader import SHIPPED_POLICY
+from infoshare.service.store import logaudit
+from infoshare.service.store.models import Decision, LogLink
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: `apt-get install chromium` (.ci/run does it)"
+)
+AXE = Axe()
+AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
+checked_pages: set[str] = set()
+
+
+def accessible(page: Page) -> None:
+    """axe-core finds no WCAG 2.2 A or AA violation on the page as it is now."""
+    violations = AXE.run(page, options=AA).response["violations"]
+    checked_pages.add(re.sub(r"\d+", "N", page.url.split("?")[0]))
+    assert not violations, [(v["id"], v["help"], [n["target"] for n in v["nodes"]]) for v in violations]
+
+
+def answer(page: Page, label: str) -> None:
+    page.get_by_label(label, exact=True).check()
+    page.get_by_role("button", name="Continue").click()
+
+
+@pytest.fixture(scope="module")
+def recorded(site):
+    return {}
+
+
+def test_practitioner_is_interviewed_and_records_a_decision(page: Page, site, recorded):
+    sign_in(page, site, "sam.patel")
+    accessible(page)
+    page.get_by_role("link", name="May I share this?").first.click()
+    accessible(page)
+    page.get_by_role("button", name="Start now").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Is the information about a child or an adult?")
+    accessible(page)
+    page.get_by_role("button", name="Continue").click()  # nothing chosen: the error summary links to the field
+    expect(page.get_by_role("alert")).to_contain_text("Select one answer")
+    accessible(page)
+    page.get_by_role("alert").get_by_role("link").click()
+    expect(page.locator("#subject")).to_be_focused()
+    answer(page, "Child")
+    asked = []
+    while "/share/question/" in page.url:
+        asked.append(page.url.split("#")[0].rsplit("/", 1)[1])
+        accessible(page)
+        heading = page.get_by_role("heading", level=1).inner_text()
+        choice = {
+            "harm_concern": "Yes",
+            "consent": "Refused",
+            "seeking_consent_would": "None of these",
+            "purpose": "Child protection enquiry",
+            "recipient": "Childrens social care",
+            "recipient_needs_to_know": "Yes",
+            "crime_suspected": "No",
+            "serious_crime": "No",
+        }.get(asked[-1], "Yes")
+        assert heading, asked
+        try:
+            answer(page, choice)
+        except Exception as exc:
+            raise AssertionError(f"{asked}: {heading}") from exc
+        assert len(asked) < 12, asked
+    assert "subject" not in asked and len(asked) == len(set(asked))
+    expect(page.get_by_role("heading", level=1)).to_have_text("What information would be shared?")
+    accessible(page)
+    page.get_by_label("What is the piece of information?").fill("Bruising seen on both arms on Monday")
+    page.locator("#needed_for_purpose").check()
+    page.locator("#accurate_and_up_to_date").check()
+    page.get_by_role("button", name="Add this piece").click()
+    page.get_by_label("What is the piece of information?").fill("Sibling's school report")
+    page.locator("#needed_for_purpose-no").check()
+    page.locator("#accurate_and_up_to_date").check()
+    page.get_by_role("button", name="Add this piece").click()
+    expect(page.get_by_text("You have entered 2 pieces")).to_be_visible()
+    accessible(page)
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your answers")
+    accessible(page)
+    page.get_by_role("link", name="See the answer").click()
+    accessible(page)
+    panel = page.locator(".panel__title")
+    expect(panel).to_have_text("You may share this information without consent")
+    expect(page.get_by_role("row", name=re.compile("Bruising seen"))).to_contain_text("Share")
+    expect(page.get_by_role("row", name=re.compile("school report"))).to_contain_text("Withhold")
+    expect(page.get_by_text("Confidentiality cannot be promised to the person.")).to_be_visible()
+    expect(page.locator("blockquote").first).to_be_visible()
+    page.get_by_role("button", name="Record in the case file").click()
+    expect(page.get_by_role("alert")).to_contain_text("Enter the case reference")
+    accessible(page)
+    page.get_by_label("Case reference").fill("CASE-0142")
+    page.get_by_role("button", name="Record in the case file").click()
+    expect(page.get_by_role("status")).to_contain_text("Recorded in the case file")
+    accessible(page)
+    recorded["id"] = int(re.search(r"/decisions/(\d+)", page.url).group(1))
+    if "README_SHOTS" in __import__("os").environ:
+        page.screenshot(path=__import__("os").environ["README_SHOTS"] + "/verdict.png", full_page=True)
+    page.get_by_role("link", name="Print view of this decision").click()
+    expect(page.locator(".panel__title")).to_have_text("You may share this information without consent")
+    accessible(page)
+    page.goto(site.at("/decisions"))
+    expect(page.get_by_role("row", name=re.compile("CASE-0142"))).to_be_visible()
+    accessible(page)
+
+
+def test_the_recorded_decision_is_in_the_log_as_the_api_records_it(page: Page, site, recorded):
+    """Recorded in the practitioner's name, chained in the log, with the verdict the engine gives its facts."""
+    with site.app.app_context():
+        row = Decision.get_by_id(recorded["id"])
+        assert row.client == "person-sam.patel" and row.requested_by == "Sam Patel"
+        assert LogLink.get((LogLink.kind == "decision") & (LogLink.record_id == row.id))
+        assert row.policy_digest == site.app.extensions["infoshare"].policy.digest
+        assert row.verdict == site.app.extensions["infoshare"].engine.evaluate_valid(row.facts).to_dict()
+        assert logaudit.verify_store().ok
+
+
+def test_coordinator_reviews_the_decision(page: Page, site, recorded):
+    sign_in(page, site, "jo.coordinator")
+    accessible(page)
+    page.goto(site.at(f"/decisions/{recorded['id']}"))
+    expect(page.get_by_role("heading", name="The rules, as written in the version that decided")).to_be_visible()
+    accessible(page)
+    page.get_by_role("button", name="Record the final decision").click()
+    expect(page.get_by_role("alert")).to_contain_text("Select the final decision")
+    accessible(page)
+    page.get_by_label("You may share this information without consent").check()
+    page.get_by_label("Rationale").fill("Bruising reported by two staff; the child's welfare overrides the refusal.")
+    page.get_by_role("button", name="Record the final decision").click()
+    expect(page.get_by_role("status")).to_contain_text("Your review is recorded")
+    expect(page.locator(".review")).to_contain_text("by Jo Adeyemi")
+    page.get_by_role("link", name="CASE-0142").click()
+    expect(page.locator(".timeline__event")).to_have_count(2)
+    accessible(page)
+    page.get_by_role("link", name="Decision log").click()
+    expect(page.get_by_role("heading", name="The log is intact")).to_be_visible()
+    accessible(page)
+
+
+def test_practitioner_cannot_open_the_coordinators_pages_or_anothers_decision(page: Page, site, recorded):
+    sign_in(page, site, "kim.lee")
+    for path in ("/log", "/policy", "/policy/candidate"):
+        response = page.goto(site.at(path))
+        assert response.status == 403, path
+        expect(page.get_by_role("heading", level=1)).to_have_text("You cannot see this page")
+    accessible(page)
+    response = page.goto(site.at(f"/decisions/{recorded['id']}"))
+    assert response.status == 404
+    expect(page.get_by_text("Bruising")).to_have_count(0)
+    accessible(page)
+    assert page.goto(site.at("/cases/CASE-0142")).status == 404
+    assert page.goto(site.at(f"/decisions/{recorded['id']}/print")).status == 404
+
+
+def test_a_form_sent_without_its_csrf_token_is_refused(page: Page, site):
+    sign_in(page, site, "kim.lee")
+    refused = page.request.post(site.at("/share/new"), form={})
+    assert refused.status == 400
+    forged = page.request.post(site.at("/share/new"), form={"csrf_token": "forged"})
+    assert forged.status == 400
+    page.goto(site.at("/share"))
+    page.get_by_role("button", name="Start now").click()
+    assert "/share/question/subject" in page.url
+
+
+def test_keyboard_only_interview(page: Page, site):
+    sign_in(page, site, "kim.lee")
+    page.goto(site.at("/share"))
+    page.keyboard.press("Tab")
+    expect(page.locator(".skip-link")).to_be_focused()
+    start = page.get_by_role("button", name="Start now")
+    for _ in range(20):
+        page.keyboard.press("Tab")
+        if start.evaluate("e => e === document.activeElement"):
+            break
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Is the information about a child or an adult?")
+    for _ in range(12):
+        if "/share/question/" not in page.url:
+            break
+        first = page.locator("input.radios__input, input.checkboxes__input").first
+        for _ in range(30):
+            page.keyboard.press("Tab")
+            if first.evaluate("e => e === document.activeElement"):
+                break
+        page.keyboard.press("Space")
+        expect(first).to_be_checked()
+        page.keyboard.press("Enter")  # submits the form from the focused control
+        page.wait_for_load_state()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        re.compile("information would be shared|Check your answers")
+    )
+
+
+def _candidate(site) -> str:
+    """A copy of the shipped policy where consent refused with no exception is referred, not refused."""
+    root = site.folder / "candidates-root"
+    target = root / "stricter"
+    shutil.copytree(SHIPPED_POLICY, target)
+    rules = target / "rules" / "3-consent.yaml"
+    text = rules.read_text()
+    assert "decision: do_not_share" in text
+    (target / "policy.yaml").write_text(
+        (target / "policy.yaml").read_text().replace("version: 1.0.0", "version: 1.1.0")
+    )
+    return "stricter"
+
+
+def test_policy_owner_sees_the_impact_of_a_candidate_and_activates_it(page: Page, site):
+    folder = _candidate(site)
+    sign_in(page, site, "pat.owner")
+    accessible(page)
+    page.get_by_role("link", name="Protocol and rules").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("rules and scenarios")
+    expect(page.get_by_text("No problems")).to_be_visible()
+    accessible(page)
+    page.get_by_role("link", name="Try a case").first.click()
+    accessible(page)
+    page.get_by_role("group", name="Is the information about a child or an adult?").get_by_label("Adult").check()
+    page.get_by_role("button", name="See what the policy decides").click()
+    expect(page.locator(".panel__title")).to_have_text("Not enough is known yet")
+    accessible(page)
+    page.get_by_role("link", name="Check a new version").click()
+    accessible(page)
+    page.get_by_role("button", name="Check this version").click()
+    expect(page.get_by_role("alert")).to_contain_text("Enter the folder")
+    accessible(page)
+    page.get_by_label("A folder on the server").fill("../../")
+    page.get_by_role("button", name="Check this version").click()
+    expect(page.get_by_role("alert")).to_contain_text("Choose a folder inside")
+    page.get_by_label("A folder on the server").fill(folder)
+    page.get_by_role("button", name="Check this version").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Impact of version")
+    expect(page.get_by_text("The checker found no problem")).to_be_visible()
+    accessible(page)
+    page.get_by_role("button", name=re.compile("Activate version")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("is active")
+    accessible(page)
+
+
+def test_interactive_api_docs_load(page: Page, site):
+    if not any(rule.rule == "/docs" for rule in site.app.url_map.iter_rules()):
+        pytest.skip("/docs is not served yet")
+    response = page.goto(site.at("/docs"))
+    assert response.status == 200
+    expect(page.locator("body")).not_to_be_empty()
+
+
+def test_every_kind_of_page_was_checked_by_axe(page: Page):
+    assert len(checked_pages) >= 15, sorted(checked_pages)

@@ -1,0 +1,248 @@
+"""The pages' security, through Flask's test client: headers, cookie, CSRF, lock-out,
+sign-out, one-time links, redirects, roles and record ownership."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from web_people import PASSWORD, PEOPLE
+
+from infoshare.engine.policy.loader import SHIPPED_POLICY
+from infoshare.service import create_app
+from infoshare.service.access import people
+from infoshare.service.access.keys import create_key
+from infoshare.service.store.models import InterviewDraft, Person, utcnow
+
+SHARE_FACTS = {
+    "subject": "child",
+    "consent": "given",
+    "harm_concern": "no",
+    "purpose": "referral",
+    "recipient": "childrens_social_care",
+    "recipient_needs_to_know": "yes",
+    "secure_channel": True,
+    "information": [{"item": "Attendance record", "needed_for_purpose": True, "accurate_and_up_to_date": True}],
+}
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    """One app for the module (argon2 hashing is slow on purpose); tests use their own people and cases."""
+    folder = tmp_path_factory.mktemp("web")
+    app = create_app({"DATABASE_URL": f"sqlite:///{folder / 'store.sqlite3'}", "INFOSHARE_POLICY": str(SHIPPED_POLICY)})
+    with app.app_context():
+        for login, (role, name) in PEOPLE.items():
+            people.create_person(role, name, login, PASSWORD)
+        people.create_person("practitioner", "Lou Locked", "lou.locked", PASSWORD)
+        people.create_person("practitioner", "Sid Signout", "sid.signout", PASSWORD)
+    return app
+
+
+def token(response) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', response.text).group(1)
+
+
+def signed_in(app, login: str):
+    client = app.test_client()
+    response = client.post(
+        "/sign-in", data={"login": login, "password": PASSWORD, "csrf_token": token(client.get("/sign-in"))}
+    )
+    assert response.status_code == 302, response.text
+    return client
+
+
+def record_through_pages(client, case_ref: str = "CASE-7") -> int:
+    """The facts go in as a draft (as the question pages leave them); the answer page records."""
+    with client.application.app_context():
+        person = Person.get(Person.login == "sam.patel")
+        from infoshare.service.store.models import InterviewDraft
+
+        InterviewDraft.insert(person=person.id, facts=SHARE_FACTS).on_conflict_replace().execute()
+    page = client.get("/share/answer")
+    assert "You may share this information" in page.text
+    response = client.post("/share/answer", data={"case_ref": case_ref, "csrf_token": token(page)})
+    assert response.status_code == 302, response.text
+    return int(re.search(r"/decisions/(\d+)", response.headers["Location"]).group(1))
+
+
+def test_every_response_carries_the_security_headers(app):
+    client = app.test_client()
+    for response in (client.get("/sign-in"), client.get("/healthz"), client.get("/v1/policy")):
+        csp = response.headers["Content-Security-Policy"]
+        assert "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp and "script-src" not in csp
+        assert "default-src 'none'" in csp
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "same-origin"
+        assert response.headers["X-Frame-Options"] == "DENY"
+    assert client.get("/sign-in").headers["Cache-Control"] == "no-store"
+
+
+def test_the_session_cookie_is_httponly_strict_and_secure_over_tls(app):
+    client = app.test_client()
+    plain = client.post(
+        "/sign-in", data={"login": "sam.patel", "password": PASSWORD, "csrf_token": token(client.get("/sign-in"))}
+    )
+    cookie = plain.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Secure" not in cookie
+    tls = app.test_client()
+    page = tls.get("/sign-in", base_url="https://localhost")
+    response = tls.post(
+        "/sign-in",
+        data={"login": "sam.patel", "password": PASSWORD, "csrf_token": token(page)},
+        base_url="https://localhost",
+        headers={"Referer": "https://localhost/sign-in"},
+    )
+    assert response.status_code == 302
+    assert "Secure" in response.headers["Set-Cookie"]
+    assert "sam.patel" not in cookie and "Sam Patel" not in cookie
+
+
+def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(app):
+    client = signed_in(app, "sam.patel")
+    assert client.post("/share/new").status_code == 400
+    assert client.post("/share/answer", data={"case_ref": "CASE-1"}).status_code == 400
+    coordinator = signed_in(app, "jo.coordinator")
+    assert coordinator.post("/decisions/1/review", data={"decision": "share", "rationale": "x"}).status_code == 400
+    assert app.test_client().post("/sign-in", data={"login": "sam.patel", "password": PASSWORD}).status_code == 400
+
+
+def test_repeated_wrong_passwords_lock_the_account(app):
+    client = app.test_client()
+    csrf = token(client.get("/sign-in"))
+    for attempt in range(1, people.MAX_FAILURES + 1):
+        wrong = client.post("/sign-in", data={"login": "lou.locked", "password": "not it at all", "csrf_token": csrf})
+        assert wrong.status_code == 400
+        assert ("locked" if attempt == people.MAX_FAILURES else "not right") in wrong.text
+    locked = client.post("/sign-in", data={"login": "lou.locked", "password": PASSWORD, "csrf_token": csrf})
+    assert locked.status_code == 400 and "locked" in locked.text
+    with app.app_context():  # the lock runs out
+        Person.update(locked_until=utcnow() - timedelta(seconds=1)).where(Person.login == "lou.locked").execute()
+    assert (
+        client.post("/sign-in", data={"login": "lou.locked", "password": PASSWORD, "csrf_token": csrf}).status_code
+        == 302
+    )
+
+
+def test_an_unknown_login_gets_the_same_answer_as_a_wrong_password(app):
+    client = app.test_client()
+    csrf = token(client.get("/sign-in"))
+    unknown = client.post("/sign-in", data={"login": "nobody", "password": "whatever it is", "csrf_token": csrf})
+    wrong = client.post("/sign-in", data={"login": "sam.patel", "password": "whatever it is", "csrf_token": csrf})
+    assert unknown.status_code == wrong.status_code == 400
+    assert "not right" in unknown.text and "not right" in wrong.text
+
+
+def test_signing_out_ends_every_copy_of_the_session(app):
+    client = signed_in(app, "sid.signout")
+    copied = client.get_cookie("infoshare_session").value
+    assert client.get("/decisions").status_code == 200
+    client.post("/sign-out", data={"csrf_token": token(client.get("/decisions"))})
+    thief = app.test_client()
+    thief.set_cookie("infoshare_session", copied)
+    assert thief.get("/decisions").status_code == 302  # to the sign-in page
+
+
+def test_passwords_are_stored_as_argon2id_hashes(app):
+    with app.app_context():
+        stored = Person.get(Person.login == "sam.patel").password_hash
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+def test_a_one_time_link_works_once(app):
+    with app.app_context():
+        person = people.create_person("practitioner", "Ada Link")
+        link = people.issue_link(person)
+    client = app.test_client()
+    page = client.get(f"/sign-in/link/{link}")
+    assert page.status_code == 200 and "ada.link" in page.text
+    short = client.post(
+        f"/sign-in/link/{link}", data={"password": "short", "confirm": "short", "csrf_token": token(page)}
+    )
+    assert short.status_code == 400 and "at least 12" in short.text
+    done = client.post(
+        f"/sign-in/link/{link}",
+        data={"password": "a long password", "confirm": "a long password", "csrf_token": token(page)},
+    )
+    assert done.status_code == 302
+    assert client.get("/").status_code == 200
+    assert app.test_client().get(f"/sign-in/link/{link}").status_code == 404
+    assert app.test_client().get("/sign-in/link/" + "x" * 43).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "target", ["//evil.example/", "/\\evil.example", "https://evil.example/", "javascript:alert(1)"]
+)
+def test_sign_in_never_redirects_off_the_site(app, target):
+    client = app.test_client()
+    response = client.post(
+        "/sign-in?next=" + target,
+        data={"login": "sam.patel", "password": PASSWORD, "csrf_token": token(client.get("/sign-in"))},
+    )
+    assert response.headers["Location"] == "/"
+
+
+def test_pages_need_the_role_the_api_would_need(app):
+    anonymous = app.test_client()
+    for path in ("/share", "/decisions", "/log", "/policy", "/policy/try", "/decisions/1"):
+        assert anonymous.get(path).status_code == 302, path
+    practitioner = signed_in(app, "sam.patel")
+    for path in ("/log", "/policy", "/policy/candidate"):
+        assert practitioner.get(path).status_code == 403, path
+    owner = signed_in(app, "pat.owner")
+    for path in ("/share", "/decisions", "/decisions/1", "/log"):
+        assert owner.get(path).status_code == 403, path
+    coordinator = signed_in(app, "jo.coordinator")
+    assert coordinator.get("/share").status_code == 403  # the co-ordinator reviews; practitioners record
+    assert coordinator.get("/policy").status_code == 403
+
+
+def test_a_practitioner_sees_only_their_own_decisions(app):
+    sam = signed_in(app, "sam.patel")
+    mine = record_through_pages(sam, "CASE-7")
+    with app.app_context():
+        _, key = create_key("case-system", "school-system")
+    api = app.test_client().post(
+        "/v1/decisions", json={"case_ref": "CASE-7", "facts": SHARE_FACTS}, headers={"Authorization": f"Bearer {key}"}
+    )
+    theirs = api.json["id"]
+    assert sam.get(f"/decisions/{mine}").status_code == 200
+    assert sam.get(f"/decisions/{theirs}").status_code == 404
+    case = sam.get("/cases/CASE-7")
+    assert f"Decision {mine}:" in case.text and f"Decision {theirs}:" not in case.text
+    kim = signed_in(app, "kim.lee")
+    assert kim.get(f"/decisions/{mine}").status_code == 404
+    assert kim.get("/cases/CASE-7").status_code == 404
+    coordinator = signed_in(app, "jo.coordinator")
+    assert coordinator.get(f"/decisions/{mine}").status_code == 200
+    assert coordinator.get(f"/decisions/{theirs}").status_code == 200
+    # and the API names the page's record as it names its own: the person, and who asked
+    with app.app_context():
+        _, coordinator_key = create_key("coordinator", "co-key")
+    record = app.test_client().get(f"/v1/decisions/{mine}", headers={"Authorization": f"Bearer {coordinator_key}"}).json
+    assert record["client"] == "person-sam.patel" and record["requested_by"] == "Sam Patel"
+    assert record["recorded_by"] == "web-sign-in"
+    assert record["decision"] == api.json["decision"] == "share"
+
+
+def test_a_review_from_the_page_is_the_apis_review(app):
+    sam = signed_in(app, "sam.patel")
+    decision = record_through_pages(sam, "CASE-8")
+    coordinator = signed_in(app, "jo.coordinator")
+    page = coordinator.get(f"/decisions/{decision}")
+    blank = coordinator.post(
+        f"/decisions/{decision}/review", data={"decision": "share", "rationale": "   ", "csrf_token": token(page)}
+    )
+    assert blank.status_code == 400 and 'href="#rationale"' in blank.text
+    ok = coordinator.post(
+        f"/decisions/{decision}/review",
+        data={"decision": "do_not_share", "rationale": "Not needed now.", "csrf_token": token(page)},
+    )
+    assert ok.status_code == 302
+    with app.app_context():
+        _, key = create_key("coordinator", "co-key-2")
+    record = app.test_client().get(f"/v1/decisions/{decision}", headers={"Authorization": f"Bearer {key}"}).json
+    assert [(r["decision"], r["rationale"], r["client"]) for r in record["reviews"]] == [
+        ("do_not_share", "Not needed now.", "person-jo.coordinator")
+    ]
