@@ -124,7 +124,7 @@ def person_for_link(token: str) -> Person | None:
     if not token or len(token) > 100:
         return None
     person = Person.get_or_none(Person.link_hash == _link_hash(token))
-    if person is None or person.disabled_at is not None or person.link_expires_at < utcnow():
+    if person is None or person.disabled_at is not None or (person.link_expires_at or utcnow()) <= utcnow():
         return None
     return person
 

@@ -11,7 +11,6 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any, cast
 
 import click
 from peewee import PeeweeException
@@ -22,11 +21,7 @@ from infoshare.engine.analysis.impactreport import render_html, render_text
 from infoshare.service import config
 from infoshare.service.store import versions
 from infoshare.service.store.database import open_store
-from infoshare.service.store.models import Decision
-
-BATCH = 20_000
-
-Row = tuple[int, str, dict[str, Any], str, str]  # id, case_ref, facts, decision, policy digest
+from infoshare.service.store.recorded import pages, replay_query
 
 
 @click.command("impact")
@@ -45,23 +40,10 @@ def impact_command(directory: Path, since: datetime | None, as_json: bool, html_
     try:
         open_store(config.from_environment()["DATABASE_URL"])
         replay = Replay(policy, versions.stored)
-        query = Decision.select(
-            Decision.id, Decision.case_ref, Decision.facts, Decision.decision, Decision.policy_digest
-        )
-        if since is not None:
-            query = query.where(Decision.recorded_at >= since)
-        total = query.count()
-        last = 0
-        with click.progressbar(length=total, label="replaying", file=sys.stderr) as bar:
-            while True:
-                # .tuples() makes rows tuples; peewee's stubs type the query as still yielding models
-                rows = cast(
-                    list[Row], list(query.where(Decision.id > last).order_by(Decision.id).limit(BATCH).tuples())
-                )
-                if not rows:
-                    break
+        query = replay_query(since)
+        with click.progressbar(length=query.count(), label="replaying", file=sys.stderr) as bar:
+            for rows in pages(query):
                 replay.add(rows)
-                last = rows[-1][0]
                 bar.update(len(rows))
     except PeeweeException as exc:
         raise click.ClickException(f"cannot read the decision store (DATABASE_URL): {exc}") from None

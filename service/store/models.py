@@ -238,6 +238,7 @@ class Person(BaseModel):
     name = CharField(max_length=200)
     role = CharField(max_length=32)
     client = ForeignKeyField(Client, backref="people", on_delete="RESTRICT")
+    client_id: int
     password_hash = CharField(max_length=200, null=True)
     link_hash = CharField(max_length=64, null=True, unique=True)
     link_expires_at = DateTimeField(null=True)

@@ -19,19 +19,18 @@ from pathlib import Path
 from flask import Blueprint, current_app, render_template, request
 from werkzeug.datastructures import MultiDict
 
-from infoshare.engine import PolicyError
+from infoshare.engine import Policy, PolicyError
 from infoshare.engine.analysis.impact import Replay
 from infoshare.service.api.verdicts import evaluate
 from infoshare.service.reload import activate_folder, checked
 from infoshare.service.state import snapshot
 from infoshare.service.store import versions
-from infoshare.service.store.models import Decision
+from infoshare.service.store.recorded import pages, replay_query
 from infoshare.service.web import answers, candidates, coveragejob
 from infoshare.service.web.sessions import me, needs
 
 bp = Blueprint("policy", __name__, url_prefix="/policy")
 TRY_ITEMS = 3
-BATCH = 20_000
 
 
 def features() -> Path:
@@ -99,13 +98,10 @@ def try_case():
     ), (400 if errors else 200)
 
 
-def _impact(policy) -> dict:
+def _impact(policy: Policy) -> dict:
     replay = Replay(policy, versions.stored)
-    query = Decision.select(Decision.id, Decision.case_ref, Decision.facts, Decision.decision, Decision.policy_digest)
-    last = 0
-    while rows := list(query.where(Decision.id > last).order_by(Decision.id).limit(BATCH).tuples()):
+    for rows in pages(replay_query()):
         replay.add(rows)
-        last = rows[-1][0]
     return replay.report()
 
 

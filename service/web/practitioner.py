@@ -2,7 +2,9 @@
 
 The answers so far are a draft kept on the server (``InterviewDraft``),
 never in the cookie. Each question page asks one fact; which fact comes next
-is what the verdict still depends on (``questions``). The verdict page shows
+is the interview's first open question: only a fact some answer to which can
+still change the decision, the confidentiality or whether the person is told
+is asked, in the order most likely to settle the case. The verdict page shows
 the same verdict ``POST /v1/evaluate`` gives; "record" goes through the
 API's ``record_decision``, so the case file and the log hold it exactly as
 a case system's ``POST /v1/decisions`` would, in the practitioner's name.
@@ -13,9 +15,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
+from infoshare.engine import EvaluationError
+from infoshare.engine.analysis.interview import interview_valid
 from infoshare.engine.policy.model import Fact
 from infoshare.service.api.decisions import CASE_REF, record_decision
-from infoshare.service.api.verdicts import evaluate
+from infoshare.service.api.verdicts import evaluate, no_verdict
 from infoshare.service.state import snapshot
 from infoshare.service.store.models import InterviewDraft, utcnow
 from infoshare.service.web import answers
@@ -37,15 +41,18 @@ def save(facts: dict) -> None:
 
 
 def questions(facts: dict) -> list[str]:
-    """The facts still to ask, first the one to ask next: those the verdict says it depends on."""
-    policy = snapshot().policy
+    """The facts still worth asking, best first: the interview's (``POST /v1/interview``'s) questions,
+    which are only those some answer to which can still change the outcome."""
     if "subject" not in facts:
         return ["subject"]
     loaded, _ = answers.validated(facts)
     if loaded is None:
         return []
-    askable = {f.name for f in answers.askable(policy)}
-    return [name for name in evaluate(loaded)["missing_facts"] if name in askable and name not in facts]
+    try:
+        found = interview_valid(snapshot().engine, loaded)
+    except EvaluationError as exc:
+        raise no_verdict(exc) from None
+    return [name for name in found.facts if name not in facts]
 
 
 def _fact(name: str) -> Fact:
@@ -136,7 +143,7 @@ def remove_item(index: int):
     items_fact = snapshot().policy.items_fact
     facts = draft()
     items = list(facts.get(items_fact.name, [])) if items_fact else []
-    if not 0 <= index < len(items):
+    if items_fact is None or not 0 <= index < len(items):
         abort(404)
     del items[index]
     facts[items_fact.name] = items

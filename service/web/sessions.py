@@ -122,7 +122,6 @@ def needs(permission: str) -> Callable[[View], View]:
                 abort(403)
             return view(*args, **kwargs)
 
-        guarded.permission = permission
         return guarded  # type: ignore[return-value]
 
     return decorate

@@ -43,11 +43,10 @@ def decision_detail(value: str) -> str:
 
 def value_label(fact: Fact | None, value: Any) -> str:
     """A fact value's label from the vocabulary, or the value in words."""
+    if fact is not None and any(known == value for known, _ in fact.labels):
+        return fact.label(value)
     if isinstance(value, bool):
         return "Yes" if value else "No"
-    labels = getattr(fact, "labels", None) or {}
-    if value in labels:
-        return str(labels[value])
     text = str(value).replace("_", " ")
     return text[:1].upper() + text[1:]
 

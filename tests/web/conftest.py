@@ -9,6 +9,7 @@ import pytest
 from web_people import CHROMIUM, PASSWORD, PEOPLE, Site
 from werkzeug.serving import make_server
 
+from infoshare.engine.analysis.interview import interview
 from infoshare.engine.policy.loader import SHIPPED_POLICY
 from infoshare.service import create_app
 from infoshare.service.access.people import create_person
@@ -46,6 +47,7 @@ def site(tmp_path_factory):
     with app.app_context():
         for login, (role, name) in PEOPLE.items():
             create_person(role, name, login, PASSWORD)
+    interview(app.extensions["infoshare"].engine, {"subject": "child"})  # the reduced space, worked out once
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -56,6 +58,6 @@ def site(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _fail_fast(request):
-    """A missing element fails in seconds, not Playwright's default 30."""
+    """A missing element fails in seconds, not Playwright's default 30 (a loaded machine needs some)."""
     if "page" in request.fixturenames:
-        request.getfixturevalue("page").set_default_timeout(5000)
+        request.getfixturevalue("page").set_default_timeout(10_000)

@@ -34,8 +34,8 @@ def accessible(page: Page) -> None:
     assert not violations, [(v["id"], v["help"], [n["target"] for n in v["nodes"]]) for v in violations]
 
 
-def answer(page: Page, label: str) -> None:
-    page.get_by_label(label, exact=True).check()
+def answer(page: Page, fact: str, value: str) -> None:
+    page.locator(f'input[name="{fact}"][value="{value}"]').check()
     page.get_by_role("button", name="Continue").click()
 
 
@@ -57,25 +57,27 @@ def test_practitioner_is_interviewed_and_records_a_decision(page: Page, site, re
     accessible(page)
     page.get_by_role("alert").get_by_role("link").click()
     expect(page.locator("#subject")).to_be_focused()
-    answer(page, "Child")
+    page.get_by_label("A child (under 18)").check()  # the vocabulary's words for the answer
+    page.get_by_role("button", name="Continue").click()
     asked = []
     while "/share/question/" in page.url:
         asked.append(page.url.split("#")[0].rsplit("/", 1)[1])
         accessible(page)
         heading = page.get_by_role("heading", level=1).inner_text()
         choice = {
-            "harm_concern": "Yes",
-            "consent": "Refused",
-            "seeking_consent_would": "None of these",
-            "purpose": "Child protection enquiry",
-            "recipient": "Childrens social care",
-            "recipient_needs_to_know": "Yes",
-            "crime_suspected": "No",
-            "serious_crime": "No",
-        }.get(asked[-1], "Yes")
+            "harm_concern": "yes",
+            "consent": "refused",
+            "seeking_consent_would": "none",
+            "purpose": "child_protection_enquiry",
+            "recipient": "childrens_social_care",
+            "recipient_needs_to_know": "yes",
+            "crime_suspected": "no",
+            "serious_crime": "no",
+            "secure_channel": "yes",
+        }[asked[-1]]
         assert heading, asked
         try:
-            answer(page, choice)
+            answer(page, asked[-1], choice)
         except Exception as exc:
             raise AssertionError(f"{asked}: {heading}") from exc
         assert len(asked) < 12, asked

@@ -57,7 +57,6 @@ def record_through_pages(client, case_ref: str = "CASE-7") -> int:
     """The facts go in as a draft (as the question pages leave them); the answer page records."""
     with client.application.app_context():
         person = Person.get(Person.login == "sam.patel")
-        from infoshare.service.store.models import InterviewDraft
 
         InterviewDraft.insert(person=person.id, facts=SHARE_FACTS).on_conflict_replace().execute()
     page = client.get("/share/answer")
