@@ -21,6 +21,8 @@ def _local(target: str | None) -> str:
 def home():
     if g.person is None:
         return redirect(url_for("web.signin.sign_in"))
+    if g.person.role == "coordinator":
+        return redirect(url_for("web.review.queue"))
     return render_template("home.html")
 
 

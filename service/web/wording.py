@@ -65,3 +65,12 @@ def clauses(verdict: dict) -> list[dict]:
             for clause in entry.get("clauses", []):
                 seen.setdefault(clause["id"], clause)
     return list(seen.values())
+
+
+def waited(seconds: int) -> str:
+    """How long something has waited, in the largest whole unit: "4 minutes", "2 days"."""
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'' if n == 1 else 's'}"
+    return "under a minute"

@@ -6,12 +6,13 @@ from __future__ import annotations
 import threading
 
 import pytest
-from web_people import CHROMIUM, PASSWORD, PEOPLE, Site
+from web_people import CHROMIUM, PASSWORD, PEOPLE, SHARE_FACTS, Site
 from werkzeug.serving import make_server
 
 from infoshare.engine.analysis.interview import interview
 from infoshare.engine.policy.loader import SHIPPED_POLICY
 from infoshare.service import create_app
+from infoshare.service.access.keys import create_key
 from infoshare.service.access.people import create_person
 
 
@@ -47,6 +48,13 @@ def site(tmp_path_factory):
     with app.app_context():
         for login, (role, name) in PEOPLE.items():
             create_person(role, name, login, PASSWORD)
+        _, key = create_key("case-system", "school-system")
+    older = app.test_client().post(  # an older decision the queue must put after the practitioner's
+        "/v1/decisions",
+        json={"case_ref": "CASE-0001", "facts": SHARE_FACTS},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert older.status_code == 201 and older.json["decision"] == "share"
     interview(app.extensions["infoshare"].engine, {"subject": "child"})  # the reduced space, worked out once
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -7,6 +7,7 @@ page a flow visits is checked by axe-core for WCAG 2.2 A and AA violations.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 
@@ -113,8 +114,8 @@ def test_practitioner_is_interviewed_and_records_a_decision(page: Page, site, re
     expect(page.get_by_role("status")).to_contain_text("Recorded in the case file")
     accessible(page)
     recorded["id"] = int(re.search(r"/decisions/(\d+)", page.url).group(1))
-    if "README_SHOTS" in __import__("os").environ:
-        page.screenshot(path=__import__("os").environ["README_SHOTS"] + "/verdict.png", full_page=True)
+    if os.environ.get("README_SHOTS"):
+        page.screenshot(path=os.environ["README_SHOTS"] + "/verdict.png", full_page=True)
     page.get_by_role("link", name="Print view of this decision").click()
     expect(page.locator(".panel__title")).to_have_text("You may share this information without consent")
     accessible(page)
@@ -134,10 +135,17 @@ def test_the_recorded_decision_is_in_the_log_as_the_api_records_it(page: Page, s
         assert logaudit.verify_store().ok
 
 
-def test_coordinator_reviews_the_decision(page: Page, site, recorded):
+def test_coordinator_finds_it_first_in_the_queue_and_reviews_it(page: Page, site, recorded):
     sign_in(page, site, "jo.coordinator")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Review queue")
     accessible(page)
-    page.goto(site.at(f"/decisions/{recorded['id']}"))
+    first = page.get_by_role("row").nth(1)  # the practitioner's, before the case system's older "share"
+    expect(first).to_contain_text(f"Decision {recorded['id']}")
+    expect(first).to_contain_text("Sam Patel")
+    expect(page.get_by_role("row").nth(2)).to_contain_text("school-system")
+    if os.environ.get("README_SHOTS"):
+        page.screenshot(path=os.environ["README_SHOTS"] + "/queue.png", full_page=True)
+    first.get_by_role("link").click()
     expect(page.get_by_role("heading", name="The rules, as written in the version that decided")).to_be_visible()
     accessible(page)
     page.get_by_role("button", name="Record the final decision").click()
@@ -154,11 +162,13 @@ def test_coordinator_reviews_the_decision(page: Page, site, recorded):
     page.get_by_role("link", name="Decision log").click()
     expect(page.get_by_role("heading", name="The log is intact")).to_be_visible()
     accessible(page)
+    page.get_by_role("link", name="Review queue").click()
+    expect(page.get_by_role("row", name=re.compile(f"Decision {recorded['id']}\\b"))).to_have_count(0)
 
 
 def test_practitioner_cannot_open_the_coordinators_pages_or_anothers_decision(page: Page, site, recorded):
     sign_in(page, site, "kim.lee")
-    for path in ("/log", "/policy", "/policy/candidate"):
+    for path in ("/queue", "/log", "/policy", "/policy/candidate"):
         response = page.goto(site.at(path))
         assert response.status == 403, path
         expect(page.get_by_role("heading", level=1)).to_have_text("You cannot see this page")

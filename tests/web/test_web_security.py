@@ -7,24 +7,13 @@ import re
 from datetime import timedelta
 
 import pytest
-from web_people import PASSWORD, PEOPLE
+from web_people import PASSWORD, PEOPLE, SHARE_FACTS
 
 from infoshare.engine.policy.loader import SHIPPED_POLICY
 from infoshare.service import create_app
 from infoshare.service.access import people
 from infoshare.service.access.keys import create_key
 from infoshare.service.store.models import InterviewDraft, Person, utcnow
-
-SHARE_FACTS = {
-    "subject": "child",
-    "consent": "given",
-    "harm_concern": "no",
-    "purpose": "referral",
-    "recipient": "childrens_social_care",
-    "recipient_needs_to_know": "yes",
-    "secure_channel": True,
-    "information": [{"item": "Attendance record", "needed_for_purpose": True, "accurate_and_up_to_date": True}],
-}
 
 
 @pytest.fixture(scope="module")
@@ -187,10 +176,10 @@ def test_pages_need_the_role_the_api_would_need(app):
     for path in ("/share", "/decisions", "/log", "/policy", "/policy/try", "/decisions/1"):
         assert anonymous.get(path).status_code == 302, path
     practitioner = signed_in(app, "sam.patel")
-    for path in ("/log", "/policy", "/policy/candidate"):
+    for path in ("/queue", "/log", "/policy", "/policy/candidate"):
         assert practitioner.get(path).status_code == 403, path
     owner = signed_in(app, "pat.owner")
-    for path in ("/share", "/decisions", "/decisions/1", "/log"):
+    for path in ("/share", "/decisions", "/decisions/1", "/log", "/queue"):
         assert owner.get(path).status_code == 403, path
     coordinator = signed_in(app, "jo.coordinator")
     assert coordinator.get("/share").status_code == 403  # the co-ordinator reviews; practitioners record
@@ -234,14 +223,24 @@ def test_a_review_from_the_page_is_the_apis_review(app):
         f"/decisions/{decision}/review", data={"decision": "share", "rationale": "   ", "csrf_token": token(page)}
     )
     assert blank.status_code == 400 and 'href="#rationale"' in blank.text
+    nameless = coordinator.post(
+        f"/decisions/{decision}/review",
+        data={"decision": "share", "rationale": "Fine.", "reviewed_by": " ", "csrf_token": token(page)},
+    )
+    assert nameless.status_code == 400 and 'href="#reviewed_by"' in nameless.text
     ok = coordinator.post(
         f"/decisions/{decision}/review",
-        data={"decision": "do_not_share", "rationale": "Not needed now.", "csrf_token": token(page)},
+        data={
+            "decision": "do_not_share",
+            "rationale": "Not needed now.",
+            "reviewed_by": "Jo Adeyemi",
+            "csrf_token": token(page),
+        },
     )
     assert ok.status_code == 302
     with app.app_context():
         _, key = create_key("coordinator", "co-key-2")
     record = app.test_client().get(f"/v1/decisions/{decision}", headers={"Authorization": f"Bearer {key}"}).json
-    assert [(r["decision"], r["rationale"], r["client"]) for r in record["reviews"]] == [
-        ("do_not_share", "Not needed now.", "person-jo.coordinator")
+    assert [(r["decision"], r["rationale"], r["client"], r["reviewed_by"]) for r in record["reviews"]] == [
+        ("do_not_share", "Not needed now.", "person-jo.coordinator", "Jo Adeyemi")
     ]

@@ -13,6 +13,18 @@ PEOPLE = {
     "pat.owner": ("policy-owner", "Pat Owner"),
 }
 
+# A case the shipped policy answers `share`: consent given, every condition holds.
+SHARE_FACTS = {
+    "subject": "child",
+    "consent": "given",
+    "harm_concern": "no",
+    "purpose": "referral",
+    "recipient": "childrens_social_care",
+    "recipient_needs_to_know": "yes",
+    "secure_channel": True,
+    "information": [{"item": "Attendance record", "needed_for_purpose": True, "accurate_and_up_to_date": True}],
+}
+
 
 class Site:
     def __init__(self, app, url: str, folder: Path) -> None:
