@@ -1,8 +1,9 @@
 # Two commands on a fresh machine with Python 3.11 and gcc:
 #   make run    create .venv, install, serve the shipped policy on sqlite
 #   make test   the same set-up, then pytest, behave and the protocol coverage check
-#   make soak   the long forms of the crash, fuzz and PostgreSQL load tests (20 SIGKILLs per store,
-#               10,000 fuzzed requests, 60 s on two servers with 3 failovers)
+#   make soak   the long forms of the crash, fuzz, PostgreSQL load and slow-client tests (20 SIGKILLs per
+#               store, 10,000 fuzzed requests, 60 s on two servers with 3 failovers, 200 idle + 50 slow-drip
+#               connections)
 #   make bench  the benchmarks (bench-quick: a smoke run under a minute)
 PYTHON ?= python3
 VENV ?= .venv
@@ -49,8 +50,9 @@ test: lint types $(STAMP)
 
 soak: $(STAMP)
 	INFOSHARE_CRASH_KILLS=20 INFOSHARE_FUZZ_REQUESTS=10000 INFOSHARE_PG_LOAD_SECONDS=60 INFOSHARE_PG_FAILOVERS=3 \
+	  INFOSHARE_SLOW_IDLE=200 INFOSHARE_SLOW_DRIP=50 \
 	  $(BIN)/pytest -q -s tests/api/test_service_crash.py tests/api/test_service_openapi_fuzz.py \
-	  tests/api/test_service_postgres_load.py
+	  tests/api/test_service_postgres_load.py tests/api/test_service_slow_clients.py
 
 check: $(STAMP)
 	$(BIN)/infoshare check

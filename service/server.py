@@ -1,9 +1,24 @@
-"""Serve the app with gunicorn's sync workers, configured in code rather than a file.
+"""Serve the app with gunicorn, configured in code rather than a file.
 
-Sync workers suit this service: each request is a short evaluation plus one
-INSERT, and processes (not threads) share nothing but the database. The app
-is built once in the master before workers fork, so a broken policy stops
-the command before any port is bound, and every worker serves the same
+The front is gunicorn's ``gthread`` worker: each worker process has one
+thread that watches every open connection and a pool of threads that read
+requests and run the app. A connection that sends nothing costs no thread
+for long: a new one gets 5 s (gunicorn's worker data timeout) to start a
+request, then waits on the poller without a thread, and is closed after
+``KEEPALIVE_SECONDS``; kept-alive connections are closed after the same. So
+idle and slow clients hold threads, not the worker: ``THREADS`` per worker
+is enough for hundreds of them while the rest serve (measured by
+``bench/slow_clients.py``: see the README). Requests still run one at a
+time in effect (the engine holds the GIL and one lock per engine), so
+processes, not threads, give throughput; threads let a worker wait on many
+sockets at once. gunicorn's header limits apply: a request line of at most
+4,094 bytes, 100 header fields, 8,190 bytes each.
+
+``sync`` (one connection per worker process, the previous front) stays
+selectable for comparison: two idle connections stall it.
+
+The app is built once in the master before workers fork, so a broken policy
+stops the command before any port is bound, and every worker serves the same
 loaded policy. Request logs are the app's JSON lines; gunicorn's own access
 log is off so there is one line per request.
 
@@ -19,6 +34,7 @@ session of the server is left on the database.
 from __future__ import annotations
 
 import logging
+import resource
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
@@ -59,15 +75,33 @@ def _reload_on_hup(app: Flask):
     return on_reload
 
 
-def run(app: Flask, host: str, port: int, workers: int) -> None:
+WORKER_CLASSES = ("gthread", "sync")
+THREADS = 256
+KEEPALIVE_SECONDS = 5
+MAX_CONNECTIONS = 1000  # per worker: beyond this a worker stops accepting until some close
+
+
+def _allow_open_files() -> None:
+    """Raise the open-file limit to what the system allows: each worker may hold
+    MAX_CONNECTIONS sockets and an sqlite connection (three files) per thread,
+    beyond the common default of 1,024."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard != resource.RLIM_INFINITY:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def run(app: Flask, host: str, port: int, workers: int, worker_class: str = "gthread") -> None:
     """Serve until SIGTERM or SIGINT; gunicorn exits the process on fatal errors."""
+    threaded = {"threads": THREADS, "keepalive": KEEPALIVE_SECONDS, "worker_connections": MAX_CONNECTIONS}
+    _allow_open_files()
     database = app.extensions["infoshare"].database
     _Gunicorn(
         app,
         {
             "bind": f"{host}:{port}",
             "workers": workers,
-            "worker_class": "sync",
+            "worker_class": worker_class,
+            **(threaded if worker_class == "gthread" else {}),
             "preload_app": True,
             "timeout": 30,
             "graceful_timeout": 10,

@@ -51,9 +51,17 @@ main.add_command(impact_command)
     default=2,
     show_default=True,
     type=click.IntRange(1, 64),
-    help="Worker processes (gunicorn sync workers).",
+    help="Worker processes.",
 )
-def serve(host: str, port: int, workers: int) -> None:
+@click.option(
+    "--worker-class",
+    default="gthread",
+    show_default=True,
+    type=click.Choice(server.WORKER_CLASSES),
+    help="gthread: threads per worker wait on slow and idle connections; "
+    "sync: one connection per worker at a time (kept for comparison).",
+)
+def serve(host: str, port: int, workers: int, worker_class: str) -> None:
     """Serve the HTTP API. Refuses to start if the policy is broken."""
     try:
         app = create_app()
@@ -68,10 +76,10 @@ def serve(host: str, port: int, workers: int) -> None:
         sys.exit(1)
     click.echo(
         f"infoshare: serving policy {app.extensions['infoshare'].policy.version} "
-        f"on http://{host}:{port} with {workers} workers",
+        f"on http://{host}:{port} with {workers} {worker_class} workers",
         err=True,
     )
-    server.run(app, host, port, workers)
+    server.run(app, host, port, workers, worker_class)
 
 
 ROLE_HELP = (
