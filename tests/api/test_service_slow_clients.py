@@ -10,6 +10,7 @@ measures the latencies against the previous front.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -39,10 +40,8 @@ def test_legitimate_requests_are_answered_while_idle_and_slow_drip_connections_a
             while not stop.wait(0.5):
                 n += 1
                 for sock in drips:
-                    try:
+                    with contextlib.suppress(OSError):
                         sock.sendall(f"X-Drip-{n}: {n}\r\n".encode())
-                    except OSError:
-                        pass
 
         dripping = threading.Thread(target=drip)
         dripping.start()
