@@ -182,6 +182,9 @@ class Space:
         self._lock = threading.RLock()
         self._outcomes: dict[tuple[int, ...], Outcome] = {}
         self._fired: dict[tuple[int, int], list[Firing]] = {}
+        self._signature_cache: dict[
+            tuple[int, tuple[tuple[int | None, ...], ...]], tuple[list[Context], dict[int, tuple[Outcome, ...]]]
+        ] = {}
         self._rules = {r.id: r for r in engine.policy.rules}
         self._cases: OrderedDict[tuple[int | None, ...], Analysis] = OrderedDict()
         read = self.part.read
@@ -255,20 +258,32 @@ class Space:
         questions: list[tuple[OrderKey, Question, Witness]] = []
         possible: set[Outcome] = set()
         for index, rows in enumerate(completions):
-            others: list[Sequence[int | None]] = [reach[i] if i != index else [None] for i in range(len(reach))]
-            contexts: list[Context] = list(itertools.product(*others))
-            signature: dict[int, tuple[Outcome, ...]] = {}
-            for behaviour in reach[index]:
-                signature[behaviour] = tuple(
-                    self.outcome(tuple(behaviour if b is None else b for b in ctx)) for ctx in contexts
-                )
-            possible.update(o for s in signature.values() for o in s)
+            others = tuple(tuple(reach[i]) if i != index else (None,) for i in range(len(reach)))
+            contexts, signature = self._signatures(index, others, reach[index])
+            possible.update(o for b in reach[index] for o in signature[b])
             for slot in open_slots[index]:
                 found = self._question(index, slot, rows, signature, contexts, example)
                 if found is not None:
                     questions.append(found)
         questions.sort(key=lambda q: q[0])
         return Analysis(frozenset(possible), tuple(q[1] for q in questions), tuple(q[2] for q in questions))
+
+    def _signatures(
+        self, index: int, others: tuple[tuple[int | None, ...], ...], behaviours: list[int]
+    ) -> tuple[list[Context], dict[int, tuple[Outcome, ...]]]:
+        """The contexts (the other components' reachable behaviours, combined) and, for each of this
+        component's behaviours, its outcome in every context; kept, as the same reach recurs."""
+        key = (index, others)
+        known = self._signature_cache.get(key)
+        if known is None:
+            known = self._signature_cache[key] = (list(itertools.product(*others)), {})
+        contexts, signature = known
+        for behaviour in behaviours:
+            if behaviour not in signature:
+                signature[behaviour] = tuple(
+                    self.outcome(tuple(behaviour if b is None else b for b in ctx)) for ctx in contexts
+                )
+        return contexts, signature
 
     def _question(
         self,
@@ -284,28 +299,29 @@ class Space:
         name = part.components[index][0][slot]
         fact = part.case_facts[name]
         groups: dict[Row, dict[tuple[Outcome, ...], Row]] = defaultdict(dict)  # the rest -> signature -> a row
-        after: dict[int, set[Outcome]] = defaultdict(set)  # class of this fact -> outcomes still possible
+        after: dict[int, set[tuple[Outcome, ...]]] = defaultdict(set)  # class of this fact -> signatures
         for chosen, behaviour in rows:
             sig = signature[behaviour]
             groups[chosen[:slot] + chosen[slot + 1 :]].setdefault(sig, chosen)
-            after[chosen[slot]].update(sig)
+            after[chosen[slot]].add(sig)
         witness: tuple[Row, Row, Context] | None = None
         separated: dict[str, set[Any]] = defaultdict(set)
+        done: set[frozenset[tuple[Outcome, ...]]] = set()
         for by_signature in groups.values():
-            if len(by_signature) < 2:
+            if len(by_signature) < 2 or (signatures := frozenset(by_signature)) in done:
                 continue
+            done.add(signatures)
             for k, name_k in enumerate(OUTCOMES):
-                values = {o[k] for sig in by_signature for o in sig}
-                per_context = [{sig[c][k] for sig in by_signature} for c in range(len(contexts))]
-                if any(len(v) > 1 for v in per_context):
-                    separated[name_k].update(values)
+                if any(len({sig[c][k] for sig in signatures}) > 1 for c in range(len(contexts))):
+                    separated[name_k].update(o[k] for sig in signatures for o in sig)
             if witness is None:
                 (sig_a, row_a), (sig_b, row_b) = list(by_signature.items())[:2]
                 where = next(c for c in range(len(contexts)) if sig_a[c] != sig_b[c])
                 witness = (row_a, row_b, contexts[where])
         if witness is None:
             return None
-        return self._describe(index, fact, after, separated, witness, example)
+        outcomes_after = {c: {o for sig in sigs for o in sig} for c, sigs in after.items()}
+        return self._describe(index, fact, outcomes_after, separated, witness, example)
 
     def _describe(
         self,
