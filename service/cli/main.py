@@ -23,6 +23,7 @@ from infoshare.service.access.keys import (
 )
 from infoshare.service.app import create_app
 from infoshare.service.cli.impact import impact_command
+from infoshare.service.cli.interview import interview_command
 from infoshare.service.store import logaudit
 from infoshare.service.store.database import open_store
 from infoshare.service.store.models import ApiKey
@@ -41,6 +42,7 @@ main.add_command(check_command)
 main.add_command(coverage_command)
 main.add_command(evaluate_command)
 main.add_command(impact_command)
+main.add_command(interview_command)
 
 
 @main.command()
