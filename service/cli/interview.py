@@ -62,7 +62,7 @@ def _numbers(line: str, count: int, many: bool) -> list[int] | None:
 
 def _pick_with_keys(values: list[Any], labels: list[str], many: bool) -> Any:
     """Up and down move, space ticks (list questions), a digit jumps, Enter answers."""
-    at, ticked = 0, set()
+    at, ticked = 0, set[int]()
 
     def draw(first: bool) -> None:
         if not first:
