@@ -36,6 +36,12 @@ def first(model: type[M], name: str, build: Callable[[], str], *params: Any) -> 
 
 def insert(model: type[Model], row: Model) -> int:
     """INSERT ``row`` (its fields as set, defaults filled) and return its new id."""
+    text, values = insert_statement(model, row)
+    return model._meta.database.execute_sql(text, values).lastrowid
+
+
+def insert_statement(model: type[Model], row: Model) -> tuple[str, list[Any]]:
+    """The INSERT of ``row`` (its fields as set, defaults filled) and the values to bind to it."""
     database = model._meta.database
     names = tuple(row.__data__)
 
@@ -47,5 +53,4 @@ def insert(model: type[Model], row: Model) -> int:
         return f"INSERT INTO {opening}{model._meta.table_name}{closing} ({columns}) VALUES ({marks})"
 
     text = sql(database, (model, "insert", names), build)
-    values = [model._meta.fields[name].db_value(row.__data__[name]) for name in names]
-    return database.execute_sql(text, values).lastrowid
+    return text, [model._meta.fields[name].db_value(row.__data__[name]) for name in names]
