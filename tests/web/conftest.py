@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from web_people import CHROMIUM, PASSWORD, PEOPLE, SHARE_FACTS, Site
+from web_people import CHROMIUM, INSURER_FACTS, PASSWORD, PEOPLE, SHARE_FACTS, Site
 from werkzeug.serving import make_server
 
 from infoshare.engine.analysis.interview import interview
@@ -55,6 +55,12 @@ def site(tmp_path_factory):
         headers={"Authorization": f"Bearer {key}"},
     )
     assert older.status_code == 201 and older.json["decision"] == "share"
+    insurer = app.test_client().post(  # a decision the policy owner's candidate version would change
+        "/v1/decisions",
+        json={"case_ref": "CASE-INS-1", "facts": INSURER_FACTS},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert insurer.status_code == 201 and insurer.json["decision"] == "share"
     interview(app.extensions["infoshare"].engine, {"subject": "child"})  # the reduced space, worked out once
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

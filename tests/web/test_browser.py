@@ -7,9 +7,11 @@ page a flow visits is checked by axe-core for WCAG 2.2 A and AA violations.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
+import zipfile
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -18,7 +20,7 @@ from web_people import CHROMIUM, sign_in
 
 from infoshare.engine.policy.loader import SHIPPED_POLICY
 from infoshare.service.store import logaudit
-from infoshare.service.store.models import Decision, LogLink
+from infoshare.service.store.models import Decision, LogLink, PolicyActivation
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: `apt-get install chromium` (.ci/run does it)"
@@ -221,18 +223,39 @@ def test_keyboard_only_interview(page: Page, site):
     )
 
 
+INSURERS_REFERRED = """rules:
+  - id: insurers-are-referred
+    implements: [consent-general-principle]
+    when:
+      recipient: insurer
+      consent: given
+    then:
+      decision: refer
+    because: Sharing with an insurer is for the Safeguarding Co-ordinator to decide under this version.
+"""
+
+
 def _candidate(site) -> str:
-    """A copy of the shipped policy where consent refused with no exception is referred, not refused."""
-    root = site.folder / "candidates-root"
-    target = root / "stricter"
+    """A copy of the shipped policy, version 1.1.0, where sharing with an insurer is referred."""
+    target = site.folder / "candidates-root" / "insurers-referred"
     shutil.copytree(SHIPPED_POLICY, target)
-    rules = target / "rules" / "3-consent.yaml"
-    text = rules.read_text()
-    assert "decision: do_not_share" in text
-    (target / "policy.yaml").write_text(
-        (target / "policy.yaml").read_text().replace("version: 1.0.0", "version: 1.1.0")
-    )
-    return "stricter"
+    (target / "rules" / "9-insurers.yaml").write_text(INSURERS_REFERRED)
+    policy_file = target / "policy.yaml"
+    policy_file.write_text(re.sub(r"(?m)^version: .*$", "version: 1.1.0", policy_file.read_text()))
+    return target.name
+
+
+def _broken_archive() -> bytes:
+    """The shipped policy as a .zip, with a value misspelt in one rule."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for path in SHIPPED_POLICY.rglob("*"):
+            if path.is_file():
+                text = path.read_bytes()
+                if path.name == "3-consent.yaml":
+                    text = text.replace(b"consent: given", b"consent: givn", 1)
+                archive.writestr(f"draft/{path.relative_to(SHIPPED_POLICY)}", text)
+    return out.getvalue()
 
 
 def test_policy_owner_sees_the_impact_of_a_candidate_and_activates_it(page: Page, site):
@@ -245,10 +268,11 @@ def test_policy_owner_sees_the_impact_of_a_candidate_and_activates_it(page: Page
     accessible(page)
     page.get_by_role("link", name="Try a case").first.click()
     accessible(page)
-    page.get_by_role("group", name="Is the information about a child or an adult?").get_by_label("Adult").check()
+    page.get_by_role("group", name="Is the information about a child or an adult?").get_by_label("An adult").check()
     page.get_by_role("button", name="See what the policy decides").click()
     expect(page.locator(".panel__title")).to_have_text("Not enough is known yet")
     accessible(page)
+
     page.get_by_role("link", name="Check a new version").click()
     accessible(page)
     page.get_by_role("button", name="Check this version").click()
@@ -257,14 +281,38 @@ def test_policy_owner_sees_the_impact_of_a_candidate_and_activates_it(page: Page
     page.get_by_label("A folder on the server").fill("../../")
     page.get_by_role("button", name="Check this version").click()
     expect(page.get_by_role("alert")).to_contain_text("Choose a folder inside")
+
+    page.get_by_label("A folder on the server").fill("")
+    page.get_by_label("Upload the policy folder as an archive").set_input_files(
+        files=[{"name": "draft.zip", "mimeType": "application/zip", "buffer": _broken_archive()}]
+    )
+    page.get_by_role("button", name="Check this version").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("This version has 1 problem")
+    expect(page.locator(".problems")).to_contain_text("rules/3-consent.yaml:")
+    expect(page.locator(".problems")).to_contain_text("did you mean `given`?")
+    expect(page.get_by_role("button", name=re.compile("Activate"))).to_have_count(0)
+    accessible(page)
+
+    page.goto(site.at("/policy/candidate"))
     page.get_by_label("A folder on the server").fill(folder)
     page.get_by_role("button", name="Check this version").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Impact of version")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Impact of version 1.1.0 on recorded decisions")
     expect(page.get_by_text("The checker found no problem")).to_be_visible()
+    change = page.locator(".change")
+    expect(change).to_have_count(1)
+    expect(change.get_by_role("heading")).to_have_text(
+        "1 from \u201cYou may share this information\u201d to \u201cAsk the Safeguarding Co-ordinator\u201d"
+    )
+    expect(change).to_contain_text("insurers-are-referred")
+    expect(change).to_contain_text("CASE-INS-1")
     accessible(page)
-    page.get_by_role("button", name=re.compile("Activate version")).click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("is active")
+    page.get_by_role("button", name="Activate version 1.1.0").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Version 1.1.0 is active")
     accessible(page)
+    assert site.app.extensions["infoshare"].policy.version == "1.1.0"
+    with site.app.app_context():
+        latest = PolicyActivation.select().order_by(PolicyActivation.id.desc()).first()
+        assert latest.activated_by == "web page by person-pat.owner"
 
 
 def test_interactive_api_docs_load(page: Page, site):

@@ -25,6 +25,14 @@ SHARE_FACTS = {
     "information": [{"item": "Attendance record", "needed_for_purpose": True, "accurate_and_up_to_date": True}],
 }
 
+INSURER_FACTS = {
+    **SHARE_FACTS,
+    "subject": "adult",
+    "purpose": "insurance",
+    "recipient": "insurer",
+    "information": [{"item": "Claim history", "needed_for_purpose": True, "accurate_and_up_to_date": True}],
+}
+
 
 class Site:
     def __init__(self, app, url: str, folder: Path) -> None:
