@@ -25,6 +25,7 @@ install: $(STAMP)
 run: $(STAMP)
 	@echo "infoshare: serving on http://$(HOST):$(PORT)"
 	@echo "infoshare: for a first API key run: $(BIN)/infoshare keys create --role case-system --name my-case-system"
+	@echo "infoshare: for the web pages, make an account: $(BIN)/infoshare users create --role practitioner --name \"Sam Patel\""
 	$(BIN)/infoshare serve --host $(HOST) --port $(PORT)
 
 # import-linter and mypy read packages from the file system: a tree of links shows them
