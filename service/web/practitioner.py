@@ -20,6 +20,7 @@ from infoshare.engine.analysis.interview import interview_valid
 from infoshare.engine.policy.model import Fact
 from infoshare.service.api.decisions import CASE_REF, record_decision
 from infoshare.service.api.verdicts import evaluate, no_verdict
+from infoshare.service.requestlog import note
 from infoshare.service.state import snapshot
 from infoshare.service.store.models import InterviewDraft, utcnow
 from infoshare.service.web import answers
@@ -188,6 +189,7 @@ def answer():
                 "starting with a letter or digit"
             )
         if not errors:
+            note(case_ref=case_ref)
             row = record_decision({"case_ref": case_ref, "facts": loaded, "requested_by": g.person.name})
             InterviewDraft.delete().where(InterviewDraft.person == g.person.id).execute()
             return redirect(url_for("web.cases.decision", decision_id=row.id, recorded=1))

@@ -91,7 +91,7 @@ def load_signed_in() -> None:
         return
     g.person = person
     g.api_key = principal(person)
-    note(key=g.api_key.name)
+    note(key=g.api_key.name, client=g.api_key.client_name)
 
 
 def protect_forms() -> None:

@@ -3,6 +3,7 @@ sign-out, one-time links, redirects, roles and record ownership."""
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import timedelta
 
@@ -244,3 +245,14 @@ def test_a_review_from_the_page_is_the_apis_review(app):
     assert [(r["decision"], r["rationale"], r["client"], r["reviewed_by"]) for r in record["reviews"]] == [
         ("do_not_share", "Not needed now.", "person-jo.coordinator", "Jo Adeyemi")
     ]
+
+
+def test_page_actions_log_who_and_what_but_nothing_personal(app, caplog):
+    caplog.set_level(logging.INFO, logger="infoshare")
+    sam = signed_in(app, "sam.patel")
+    decision = record_through_pages(sam, "CASE-LOG")
+    lines = [r for r in caplog.records if r.name == "infoshare.request"]
+    recorded = [getattr(r, "fields", {}) for r in lines if getattr(r, "fields", {}).get("decision_id") == decision]
+    assert recorded and recorded[0]["client"] == "person-sam.patel" and recorded[0]["case_ref"] == "CASE-LOG"
+    text = "\n".join(f"{r.getMessage()} {getattr(r, 'fields', {})}" for r in caplog.records)
+    assert "Attendance record" not in text and "Sam Patel" not in text and PASSWORD not in text
