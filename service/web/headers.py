@@ -32,6 +32,8 @@ def init_app(app: Flask) -> None:
     def secure(response: Response) -> Response:
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
+        if request.is_secure:  # over TLS once, the browser keeps to TLS for this host
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if request.endpoint != "web.static" and response.mimetype == "text/html":
             response.headers.setdefault("Cache-Control", "no-store")
         return response

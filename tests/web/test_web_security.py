@@ -66,6 +66,10 @@ def test_every_response_carries_the_security_headers(app):
         assert response.headers["Referrer-Policy"] == "same-origin"
         assert response.headers["X-Frame-Options"] == "DENY"
     assert client.get("/sign-in").headers["Cache-Control"] == "no-store"
+    assert "Strict-Transport-Security" not in client.get("/sign-in").headers
+    assert (
+        client.get("/sign-in", base_url="https://localhost").headers["Strict-Transport-Security"].startswith("max-age=")
+    )
 
 
 def test_the_session_cookie_is_httponly_strict_and_secure_over_tls(app):
