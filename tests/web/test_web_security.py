@@ -260,3 +260,61 @@ def test_page_actions_log_who_and_what_but_nothing_personal(app, caplog):
     assert recorded and recorded[0]["client"] == "person-sam.patel" and recorded[0]["case_ref"] == "CASE-LOG"
     text = "\n".join(f"{r.getMessage()} {getattr(r, 'fields', {})}" for r in caplog.records)
     assert "Attendance record" not in text and "Sam Patel" not in text and PASSWORD not in text
+
+
+def test_hostile_answers_get_a_page_that_says_what_to_fix_never_a_500(app):
+    sam = signed_in(app, "sam.patel")
+    csrf = token(sam.get("/share"))
+    sam.post("/share/new", data={"csrf_token": csrf})
+    for value in ("martian", "", "child\x00", "x" * 5000):
+        answer = sam.post("/share/question/subject", data={"subject": value, "csrf_token": csrf})
+        assert answer.status_code == 400 and 'href="#subject"' in answer.text, value
+    both = sam.post(
+        "/share/question/seeking_consent_would",
+        data={"seeking_consent_would": ["none", "undermine_crime_investigation"], "csrf_token": csrf},
+    )
+    assert both.status_code == 400 and "on its own" in both.text
+    unknown = sam.post(
+        "/share/question/seeking_consent_would", data={"seeking_consent_would": ["steal"], "csrf_token": csrf}
+    )
+    assert unknown.status_code == 400
+    for name in ("no_such_fact", "consent_exception", "information", "..%2f..%2fetc"):
+        assert sam.get(f"/share/question/{name}").status_code == 404, name
+    for text in ("x" * 2001, "bad\x00text", "   "):
+        item = sam.post(
+            "/share/information",
+            data={"item": text, "needed_for_purpose": "yes", "accurate_and_up_to_date": "maybe", "csrf_token": csrf},
+        )
+        assert (
+            item.status_code == 400 and 'href="#item"' in item.text and 'href="#accurate_and_up_to_date"' in item.text
+        )
+    assert sam.post("/share/information/99/remove", data={"csrf_token": csrf}).status_code == 404
+    sam.post("/share/question/subject", data={"subject": "child", "csrf_token": csrf})
+    for case_ref in ("", "CASE 1", "CASE\n1", "x" * 201, "../../etc", "CASE-\u0430"):
+        recorded = sam.post("/share/answer", data={"case_ref": case_ref, "csrf_token": csrf})
+        assert recorded.status_code == 400 and 'href="#case_ref"' in recorded.text, case_ref
+    assert sam.get("/cases/" + "x" * 300).status_code == 404
+    assert sam.get("/decisions/99999999999999999999").status_code == 404
+
+
+def test_hostile_sign_in_and_review_forms(app):
+    client = app.test_client()
+    csrf = token(client.get("/sign-in"))
+    for login, password in (("x" * 10_000, "y"), ("sam.patel", "p" * 100_000), ("sam.patel\x00", PASSWORD)):
+        assert (
+            client.post("/sign-in", data={"login": login, "password": password, "csrf_token": csrf}).status_code == 400
+        )
+    coordinator = signed_in(app, "jo.coordinator")
+    assert coordinator.get("/queue?after=not-a-cursor").status_code == 200
+    decision = record_through_pages(signed_in(app, "sam.patel"), "CASE-H")
+    page = coordinator.get(f"/decisions/{decision}")
+    long = coordinator.post(
+        f"/decisions/{decision}/review",
+        data={"decision": "share", "rationale": "r" * 20_001, "reviewed_by": "Jo", "csrf_token": token(page)},
+    )
+    assert long.status_code == 400 and 'href="#rationale"' in long.text
+    odd = coordinator.post(
+        f"/decisions/{decision}/review",
+        data={"decision": "refer", "rationale": "Because.", "reviewed_by": "Jo", "csrf_token": token(page)},
+    )
+    assert odd.status_code == 400 and 'href="#decision"' in odd.text  # a final decision must be one to act on
