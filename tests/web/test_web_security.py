@@ -318,3 +318,16 @@ def test_hostile_sign_in_and_review_forms(app):
         data={"decision": "refer", "rationale": "Because.", "reviewed_by": "Jo", "csrf_token": token(page)},
     )
     assert odd.status_code == 400 and 'href="#decision"' in odd.text  # a final decision must be one to act on
+
+
+def test_an_answer_the_active_version_no_longer_accepts_is_asked_again(app):
+    sam = signed_in(app, "sam.patel")
+    with app.app_context():
+        person = Person.get(Person.login == "sam.patel")
+        InterviewDraft.insert(
+            person=person.id, facts={"subject": "child", "purpose": "retired"}
+        ).on_conflict_replace().execute()
+    assert sam.get("/share/answer").headers["Location"].endswith("/share/check")
+    check = sam.get("/share/check")
+    assert "Answer again: For what purpose does the person need to know the information?" in check.text
+    assert "/share/question/purpose?change=1" in check.text
