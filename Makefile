@@ -24,7 +24,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	@echo "infoshare: serving on http://$(HOST):$(PORT)"
-	@echo "infoshare: for a first API key run: $(BIN)/infoshare keys create --role case-system --name my-case-system"
+	@echo "infoshare: for a first API key run: KEY=$$($(BIN)/infoshare keys create --role case-system | tail -n 1)"
 	@echo "infoshare: for the web pages, make an account: $(BIN)/infoshare users create --role practitioner --name \"Sam Patel\""
 	$(BIN)/infoshare serve --host $(HOST) --port $(PORT)
 

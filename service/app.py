@@ -8,7 +8,7 @@ from peewee import Database, SqliteDatabase
 from infoshare.engine import Policy, load_policy
 from infoshare.service import config, reload
 from infoshare.service.access.ratelimit import RateLimiter
-from infoshare.service.api import decisions, evaluate, events, health, interview, openapi, policy, queue, reviews
+from infoshare.service.api import decisions, docs, evaluate, events, health, interview, openapi, policy, queue, reviews
 from infoshare.service.errors import register_error_handlers
 from infoshare.service.requestlog import configure_logging, init_request_log
 from infoshare.service.state import ServiceState
@@ -46,6 +46,7 @@ def create_app(settings: dict | None = None, loaded: Policy | None = None) -> Fl
     app.register_blueprint(policy.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)
+    app.register_blueprint(docs.bp)
     init_web(app)
     app.extensions["infoshare"] = ServiceState(
         database=database, snapshot=reload.build(app, loaded), limiter=RateLimiter(app.config["INFOSHARE_RATE_LIMIT"])

@@ -1,6 +1,9 @@
-"""Every error, expected or not, leaves as a JSON body with a request id.
+"""Every error, expected or not, leaves as an RFC 9457 problem (``application/problem+json``).
 
-The body is ``{"error": sentence, "messages": {field: [..]}, "request_id": id}``.
+The body is ``{"type": "about:blank", "title": the status's name, "status": code,
+"detail": sentence, "messages": {field: [..]}, "request_id": id, "error": sentence}``:
+``messages`` (field by field) and ``request_id`` are extension members, and
+``error`` repeats ``detail`` for clients written before the problem format.
 Bad input is 400 (one status for malformed JSON, wrong types, unknown fields
 and bad values, so a client needs one branch), size 413, a body declared as
 another format than JSON 415, auth 401/403, a key over its rate limit 429
@@ -18,6 +21,7 @@ import traceback
 from flask import Flask, Response, g, jsonify
 from peewee import PeeweeException
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
 log = logging.getLogger("infoshare.errors")
 
@@ -29,7 +33,7 @@ HTTP_ERRORS = {
 
 
 class ApiError(Exception):
-    """An error the client can act on, raised from a view and answered as JSON."""
+    """An error the client can act on, raised from a view and answered as a problem document."""
 
     def __init__(
         self,
@@ -45,10 +49,24 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+PROBLEM_JSON = "application/problem+json"
+
+
 def error_response(status: int, error: str, messages: dict | None = None, headers: dict | None = None) -> Response:
     g.setdefault("log_fields", {})["error"] = error
-    response = jsonify({"error": error, "messages": messages or {}, "request_id": g.get("request_id")})
+    response = jsonify(
+        {
+            "type": "about:blank",
+            "title": HTTP_STATUS_CODES.get(status, "Error"),
+            "status": status,
+            "detail": error,
+            "messages": messages or {},
+            "request_id": g.get("request_id"),
+            "error": error,
+        }
+    )
     response.status_code = status
+    response.mimetype = PROBLEM_JSON
     response.headers.update(headers or {})
     return response
 

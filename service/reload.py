@@ -48,7 +48,7 @@ def build(app: Flask, policy: Policy, engine: Engine | None = None) -> PolicySna
         policy=policy,
         engine=engine or Engine(policy),
         loaders={factory: factory(facts)() for factory in body_factories(app)},
-        openapi=build_spec(app, facts),
+        openapi=build_spec(app, facts, policy),
     )
 
 
@@ -60,13 +60,36 @@ def install(app: Flask, state: ServiceState, snapshot: PolicySnapshot) -> None:
 
 
 def start(app: Flask, policy: Policy) -> None:
-    """At start the folder's policy becomes the active version (stored first)."""
+    """At start the folder's policy becomes the active version (stored first), unless it is one
+    the store has already replaced: a server started from an older copy of the folder then
+    answers with the active version and moves no other server back, unless started with
+    ``INFOSHARE_ACTIVATE`` (``serve --activate``). A version string reused for other files
+    is refused (PolicyError), as a reload refuses it."""
     state: ServiceState = app.extensions["infoshare"]
     with state.database.connection_context():
-        if versions.active_digest() != policy.digest:
+        active = versions.active_digest()
+        if active == policy.digest:
+            versions.remember(policy)
+        elif active is None or app.config.get("INFOSHARE_ACTIVATE") or not versions.was_active(policy.digest):
             versions.activate(policy, "start")
         else:
-            versions.remember(policy)
+            current = versions.active()
+            log.warning(
+                "policy %s %s (sha256 %s) in %s was replaced by %s %s (sha256 %s, activated %s by %s); "
+                "answering with that; `infoshare serve --activate` makes this folder's version active again",
+                policy.id,
+                policy.version,
+                policy.digest,
+                app.config["INFOSHARE_POLICY"],
+                current["id"],
+                current["version"],
+                current["digest"],
+                f"{current['activated_at']:%Y-%m-%d %H:%M:%S} UTC",
+                current["activated_by"],
+            )
+            state.checked_at = 0.0
+            follow_active_version(app)
+            return
     state.checked_at = time.monotonic()
 
 
@@ -80,23 +103,14 @@ def checked(directory: Path) -> tuple[Policy, Engine]:
     return policy, engine
 
 
-def reload_from_files(app: Flask, by: str) -> tuple[Policy, Policy]:
-    """Load, check, store and activate the configured policy folder; (previous, new).
+def activate_checked(directory: Path, by: str, digest: str | None = None) -> tuple[dict | None, Policy, Engine]:
+    """Load and check the folder in full, then store and activate it for every server sharing
+    the store: (the activation it replaced, as the store says; the policy; its engine).
 
-    Raises PolicyError, and changes nothing, if the folder has any problem.
+    Raises PolicyError, and changes nothing, if the folder has any problem, reuses a stored
+    version string for other files, or, if ``digest`` is given, no longer holds that version
+    (it changed after the policy owner looked at it).
     """
-    return activate_folder(app, Path(app.config["INFOSHARE_POLICY"]), by)
-
-
-def activate_folder(app: Flask, directory: Path, by: str, digest: str | None = None) -> tuple[Policy, Policy]:
-    """Load, check, store and activate the policy in ``directory``; (previous, new).
-
-    Raises PolicyError, and changes nothing, if the folder has any problem, or
-    if ``digest`` is given and the folder no longer holds that version (it
-    changed after the policy owner looked at it).
-    """
-    state: ServiceState = app.extensions["infoshare"]
-    previous = state.snapshot.policy
     policy, engine = checked(directory)
     if digest is not None and policy.digest != digest:
         raise PolicyError(
@@ -109,19 +123,32 @@ def activate_folder(app: Flask, directory: Path, by: str, digest: str | None = N
                 )
             ]
         )
-    snapshot = state.built.get(policy.digest) or build(app, policy, engine)
+    previous = versions.active()
     versions.activate(policy, by)
-    install(app, state, snapshot)
-    state.checked_at = time.monotonic()
     log.info(
         "policy %s %s (sha256 %s) active, activated by %s; was %s",
         policy.id,
         policy.version,
         policy.digest,
         by,
-        previous.digest,
+        f"{previous['version']} (sha256 {previous['digest']})" if previous else "none",
     )
+    return previous, policy, engine
+
+
+def activate_folder(app: Flask, directory: Path, by: str, digest: str | None = None) -> tuple[dict | None, Policy]:
+    """Check, store and activate the policy in ``directory`` (see activate_checked) and answer
+    with it in this process at once; (the activation it replaced, the new policy)."""
+    state: ServiceState = app.extensions["infoshare"]
+    previous, policy, engine = activate_checked(directory, by, digest)
+    install(app, state, state.built.get(policy.digest) or build(app, policy, engine))
+    state.checked_at = time.monotonic()
     return previous, policy
+
+
+def reload_from_files(app: Flask, by: str) -> tuple[dict | None, Policy]:
+    """Load, check, store and activate the configured policy folder (INFOSHARE_POLICY)."""
+    return activate_folder(app, Path(app.config["INFOSHARE_POLICY"]), by)
 
 
 def follow_active_version(app: Flask) -> None:

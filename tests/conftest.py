@@ -37,3 +37,10 @@ COMPLETE_CASE = {
 def complete_case() -> dict:
     """A case that gives every fact, with consent: a starting point tests vary one fact of."""
     return {**COMPLETE_CASE, "information": [dict(i) for i in COMPLETE_CASE["information"]]}
+
+
+@pytest.fixture(autouse=True)
+def _own_working_folder(tmp_path_factory, monkeypatch) -> None:
+    """No test reads or writes the developer's own infoshare working folder (~/.local/share/infoshare):
+    each gets an empty one, as a fresh user would have."""
+    monkeypatch.setenv("INFOSHARE_HOME", str(tmp_path_factory.mktemp("home")))

@@ -22,11 +22,34 @@ from infoshare.engine.analysis.policytests import run_tests
 from infoshare.engine.evaluator import Engine, EvaluationError
 from infoshare.engine.explain import render_verdict
 from infoshare.engine.policy.factschema import FactsInvalid
-from infoshare.engine.policy.loader import SHIPPED_POLICY, load_policy
+from infoshare.engine.policy.loader import SHIPPED_FEATURES, SHIPPED_POLICY, load_policy
 from infoshare.engine.policy.model import Policy
 from infoshare.engine.policy.problems import PolicyError
 
+POLICY_CHECKS = "infoshare.policy_checks"
 policy_dir = click.Path(exists=False, file_okay=False, path_type=Path)
+features_dir = click.Path(file_okay=False, path_type=Path)
+
+# Every command takes the policy folder as `--policy DIR`; the service's CLI sets the default
+# from its working folder (click's default_map), so each command here names the shipped one.
+policy_option = click.option(
+    "--policy",
+    "-p",
+    "directory",
+    type=policy_dir,
+    default=SHIPPED_POLICY,
+    show_default="the working folder's policy",
+    help="The policy folder (the one holding policy.yaml).",
+)
+features_option = click.option(
+    "--features",
+    type=features_dir,
+    default=SHIPPED_FEATURES,
+    show_default="the working folder's scenarios",
+    help="Folder of Gherkin scenarios.",
+)
+# `check DIR` and `impact DIR`, as they were first written, still work: the same as --policy DIR.
+policy_argument = click.argument("positional", metavar="[DIR]", type=policy_dir, required=False)
 
 
 def load_or_exit(directory: Path) -> Policy:
@@ -41,26 +64,32 @@ def load_or_exit(directory: Path) -> Policy:
 
 
 @click.command("check")
-@click.argument("directory", type=policy_dir, default=SHIPPED_POLICY, required=False)
+@policy_argument
+@policy_option
 @click.option("--coverage", is_flag=True, help="Also run the scenarios and report as `infoshare coverage` does.")
-@click.option(
-    "--features",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("features"),
-    show_default=True,
-    help="Folder of Gherkin scenarios for --coverage.",
-)
+@features_option
 @click.option(
     "--exhaustive",
     is_flag=True,
     help="Also evaluate every combination of the facts the rules read: prove each gets exactly one "
     "decision, and list conflicts, gaps, shadowed rules and shares without consent or exception.",
 )
-def check_command(directory: Path, coverage: bool, features: Path, exhaustive: bool) -> None:
-    """Check the policy in DIRECTORY (default: the shipped policy) and run its tests."""
+@click.pass_context
+def check_command(
+    ctx: click.Context, positional: Path | None, directory: Path, coverage: bool, features: Path, exhaustive: bool
+) -> None:
+    """Check the policy (DIR or --policy; default: the working folder's) and run its tests.
+
+    A program that includes this command may add checks of its own as
+    ``ctx.meta["infoshare.policy_checks"]``: callables from the policy to Problems
+    (the service checks the version against its store's).
+    """
+    directory = positional or directory
     policy = load_or_exit(directory)
     engine = Engine(policy)
     count, problems = run_tests(engine, directory)
+    for extra in ctx.meta.get(POLICY_CHECKS, ()):
+        problems = problems + list(extra(policy))
     report = check_exhaustively(policy, engine) if exhaustive else None
     if report is not None:
         problems = problems + exhaustive_problems(report, policy)
@@ -92,14 +121,8 @@ def check_command(directory: Path, coverage: bool, features: Path, exhaustive: b
 
 
 @click.command("coverage")
-@click.option(
-    "--features",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("features"),
-    show_default=True,
-    help="Folder of Gherkin scenarios.",
-)
-@click.option("--policy", "directory", type=policy_dir, default=SHIPPED_POLICY, help="Policy folder.")
+@features_option
+@policy_option
 @click.option(
     "--html",
     "html_file",
@@ -118,9 +141,18 @@ def coverage_command(features: Path, directory: Path, html_file: Path | None, qu
     report = coverage_of(load_or_exit(directory), features)
     failed = show_coverage(report, quiet)
     if html_file:
-        html_file.write_text(render_html(report), encoding="utf-8")
+        write_page(html_file, render_html(report))
         click.echo(f"report written to {html_file}")
     sys.exit(1 if failed else 0)
+
+
+def write_page(file: Path, html: str) -> None:
+    """Write a report page, making its folder first (`--html build/coverage.html` on a fresh clone)."""
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(html, encoding="utf-8")
+    except OSError as err:
+        raise click.ClickException(f"cannot write {file}: {err.strerror}") from None
 
 
 def _print_exhaustive(report: ExhaustiveReport) -> None:
@@ -155,7 +187,7 @@ def _print_exhaustive(report: ExhaustiveReport) -> None:
 
 @click.command("evaluate")
 @click.argument("case_file", type=click.File("r"))
-@click.option("--policy", "directory", type=policy_dir, default=SHIPPED_POLICY, help="Policy folder.")
+@policy_option
 @click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
 def evaluate_command(case_file: TextIO, directory: Path, as_json: bool) -> None:
     """Evaluate the case in CASE_FILE (JSON: the facts, or an object with `facts`) and print the verdict."""

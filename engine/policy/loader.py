@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,15 @@ from infoshare.engine.policy.problems import PolicyError, Problem
 from infoshare.engine.policy.schemas import FactsSchema, PolicySchema, ProtocolSchema, RuleSchema, allowed_keys
 from infoshare.engine.policy.yamlsource import Source, read_or_report
 
-SHIPPED_POLICY = Path(__file__).resolve().parents[2] / "policies" / "information-sharing"
+
+def shipped(package: str) -> Path:
+    """A folder shipped as package data (``infoshare.policies``, ``infoshare.features``), wherever
+    the package is installed: the checkout when installed editable, site-packages otherwise."""
+    return Path(str(resources.files(package)))
+
+
+SHIPPED_POLICY = shipped("infoshare.policies") / "information-sharing"
+SHIPPED_FEATURES = shipped("infoshare.features")
 POLICY_FILES = ("policy.yaml", "protocol.yaml", "facts.yaml")
 RULES_DIR = "rules"
 THEN_KEYS = ("decision", "confidentiality", "explain_to_subject", "item", "conditions", "obligations", "missing")

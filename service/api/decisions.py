@@ -208,6 +208,7 @@ def blueprint() -> Blueprint:
     @bp.post("/decisions")
     @documented(
         "Evaluate a case and record the decision in its case file",
+        operation_id="recordDecision",
         body=decision_request_schema,
         header_params={
             idempotency.HEADER: ({"type": "string", "pattern": idempotency.KEY_PATTERN}, idempotency.DESCRIPTION)
@@ -258,6 +259,7 @@ def blueprint() -> Blueprint:
     @bp.get(f"/decisions/<int(max={MAX_ID}):decision_id>")
     @documented(
         "Read one recorded decision with its reviews",
+        operation_id="getDecision",
         path_params=DECISION_ID,
         query_params={
             "explain": (
@@ -285,6 +287,7 @@ def blueprint() -> Blueprint:
     @bp.get("/cases/<path:case_ref>/decisions")
     @documented(
         "Read a case file: every decision recorded for a case_ref, oldest first",
+        operation_id="getCaseFile",
         path_params={"case_ref": ({"type": "string", "pattern": CASE_REF_PATTERN}, "The case system's reference.")},
         query_params=paging_params("decisions"),
         responses={

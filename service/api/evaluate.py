@@ -25,6 +25,7 @@ def blueprint() -> Blueprint:
     @bp.post("/evaluate")
     @documented(
         "Evaluate a case without recording it",
+        operation_id="evaluateCase",
         body=evaluate_request_schema,
         responses={
             200: ("The verdict; nothing was recorded.", VerdictSchema),

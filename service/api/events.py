@@ -55,6 +55,7 @@ FEED = EventsSchema()
 @bp.get("/events")
 @documented(
     "What happened after a cursor: decisions recorded, reviews recorded, policy versions activated",
+    operation_id="listEvents",
     query_params={
         "after": (
             {"type": "string", "maxLength": 40, "pattern": r"^[0-9]+\.[0-9]+$"},

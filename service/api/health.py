@@ -25,7 +25,7 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
-@documented("The process is up", responses={200: ("Up.", HealthSchema)})
+@documented("The process is up", responses={200: ("Up.", HealthSchema)}, operation_id="getHealth")
 def healthz() -> ResponseReturnValue:
     """Touches nothing: a load balancer may call it often."""
     return {"status": "ok"}
@@ -34,7 +34,8 @@ def healthz() -> ResponseReturnValue:
 @bp.get("/readyz")
 @documented(
     "The policy is loaded and the decision store accepts writes",
-    responses={200: ("Ready.", ReadySchema), 503: ("Not ready; `error` says why.", ErrorSchema)},
+    operation_id="getReadiness",
+    responses={200: ("Ready.", ReadySchema), 503: ("Not ready; `detail` says why.", ErrorSchema)},
 )
 def readyz() -> ResponseReturnValue:
     """Only ready when a decision could be recorded right now: an unreachable,

@@ -82,6 +82,7 @@ def blueprint() -> Blueprint:
     @documented(
         "The verdict on the facts known so far, and the questions whose answers can still change it",
         body=interview_request_schema,
+        operation_id="interview",
         responses={
             200: ("The verdict, whether it is settled, and the questions still open, best first.", InterviewSchema),
             503: ("The rules engine failed; no verdict.", None),

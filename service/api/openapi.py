@@ -18,13 +18,13 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields
 
+from infoshare.engine import Policy
 from infoshare.service.access.auth import roles_with
-from infoshare.service.errors import ApiError
+from infoshare.service.errors import PROBLEM_JSON, ApiError
 from infoshare.service.requestlog import route_template
 from infoshare.service.state import snapshot
 
 View = TypeVar("View", bound=Callable)
-API_VERSION = "1"
 TITLE = "infoshare"
 DESCRIPTION = (
     "Decides whether information about a child or adult may be shared, with whom, on what "
@@ -33,10 +33,28 @@ DESCRIPTION = (
     "(`infoshare keys create --role ...`)."
 )
 BodyFactory = Callable[[type[Schema]], type[Schema]]
+# Each blueprint's operations are grouped under one tag; a blueprint not named here is tagged
+# with its own name.
+TAGS = {
+    "decisions": ("decisions", "Record a verdict, read a decision or a case file."),
+    "reviews": ("reviews", "The Safeguarding Co-ordinator's reviews and the queue of decisions awaiting one."),
+    "queue": ("reviews", "The Safeguarding Co-ordinator's reviews and the queue of decisions awaiting one."),
+    "events": ("events", "What happened, in order, for a client to follow."),
+    "evaluate": ("evaluate", "A verdict without a record: the policy owner's what-if."),
+    "interview": ("interview", "The verdict so far and the questions that can still change it."),
+    "policy": ("policy", "The answering policy, its version history and its reload."),
+    "health": ("health", "Liveness and readiness for load balancers and containers."),
+}
 
 
 class ErrorSchema(Schema):
-    error = fields.String(required=True, metadata={"description": "What went wrong, in words."})
+    """An RFC 9457 problem document; ``messages`` and ``request_id`` are its extension members."""
+
+    type = fields.String(required=True, metadata={"description": "Always `about:blank`: `title` says the kind."})
+    title = fields.String(required=True, metadata={"description": "The HTTP status's name."})
+    status = fields.Integer(required=True, metadata={"description": "The HTTP status code."})
+    detail = fields.String(required=True, metadata={"description": "What went wrong, in words."})
+    error = fields.String(required=True, metadata={"description": "The same as `detail` (kept for older clients)."})
     messages = fields.Dict(
         keys=fields.String(),
         metadata={"description": "Field name to the problems with it; nested for nested fields."},
@@ -55,14 +73,19 @@ def documented(
     query_params: Mapping[str, tuple[str | dict[str, Any], str]] | None = None,
     header_params: Mapping[str, tuple[str | dict[str, Any], str]] | None = None,
     response_headers: Mapping[int, Mapping[str, str]] | None = None,
+    operation_id: str | None = None,
 ) -> Callable[[View], View]:
     """Attach an OpenAPI operation to a view. ``body`` makes the request schema from the
     policy's facts schema (so it follows a reload), or is a fixed Schema class;
     ``path_params``, ``query_params`` and ``header_params`` (optional request headers):
-    name -> (type or JSON schema, description); ``response_headers``: status -> name -> description."""
+    name -> (type or JSON schema, description); ``response_headers``: status -> name -> description;
+    ``operation_id``, the name generated clients give the call (default: the view's name
+    in camelCase)."""
 
     def decorate(view: View) -> View:
+        head, *rest = view.__name__.split("_")
         view.openapi = {  # type: ignore[attr-defined]
+            "operation_id": operation_id or head + "".join(word.title() for word in rest),
             "summary": summary,
             "description": inspect.cleandoc(view.__doc__ or ""),
             "responses": responses,
@@ -83,9 +106,14 @@ def body_factories(app: Flask) -> list[BodyFactory]:
     return list(dict.fromkeys(b for b in bodies if b is not None and not isinstance(b, type)))
 
 
-def _operation(view: Callable, facts: type[Schema]) -> dict:
+def _operation(view: Callable, facts: type[Schema], blueprint: str) -> dict:
     doc = view.openapi  # type: ignore[attr-defined]
-    operation: dict = {"summary": doc["summary"], "description": doc["description"]}
+    operation: dict = {
+        "operationId": doc["operation_id"],
+        "tags": [TAGS.get(blueprint, (blueprint, ""))[0]],
+        "summary": doc["summary"],
+        "description": doc["description"],
+    }
     responses = {
         str(status): _response(text, ErrorSchema if schema is None and status >= 400 else schema)
         for status, (text, schema) in doc["responses"].items()
@@ -164,27 +192,44 @@ def refuse_undocumented_query_parameters() -> None:
 def _response(description: str, schema: Schema | type[Schema] | None) -> dict:
     if schema is None:
         return {"description": description}
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+    media = PROBLEM_JSON if schema is ErrorSchema else "application/json"
+    return {"description": description, "content": {media: {"schema": schema}}}
 
 
-def build_spec(app: Flask, facts: type[Schema]) -> dict:
-    """The OpenAPI document for every documented route of ``app``, for a policy whose facts ``facts`` validates."""
+def api_version(policy: Policy) -> str:
+    """The document changes when the policy does (its allowed values are the policy's), so its
+    version is the policy's, with the digest as build metadata: `1.0.0+sha256.5d1ea8c95553`."""
+    return f"{policy.version}+sha256.{policy.digest[:12]}"
+
+
+def build_spec(app: Flask, facts: type[Schema], policy: Policy) -> dict:
+    """The OpenAPI document for every documented route of ``app``, for ``policy``, whose facts ``facts`` validates."""
     spec = APISpec(
         title=TITLE,
-        version=API_VERSION,
+        version=api_version(policy),
         openapi_version="3.0.3",
         plugins=[MarshmallowPlugin()],
         info={"description": DESCRIPTION},
     )
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     paths: dict[str, dict] = {}
+    names: dict[str, str] = {}
+    tags: dict[str, str] = {}
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]
         if not hasattr(view, "openapi"):
             continue
         path = route_template(rule.rule)
+        blueprint = rule.endpoint.rpartition(".")[0]
+        tag, about = TAGS.get(blueprint, (blueprint, ""))
+        tags.setdefault(tag, about)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            paths.setdefault(path, {})[method.lower()] = _operation(view, facts)
+            operation = _operation(view, facts, blueprint)
+            if names.setdefault(operation["operationId"], rule.endpoint) != rule.endpoint:
+                raise ValueError(f"operationId {operation['operationId']} names two views; give one `operation_id=`")
+            paths.setdefault(path, {})[method.lower()] = operation
+    for tag, about in sorted(tags.items()):
+        spec.tag({"name": tag, "description": about} if about else {"name": tag})
     for path, operations in sorted(paths.items()):
         spec.path(path=path, operations=operations)
     return spec.to_dict()

@@ -15,14 +15,15 @@ from infoshare.service.errors import ApiError
 def load_json(schema: Schema) -> dict:
     """The validated body; 400 names the problem, 413 comes from Flask's size limit.
 
-    The body is parsed as JSON when the Content-Type says JSON or says nothing
-    a client means by it (none, ``text/plain``, or curl ``-d``'s form type);
-    one that names another format (XML, multipart, ...) is a 415.
+    The body is parsed only when its Content-Type says JSON (``application/json``
+    or a ``+json`` type): anything else, none included, is a 415, so a body
+    sent as text or as curl ``-d``'s form type is never taken for JSON.
     """
-    if request.mimetype and not (request.mimetype in LENIENT_TYPES or request.is_json):
+    if not request.is_json:
+        sent = f"as {request.mimetype}" if request.mimetype else "without a Content-Type"
         raise ApiError(
             415,
-            f"the body is sent as {request.mimetype}; send it as application/json",
+            f"the body is sent {sent}; send it as application/json",
             {"_body": ["Send a JSON object with Content-Type: application/json."]},
         )
     raw = request.get_data(cache=True)
@@ -49,7 +50,6 @@ def load_json(schema: Schema) -> dict:
         raise ApiError(400, "the request does not match the schema; see messages", messages) from None
 
 
-LENIENT_TYPES = frozenset({"text/plain", "application/x-www-form-urlencoded"})
 SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 

@@ -1,4 +1,5 @@
-"""``GET /v1/policy``: the answering policy, so a case system can build its form from it;
+"""``GET /v1/policy``: the answering policy, so a case system can build its form from it, and
+the versions activated, when and by whom;
 ``POST /v1/policy/reload``: the policy owner's safe reload (see service.reload)."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from infoshare.service.errors import ApiError
 from infoshare.service.reload import reload_from_files
 from infoshare.service.requestlog import note
 from infoshare.service.state import snapshot
+from infoshare.service.store import versions
 
 
 class ItemFieldSchema(Schema):
@@ -58,6 +60,17 @@ class ClauseSchema(DictSchema):
     )
 
 
+class ActivationSchema(Schema):
+    id = fields.String(required=True)
+    version = fields.String(required=True)
+    digest = fields.String(required=True)
+    activated_at = fields.DateTime(required=True)
+    activated_by = fields.String(
+        required=True,
+        metadata={"description": "`start`, `reload by key <name>`, `SIGHUP` or `infoshare reload by <user>`."},
+    )
+
+
 class PolicySchema(Schema):
     id = fields.String(required=True)
     version = fields.String(required=True)
@@ -68,6 +81,11 @@ class PolicySchema(Schema):
     )
     facts = fields.List(fields.Nested(FactSchema), required=True)
     clauses = fields.List(fields.Nested(ClauseSchema), required=True)
+    activations = fields.List(
+        fields.Nested(ActivationSchema),
+        required=True,
+        metadata={"description": "The versions activated in this store, newest first (the latest 50)."},
+    )
 
 
 bp = Blueprint("policy", __name__, url_prefix="/v1")
@@ -75,13 +93,15 @@ bp = Blueprint("policy", __name__, url_prefix="/v1")
 
 @bp.get("/policy")
 @documented(
-    "The loaded policy: version, digest, fact vocabulary, clauses", responses={200: ("The policy.", PolicySchema)}
+    "The loaded policy: version, digest, fact vocabulary, clauses, and the versions activated",
+    responses={200: ("The policy.", PolicySchema)},
+    operation_id="getPolicy",
 )
 @requires("read-policy")
 def describe() -> ResponseReturnValue:
     """Everything a case system needs to ask the right questions, and the digest
     that recorded decisions carry."""
-    return PolicySchema().dump(snapshot().policy.describe())
+    return PolicySchema().dump({**snapshot().policy.describe(), "activations": versions.history()})
 
 
 class ReloadSchema(Schema):
@@ -97,6 +117,7 @@ def _ref(policy) -> dict:
 @bp.post("/policy/reload")
 @documented(
     "Load, check and activate the policy folder, without a restart",
+    operation_id="reloadPolicy",
     responses={
         200: ("The new version is active in every worker within the poll interval.", ReloadSchema),
         422: (
@@ -121,6 +142,7 @@ def reload() -> ResponseReturnValue:
             {"policy": [str(p) for p in exc.problems]},
         ) from None
     note(policy_digest=policy.digest)
+    before = previous or _ref(policy)
     return ReloadSchema().dump(
-        {"policy": _ref(policy), "previous": _ref(previous), "changed": policy.digest != previous.digest}
+        {"policy": _ref(policy), "previous": before, "changed": policy.digest != before["digest"]}
     )

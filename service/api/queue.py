@@ -54,6 +54,7 @@ ENTRIES = ReviewQueueSchema()
 @bp.get("/review-queue")
 @documented(
     "The decisions not yet reviewed, across clients: refer first, then share_without_consent, then the rest",
+    operation_id="getReviewQueue",
     query_params={
         "decision": ({"type": "string", "enum": list(DECISIONS)}, "Only decisions of this value."),
         "client": ({"type": "string", "maxLength": 64}, "Only decisions this client recorded."),

@@ -67,6 +67,7 @@ bp = Blueprint("reviews", __name__, url_prefix="/v1")
 @bp.post(f"/decisions/<int(max={MAX_ID}):decision_id>/review")
 @documented(
     "Record the Safeguarding Co-ordinator's final decision and rationale",
+    operation_id="reviewDecision",
     body=ReviewRequestSchema,
     path_params=DECISION_ID,
     responses={

@@ -15,17 +15,18 @@ from pathlib import Path
 import click
 from peewee import PeeweeException
 
-from infoshare.engine.analysis.commands import load_or_exit, policy_dir
+from infoshare.engine.analysis.commands import load_or_exit, policy_argument, policy_option, write_page
 from infoshare.engine.analysis.impact import Replay
 from infoshare.engine.analysis.impactreport import render_html, render_text
-from infoshare.service import config
+from infoshare.service.cli.common import settings_used
 from infoshare.service.store import versions
 from infoshare.service.store.database import open_store
 from infoshare.service.store.recorded import pages, replay_query
 
 
 @click.command("impact")
-@click.argument("directory", type=policy_dir)
+@policy_argument
+@policy_option
 @click.option("--since", type=click.DateTime(), help="Only decisions recorded at or after this date (UTC).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option(
@@ -34,11 +35,14 @@ from infoshare.service.store.recorded import pages, replay_query
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the report as a web page to this file.",
 )
-def impact_command(directory: Path, since: datetime | None, as_json: bool, html_file: Path | None) -> None:
-    """Replay recorded decisions (DATABASE_URL) against the policy in DIRECTORY and report what would change."""
+def impact_command(
+    positional: Path | None, directory: Path, since: datetime | None, as_json: bool, html_file: Path | None
+) -> None:
+    """Replay the recorded decisions against the policy (DIR or --policy) and report what would change."""
+    directory = positional or directory
     policy = load_or_exit(directory)
     try:
-        open_store(config.from_environment()["DATABASE_URL"])
+        open_store(settings_used()["DATABASE_URL"])
         replay = Replay(policy, versions.stored)
         query = replay_query(since)
         with click.progressbar(length=query.count(), label="replaying", file=sys.stderr) as bar:
@@ -49,6 +53,6 @@ def impact_command(directory: Path, since: datetime | None, as_json: bool, html_
         raise click.ClickException(f"cannot read the decision store (DATABASE_URL): {exc}") from None
     report = replay.report()
     if html_file is not None:
-        html_file.write_text(render_html(report), encoding="utf-8")
+        write_page(html_file, render_html(report))
         click.echo(f"wrote {html_file}", err=True)
     click.echo(json.dumps(report, indent=2) if as_json else render_text(report))

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
+from pathlib import Path
 
 import click
 from peewee import PeeweeException
 
 from infoshare.engine import PolicyError
-from infoshare.engine.analysis.commands import check_command, coverage_command, evaluate_command
+from infoshare.engine.analysis.commands import (
+    POLICY_CHECKS,
+    check_command,
+    coverage_command,
+    evaluate_command,
+    policy_option,
+)
+from infoshare.engine.policy.model import Policy
+from infoshare.engine.policy.problems import Problem
 from infoshare.service import config, server
 from infoshare.service.access import people
 from infoshare.service.access.keys import (
@@ -22,20 +32,49 @@ from infoshare.service.access.keys import (
     revoke_key,
 )
 from infoshare.service.app import create_app
+from infoshare.service.cli.common import settings_used
 from infoshare.service.cli.impact import impact_command
 from infoshare.service.cli.interview import interview_command
-from infoshare.service.store import logaudit
+from infoshare.service.reload import activate_checked
+from infoshare.service.store import logaudit, versions
 from infoshare.service.store.database import open_store
 from infoshare.service.store.models import ApiKey
 
 
-@click.group()
-def main() -> None:
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="infoshare", message="infoshare %(version)s")
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Information-sharing decisions for safeguarding teams, from a declarative policy.
 
-    Settings come from the environment: DATABASE_URL (default: an sqlite file
-    under ./instance/) and INFOSHARE_POLICY (default: the shipped policy).
+    Every command uses one working folder, found the same way from anywhere:
+    INFOSHARE_HOME, else the nearest folder upwards holding infoshare.toml
+    (`infoshare init DIR` makes one), else ~/.local/share/infoshare. Its
+    infoshare.toml names the store, the policy folder and the server settings;
+    an environment variable (DATABASE_URL, INFOSHARE_POLICY, ...) overrides
+    its setting. Commands that use the store say which one on stderr.
     """
+    try:
+        home = config.find_home()
+        settings = config.from_environment(home)
+    except config.ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    ctx.obj = (home, settings)
+    ctx.meta[POLICY_CHECKS] = [lambda policy: store_checks(settings, policy)]
+    features = home.folder / "features"
+    policy = {"directory": Path(settings["INFOSHARE_POLICY"])}
+    scenarios = {"features": features} if (features / "steps").is_dir() else {}
+    ctx.default_map = {
+        **{name: policy for name in ("evaluate", "impact", "reload", "fmt")},
+        "check": {**policy, **scenarios},
+        "coverage": {**policy, **scenarios},
+        "serve": {
+            **policy,
+            "host": settings["INFOSHARE_HOST"],
+            "port": settings["INFOSHARE_PORT"],
+            "workers": settings["INFOSHARE_WORKERS"],
+        },
+    }
 
 
 main.add_command(check_command)
@@ -46,6 +85,7 @@ main.add_command(interview_command)
 
 
 @main.command()
+@policy_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
 @click.option(
@@ -63,10 +103,19 @@ main.add_command(interview_command)
     help="gthread: threads per worker wait on slow and idle connections; "
     "sync: one connection per worker at a time (kept for comparison).",
 )
-def serve(host: str, port: int, workers: int, worker_class: str) -> None:
+@click.option(
+    "--activate",
+    is_flag=True,
+    help="Make this folder's policy the active version even if the store has since activated a newer one.",
+)
+@click.pass_context
+def serve(
+    ctx: click.Context, directory: Path, host: str, port: int, workers: int, worker_class: str, activate: bool
+) -> None:
     """Serve the HTTP API. Refuses to start if the policy is broken."""
+    settings = settings_used(ctx)
     try:
-        app = create_app()
+        app = create_app({**settings, "INFOSHARE_POLICY": str(directory), "INFOSHARE_ACTIVATE": activate})
     except ValueError as exc:  # a setting in the environment that cannot be used
         click.echo(f"infoshare: not starting: {exc}", err=True)
         sys.exit(1)
@@ -90,6 +139,47 @@ ROLE_HELP = (
 )
 
 
+def store_checks(settings: dict, policy: Policy) -> list[Problem]:
+    """`infoshare check` against the store, if there is one: a version string it holds for
+    other files is a problem. A store that does not exist yet is not made for this."""
+    url = settings["DATABASE_URL"]
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return []
+    try:
+        open_store(url)
+        problem = versions.version_problem(policy)
+    except PeeweeException as exc:
+        click.echo(f"infoshare: the version was not checked against the store ({type(exc).__name__})", err=True)
+        return []
+    return [problem] if problem else []
+
+
+@main.command("reload")
+@policy_option
+def reload_command(directory: Path) -> None:
+    """Check the policy folder in full and make it the active version for every server on the store.
+
+    Running servers follow within INFOSHARE_POLICY_POLL_SECONDS, as after
+    POST /v1/policy/reload; on any problem nothing changes and each is listed.
+    """
+    settings = settings_used()
+    try:
+        open_store(settings["DATABASE_URL"])
+        previous, policy, _ = activate_checked(directory, f"infoshare reload by {getpass.getuser()}")
+    except PolicyError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"{directory}: not reloaded; the active version keeps answering.", err=True)
+        sys.exit(1)
+    except PeeweeException as exc:
+        raise click.ClickException(f"cannot open the decision store (DATABASE_URL): {exc}") from None
+    was = f"{previous['version']} (sha256:{previous['digest'][:12]})" if previous else "none"
+    click.echo(
+        f"policy {policy.id} {policy.version} (sha256:{policy.digest[:12]}) is active; it replaced {was}. "
+        f"Servers on this store answer with it within {settings['INFOSHARE_POLICY_POLL_SECONDS']:g} s."
+    )
+
+
 @main.group()
 def clients() -> None:
     """Create and list clients: the case systems, co-ordinators and policy owners that call the service.
@@ -100,7 +190,7 @@ def clients() -> None:
 
 def _open_key_store(what: str = "key store") -> None:
     try:
-        open_store(config.from_environment()["DATABASE_URL"])
+        open_store(settings_used()["DATABASE_URL"])
     except PeeweeException as exc:
         raise click.ClickException(f"cannot open the {what} (DATABASE_URL): {exc}") from None
 

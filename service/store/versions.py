@@ -10,10 +10,13 @@ rows read as a history of what answered when.
 from __future__ import annotations
 
 import logging
+import re
+from typing import Any
 
-from infoshare.engine import Policy
+from infoshare.engine import Policy, PolicyError
 from infoshare.engine.policy.loader import load_policy_files
-from infoshare.service.store.models import PolicyActivation, PolicyVersion
+from infoshare.engine.policy.problems import Problem
+from infoshare.service.store.models import PolicyActivation, PolicyVersion, as_utc
 
 log = logging.getLogger("infoshare.versions")
 
@@ -26,10 +29,91 @@ def remember(policy: Policy) -> None:
 
 
 def activate(policy: Policy, by: str) -> None:
-    """Make ``policy`` the version every worker answers with (stored first)."""
+    """Make ``policy`` the version every worker answers with (stored first); PolicyError if its
+    version string already names another text in the store (see ``version_problem``)."""
     with PolicyVersion._meta.database.atomic():
+        refuse_reused_version(policy)
         remember(policy)
         PolicyActivation.create(digest=policy.digest, activated_by=by)
+
+
+def version_problem(policy: Policy) -> Problem | None:
+    """A version names one text: the store holding this id and version for another digest means
+    the files were changed without a new version, and a verdict's version would then not say
+    which rules decided it."""
+    other = (
+        PolicyVersion.select(PolicyVersion.digest, PolicyVersion.stored_at)
+        .where(
+            (PolicyVersion.policy_id == policy.id)
+            & (PolicyVersion.version == policy.version)
+            & (PolicyVersion.digest != policy.digest)
+        )
+        .first()
+    )
+    if other is None:
+        return None
+    return Problem(
+        "policy.yaml",
+        _version_line(policy),
+        f"version `{policy.version}` is already in the store for other files (sha256:{other.digest[:12]}, "
+        f"stored {other.stored_at:%Y-%m-%d %H:%M} UTC), and these files differ from it; give this edit a "
+        f"new version, e.g. `version: {next_version(policy.version)}`",
+    )
+
+
+def refuse_reused_version(policy: Policy) -> None:
+    problem = version_problem(policy)
+    if problem is not None:
+        raise PolicyError([problem])
+
+
+def _version_line(policy: Policy) -> int:
+    text = policy.files.get("policy.yaml", "")
+    match = re.search(r"^version\s*:", text, re.MULTILINE)
+    return text.count("\n", 0, match.start()) + 1 if match else 1
+
+
+def next_version(version: str) -> str:
+    """`1.0.0` -> `1.0.1`; a version not ending in a number gets `.1`."""
+    match = re.search(r"(\d+)$", version)
+    return f"{version[: match.start()]}{int(match.group(1)) + 1}" if match else f"{version}.1"
+
+
+def was_active(digest: str) -> bool:
+    return PolicyActivation.select().where(PolicyActivation.digest == digest).exists()
+
+
+def active() -> dict[str, Any] | None:
+    """The latest activation with its version, or None on a store that has none."""
+    found = history(1)
+    return found[0] if found else None
+
+
+def history(limit: int = 50) -> list[dict[str, Any]]:
+    """The latest activations, newest first: which version, when and by whom."""
+    rows = (
+        PolicyActivation.select(
+            PolicyActivation.digest,
+            PolicyActivation.activated_at,
+            PolicyActivation.activated_by,
+            PolicyVersion.policy_id,
+            PolicyVersion.version,
+        )
+        .join(PolicyVersion, on=(PolicyVersion.digest == PolicyActivation.digest))
+        .order_by(PolicyActivation.id.desc())
+        .limit(limit)
+        .dicts()
+    )
+    return [
+        {
+            "id": row["policy_id"],
+            "version": row["version"],
+            "digest": row["digest"],
+            "activated_at": as_utc(row["activated_at"]),
+            "activated_by": row["activated_by"],
+        }
+        for row in rows
+    ]
 
 
 def active_digest() -> str | None:

@@ -55,7 +55,7 @@ def test_no_key_or_a_wrong_key_is_401(client, as_role, recorded, name, authoriza
     response = call(client, name, decision_id, headers)
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
-    assert set(response.json) == {"error", "messages", "request_id"}
+    assert set(response.json) == {"type", "title", "status", "detail", "error", "messages", "request_id"}
 
 
 def test_a_revoked_key_stops_working(client, app, as_role):

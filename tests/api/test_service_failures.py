@@ -38,7 +38,7 @@ def test_a_decision_that_cannot_be_recorded_is_503_with_no_verdict(impatient_app
     finally:
         other_writer.execute("ROLLBACK")
     assert response.status_code == 503
-    assert set(response.json) == {"error", "messages", "request_id"}
+    assert set(response.json) == {"type", "title", "status", "detail", "error", "messages", "request_id"}
     assert "could not be recorded" in response.json["error"]
     text = response.get_data(as_text=True)
     assert "share" not in text.replace("shared", "")

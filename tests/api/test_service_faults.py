@@ -70,7 +70,7 @@ def assert_failed_closed(response, statuses=(503,)) -> None:
     text = response.get_data(as_text=True)
     assert response.status_code in statuses, text
     body = response.json
-    assert set(body) == {"error", "messages", "request_id"}
+    assert set(body) == {"type", "title", "status", "detail", "error", "messages", "request_id"}
     assert body["request_id"] == response.headers["X-Request-ID"]
     assert "Traceback" not in text and "decision" not in body and '"share' not in text
 

@@ -58,7 +58,7 @@ def fuzz_client(tmp_path_factory):
 @given(body=bodies, path=st.sampled_from(PATHS))
 def test_any_json_body_is_answered_with_a_verdict_or_a_400(fuzz_client, body, path):
     client, headers = fuzz_client
-    response = client.post(path, data=json.dumps(body), headers=headers)
+    response = client.post(path, data=json.dumps(body), headers={**headers, "Content-Type": "application/json"})
     assert response.status_code in (200, 201, 400), response.get_data(as_text=True)
     if response.status_code == 400:
         assert response.json["messages"] and "decision" not in response.json

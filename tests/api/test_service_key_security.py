@@ -109,7 +109,10 @@ def test_a_key_over_its_rate_limit_gets_429_with_retry_after_and_other_keys_do_n
     assert statuses == [200, 200, 200]
     assert limited.status_code == 429
     assert 1 <= int(limited.headers["Retry-After"]) <= 20
-    assert set(limited.json) == {"error", "messages", "request_id"} and "3 requests" in limited.json["error"]
+    assert (
+        set(limited.json) == {"type", "title", "status", "detail", "error", "messages", "request_id"}
+        and "3 requests" in limited.json["error"]
+    )
     assert client.get("/v1/policy", headers=bearer(calm)).status_code == 200
     with app.app_context():
         from infoshare.service.store.models import Decision

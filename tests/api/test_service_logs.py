@@ -94,7 +94,9 @@ def test_no_facts_rationale_or_names_reach_any_log(app, client, as_role, caplog,
 
 
 def test_error_bodies_carry_the_request_id_of_their_log_line(client, as_role, request_log):
-    response = client.post("/v1/evaluate", data=b"{oops", headers=as_role("case-system"))
+    response = client.post(
+        "/v1/evaluate", data=b"{oops", headers={**as_role("case-system"), "Content-Type": "application/json"}
+    )
     [line] = request_log()
     assert response.status_code == 400
     assert line["request_id"] == response.json["request_id"] == response.headers["X-Request-ID"]

@@ -7,7 +7,14 @@ def test_policy_is_what_the_engine_loaded(client, app, as_role):
     response = client.get("/v1/policy", headers=as_role("policy-owner"))
     assert response.status_code == 200
     policy = app.extensions["infoshare"].policy
-    assert response.json == policy.describe()
+    body = dict(response.json)
+    [activation] = body.pop("activations")
+    assert body == policy.describe()
+    assert (activation["version"], activation["digest"], activation["activated_by"]) == (
+        policy.version,
+        policy.digest,
+        "start",
+    )
     facts = {f["name"]: f for f in response.json["facts"]}
     assert facts["subject"]["values"] == ["child", "adult"] and facts["subject"]["question"]
     assert {f["name"] for f in facts["information"]["fields"]} >= {"item", "needed_for_purpose"}

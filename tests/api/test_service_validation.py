@@ -17,7 +17,7 @@ def assert_error(response, status: int) -> dict:
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.is_json
     body = response.json
-    assert set(body) == {"error", "messages", "request_id"}
+    assert set(body) == {"type", "title", "status", "detail", "error", "messages", "request_id"}
     assert body["request_id"] == response.headers["X-Request-ID"]
     assert "Traceback" not in response.get_data(as_text=True)
     assert "decision" not in body
