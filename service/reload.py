@@ -74,6 +74,7 @@ def start(app: Flask, policy: Policy) -> None:
             versions.activate(policy, "start")
         else:
             current = versions.active()
+            assert current is not None  # the store has an active version: `active` was not None
             log.warning(
                 "policy %s %s (sha256 %s) in %s was replaced by %s %s (sha256 %s, activated %s by %s); "
                 "answering with that; `infoshare serve --activate` makes this folder's version active again",

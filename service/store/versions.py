@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, cast
 
 from infoshare.engine import Policy, PolicyError
 from infoshare.engine.policy.loader import load_policy_files
@@ -91,7 +92,7 @@ def active() -> dict[str, Any] | None:
 
 def history(limit: int = 50) -> list[dict[str, Any]]:
     """The latest activations, newest first: which version, when and by whom."""
-    rows = (
+    query = (
         PolicyActivation.select(
             PolicyActivation.digest,
             PolicyActivation.activated_at,
@@ -112,7 +113,7 @@ def history(limit: int = 50) -> list[dict[str, Any]]:
             "activated_at": as_utc(row["activated_at"]),
             "activated_by": row["activated_by"],
         }
-        for row in rows
+        for row in cast(Iterable[dict[str, Any]], query)  # .dicts(): each row a dict
     ]
 
 
