@@ -53,7 +53,7 @@ def test_yaml_syntax_error_names_file_and_line(policy_copy):
     line = edit(policy_copy, "rules/3-consent.yaml", "      decision: share\n", "      decision: [share\n")
     problem = only_problem(policy_copy)
     assert problem.startswith("rules/3-consent.yaml:")
-    assert "YAML syntax error" in problem
+    assert "list is not closed" in problem and "add `]`" in problem
     assert abs(int(problem.split(":")[1]) - line) <= 2
 
 

@@ -12,7 +12,9 @@ from typing import Any
 
 from marshmallow import fields, validate
 
+from infoshare.engine.analysis.misses import why_not
 from infoshare.engine.evaluator import Engine
+from infoshare.engine.policy.conditions import show
 from infoshare.engine.policy.factschema import FactsInvalid
 from infoshare.engine.policy.loader import validate as validate_with
 from infoshare.engine.policy.problems import PolicyError, Problem
@@ -101,7 +103,7 @@ def failures(engine: Engine, test: PolicyTest) -> list[str]:
     try:
         got = observed(engine, test.facts)
     except FactsInvalid as err:
-        return [f"the facts are not valid: {err.messages}"]
+        return [str(err)]
     out = []
     for key, want in test.expect.items():
         have = got[key]
@@ -110,8 +112,21 @@ def failures(engine: Engine, test: PolicyTest) -> list[str]:
             if absent:
                 out.append(f"expected rules {', '.join(absent)} to fire; fired: {', '.join(have)}")
         elif (sorted(want) if key in ("missing_facts", "conditions", "obligations") else want) != have:
-            out.append(f"expected {key} {want}, got {have}")
+            message = f"expected {key} {_shown(want)}, got {_shown(have)}"
+            if key in OUTCOMES:
+                message += f": {why_not(engine.policy, test.facts, got['rules_fired'], key, want)}"
+            out.append(message)
     return out
+
+
+OUTCOMES = ("decision", "confidentiality", "explain_to_subject")
+
+
+def _shown(value: Any) -> str:
+    """A value as the test file writes it: `[a, b]` for a list, never Python's quotes."""
+    if isinstance(value, list):
+        return f"[{', '.join(map(show, value))}]"
+    return show(value)
 
 
 def run_tests(engine: Engine, directory: Path) -> tuple[int, list[Problem]]:

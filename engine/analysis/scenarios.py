@@ -104,10 +104,13 @@ def _shown(filename: str) -> str:
 
 
 def _failure(scenario: Scenario) -> str:
+    """The first failing step and what went wrong, in words (no traceback, no exception class)."""
     for step in scenario.all_steps:
         if step.status.name in ("failed", "error", "undefined"):
             message = (step.error_message or "").strip().splitlines()
             detail = message[-1] if message else step.status.name
+            if step.exception is not None and not isinstance(step.exception, AssertionError):
+                detail = str(step.exception) or "the step could not be run"
             for prefix in ("Assertion Failed: ", "ASSERT FAILED: "):
                 detail = detail.removeprefix(prefix)
             return f"{step.keyword} {step.name}: {detail}"

@@ -23,7 +23,17 @@ class FactsInvalid(ValueError):
 
     def __init__(self, messages: dict[str, Any]):
         self.messages = messages
-        super().__init__(f"invalid facts: {messages}")
+        super().__init__(f"the facts are not valid: {plain(messages)}")
+
+
+def plain(messages: Any, path: str = "") -> str:
+    """marshmallow's nested messages as `field: message; items.0.item: message` (no Python syntax)."""
+    if isinstance(messages, dict):
+        return "; ".join(plain(value, f"{path}.{key}" if path else str(key)) for key, value in messages.items())
+    if isinstance(messages, list):
+        text = " ".join(plain(m) if isinstance(m, (dict, list)) else str(m) for m in messages)
+        return f"{path}: {text}" if path else text
+    return f"{path}: {messages}" if path else str(messages)
 
 
 def _one_of(values: tuple[str, ...]) -> validate.OneOf:

@@ -222,6 +222,11 @@ def _plain_message(schema: Schema, path: tuple[Any, ...], message: str) -> str:
         return f"unknown key `{key}`{suggest(key, allowed)}; the keys allowed here are: {', '.join(allowed)}"
     if message == "Missing data for required field.":
         return f"`{key}` is missing; add it"
+    if message == "Field may not be null.":
+        return (
+            f"`{key}` has nothing after it; give its value after the colon, or its entries on the "
+            "lines below, indented two spaces more than it"
+        )
     if message in PLAIN_TYPE_ERRORS:
         return f"`{key}` {PLAIN_TYPE_ERRORS[message]}"
     return f"`{key}`: {message}"

@@ -7,7 +7,7 @@ bottom and fixed without knowing anything about the engine.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, order=True)
@@ -15,9 +15,10 @@ class Problem:
     file: str
     line: int
     message: str
+    excerpt: str = field(default="", compare=False)  # the line as written, and a caret under the column
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
+        return f"{self.file}:{self.line}: {self.message}" + (f"\n{self.excerpt}" if self.excerpt else "")
 
 
 class PolicyError(Exception):

@@ -54,17 +54,7 @@ def parse_yaml(data: bytes, name: str) -> Source:
     except UnicodeDecodeError:
         raise YamlSyntaxError(Problem(name, 1, "the file is not UTF-8 text; save it as UTF-8")) from None
     except MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        what = (err.problem or err.context or "invalid YAML").strip()
-        raise YamlSyntaxError(
-            Problem(
-                name,
-                line,
-                f"YAML syntax error: {what}; check the indentation, that each entry is "
-                "`key: value`, and that text containing ': ' or '#' is in quotes",
-            )
-        ) from None
+        raise YamlSyntaxError(syntax_problem(err, data.decode("utf-8"), name)) from None
     except YAMLError as err:
         raise YamlSyntaxError(Problem(name, 1, f"YAML syntax error: {err}")) from None
     source = Source(name=name, data=None, lines={(): 1})
@@ -79,6 +69,51 @@ def read_or_report(file: Path | bytes, name: str, problems: list[Problem]) -> So
     except YamlSyntaxError as err:
         problems.append(err.problem)
         return None
+
+
+def syntax_problem(err: MarkedYAMLError, text: str, name: str) -> Problem:
+    """The parser's complaint in a policy owner's words, at its line, with a caret under the column."""
+    opened = err.context_mark
+    starts_there = opened is not None and (
+        "simple key" in (err.context or "") or "quoted scalar" in (err.context or "")
+    )
+    mark = (opened if starts_there else err.problem_mark) or opened
+    line, column = (mark.line, mark.column) if mark is not None else (0, 0)
+    lines = text.splitlines() or [""]
+    if line >= len(lines):  # the file ended first: point at its last character
+        line, column = len(lines) - 1, max(len(lines[-1].rstrip()) - 1, 0)
+    here = lines[line]
+    problem, context = err.problem or "", err.context or ""
+    if "'\\t'" in problem or "\t" in here[: column + 1]:
+        column = here.index("\t") if "\t" in here else column
+        message = "a tab is used for indentation here; YAML indents with spaces only: replace the tab with spaces"
+    elif "expected <block end>" in problem or "bad indentation" in problem:
+        indent = len(here) - len(here.lstrip(" "))
+        message = (
+            f"this line is indented by {indent} spaces, which lines up with no entry above it; indent it "
+            "exactly as far as the entries it belongs with (in a list, a rule's keys line up under the "
+            "first key after `- `)"
+        )
+    elif "mapping values are not allowed" in problem:
+        message = 'a second `: ` on one line; text that contains `: ` must be in quotes, e.g. because: "Consent: given"'
+    elif "could not find expected ':'" in problem:
+        message = "this line is not `key: value`; add the colon after the key, or put the text in quotes"
+    elif "duplicate key" in problem:
+        key = problem.split('"')[1] if '"' in problem else "this key"
+        message = f"`{key}` is given twice here; keep one"
+    elif "flow sequence" in context or "flow mapping" in context or "<stream end>" in problem:
+        closing = "}" if "mapping" in context else "]"
+        where = f" (opened on line {opened.line + 1})" if opened is not None and opened.line < line else ""
+        message = f"a `[` or `{{` list is not closed{where}; add `{closing}`, or write the list one `- item` a line"
+    elif "quoted scalar" in context:
+        message = "text in quotes that starts here is never closed; add the closing quote"
+    else:
+        message = (
+            "this line cannot be read; check the indentation (spaces only), that each entry is "
+            "`key: value`, and that text containing `: ` or ` #` is in quotes"
+        )
+    excerpt = f"    {here.replace(chr(9), '→')}\n    {' ' * min(column, len(here))}^"
+    return Problem(name, line + 1, message, excerpt)
 
 
 class YamlSyntaxError(Exception):

@@ -6,6 +6,8 @@ from behave import then, when
 from practitioner_words import CONDITIONS, facts_named
 from verdicts import verdict_seen
 
+from infoshare.engine.analysis.misses import why_not
+
 COORDINATOR = "Any queries about information sharing must be directed to the Safeguarding Co-ordinator."
 EXPLAIN_OPENLY = "shared and why"
 
@@ -70,7 +72,10 @@ def set_by_a_rule(context, outcome: str, value) -> None:
 
 def decided(context, decision: str) -> None:
     verdict = context.verdict
-    assert verdict["decision"] == decision, f"decision {verdict['decision']}, because: {verdict['basis']}"
+    fired = [entry["rule"] for entry in verdict["rationale"]]
+    assert verdict["decision"] == decision, f"decision {verdict['decision']}, not {decision}: " + why_not(
+        context.engine.policy, context.facts, fired, "decision", decision
+    )
 
 
 def nothing_shared(context) -> None:
