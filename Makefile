@@ -48,6 +48,7 @@ test: lint types $(STAMP)
 	$(BIN)/pytest -q
 	$(BIN)/behave --format progress --no-capture features
 	$(BIN)/infoshare coverage --quiet
+	$(BIN)/infoshare fmt --check --policy policies/information-sharing
 
 soak: $(STAMP)
 	INFOSHARE_CRASH_KILLS=20 INFOSHARE_FUZZ_REQUESTS=10000 INFOSHARE_PG_LOAD_SECONDS=60 INFOSHARE_PG_FAILOVERS=3 \

@@ -1,4 +1,4 @@
-"""The policy owner's commands: `infoshare check`, `infoshare coverage` and `infoshare evaluate`.
+"""The policy owner's commands: `infoshare check`, `coverage`, `fmt` and `evaluate`.
 
 Plain click commands, so the service's CLI group can include them without
 the engine knowing about the service.
@@ -22,9 +22,11 @@ from infoshare.engine.analysis.policytests import run_tests
 from infoshare.engine.evaluator import Engine, EvaluationError
 from infoshare.engine.explain import render_verdict
 from infoshare.engine.policy.factschema import FactsInvalid
-from infoshare.engine.policy.loader import SHIPPED_FEATURES, SHIPPED_POLICY, load_policy
+from infoshare.engine.policy.layout import LayoutChangesMeaning, formatted
+from infoshare.engine.policy.loader import RULES_DIR, SHIPPED_FEATURES, SHIPPED_POLICY, load_policy
 from infoshare.engine.policy.model import Policy
 from infoshare.engine.policy.problems import PolicyError
+from infoshare.engine.policy.yamlsource import YamlSyntaxError
 
 POLICY_CHECKS = "infoshare.policy_checks"
 policy_dir = click.Path(exists=False, file_okay=False, path_type=Path)
@@ -183,6 +185,40 @@ def _print_exhaustive(report: ExhaustiveReport) -> None:
     )
     click.echo(f"  shadowed rules (overruled wherever they fire): {', '.join(report.shadowed) or 'none'}")
     click.echo(f"  rules that never fire: {', '.join(report.dead) or 'none'}")
+
+
+@click.command("fmt")
+@policy_option
+@click.option("--check", "check_only", is_flag=True, help="Change nothing; exit 1 naming each file not in the layout.")
+def fmt_command(directory: Path, check_only: bool) -> None:
+    """Rewrite the rule files (rules/*.yaml) in one canonical layout, keeping every comment."""
+    if not (directory / RULES_DIR).is_dir():
+        raise click.ClickException(f"{directory}: no rules/ folder; give the policy folder with --policy")
+    changed, broken = [], False
+    for file in sorted((directory / RULES_DIR).glob("*.yaml")):
+        name = f"{RULES_DIR}/{file.name}"
+        text = file.read_text(encoding="utf-8")
+        try:
+            canonical = formatted(text, name)
+        except YamlSyntaxError as err:
+            click.echo(str(err.problem), err=True)
+            broken = True
+            continue
+        except LayoutChangesMeaning as err:
+            click.echo(str(err), err=True)
+            broken = True
+            continue
+        if canonical != text:
+            changed.append(name)
+            if not check_only:
+                file.write_text(canonical, encoding="utf-8")
+    said = "not in the canonical layout (`infoshare fmt` rewrites it)" if check_only else "reformatted"
+    for name in changed:
+        click.echo(f"{directory / name}: {said}", err=check_only)
+    if not changed:
+        click.echo(f"{directory}: every rule file is in the canonical layout")
+    if broken or (check_only and changed):
+        sys.exit(1)
 
 
 @click.command("evaluate")

@@ -15,6 +15,7 @@ from infoshare.engine.analysis.commands import (
     check_command,
     coverage_command,
     evaluate_command,
+    fmt_command,
     policy_option,
 )
 from infoshare.engine.policy.model import Policy
@@ -80,6 +81,7 @@ def main(ctx: click.Context) -> None:
 main.add_command(check_command)
 main.add_command(coverage_command)
 main.add_command(evaluate_command)
+main.add_command(fmt_command)
 main.add_command(impact_command)
 main.add_command(interview_command)
 
