@@ -58,12 +58,14 @@ class Replay:
         self._items = new.items_fact.name if new.items_fact else None
         self.changes: dict[tuple[str, str], Change] = {}
         self.replayed = 0
+        self.recorded_under: dict[str, int] = defaultdict(int)  # digest -> decisions recorded under it
         self.started = time.perf_counter()
 
     def add(self, rows: Iterable[tuple[int, str, dict[str, Any], str, str]]) -> None:
         """Rows of (id, case_ref, facts, recorded decision, recorded policy digest)."""
         for decision_id, case_ref, facts, old, digest in rows:
             self.replayed += 1
+            self.recorded_under[digest] += 1
             case = {k: v for k, v in facts.items() if k != self._items}
             new, new_rules = self._new.answer(case)
             if new == old:
@@ -75,12 +77,20 @@ class Replay:
             change.decisions.append((decision_id, case_ref))
             change.rules[(self._old_rules_for(digest, case), new_rules)] += 1
 
-    def _old_rules_for(self, digest: str, case: dict[str, Any]) -> tuple[str, ...] | None:
+    def _recorded(self, digest: str) -> DecisionCache | None:
+        """The version a decision was recorded under, if the caller can rebuild it."""
         if digest not in self._old:
             old = self._old_version(digest)
             self._old[digest] = DecisionCache(old) if old is not None else None
-        answers = self._old[digest]
+        return self._old[digest]
+
+    def _old_rules_for(self, digest: str, case: dict[str, Any]) -> tuple[str, ...] | None:
+        answers = self._recorded(digest)
         return answers.answer(case)[1] if answers else None
+
+    def _version_of(self, digest: str) -> str | None:
+        answers = self._recorded(digest)
+        return answers.engine.policy.version if answers else None
 
     @property
     def evaluated(self) -> int:
@@ -91,6 +101,10 @@ class Replay:
         changed = sum(c.count for c in self.changes.values())
         return {
             "policy": {"id": self.new.id, "version": self.new.version, "digest": self.new.digest},
+            "recorded_under": [
+                {"digest": digest, "version": self._version_of(digest), "decisions": n}
+                for digest, n in sorted(self.recorded_under.items(), key=lambda x: -x[1])
+            ],
             "replayed": self.replayed,
             "changed": changed,
             "unchanged": self.replayed - changed,

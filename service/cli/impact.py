@@ -18,6 +18,8 @@ from peewee import PeeweeException
 from infoshare.engine.analysis.commands import load_or_exit, policy_argument, policy_option, write_page
 from infoshare.engine.analysis.impact import Replay
 from infoshare.engine.analysis.impactreport import render_html, render_text
+from infoshare.engine.analysis.policytests import run_tests
+from infoshare.engine.evaluator import Engine
 from infoshare.service.cli.common import settings_used
 from infoshare.service.store import versions
 from infoshare.service.store.database import open_store
@@ -41,6 +43,7 @@ def impact_command(
     """Replay the recorded decisions against the policy (DIR or --policy) and report what would change."""
     directory = positional or directory
     policy = load_or_exit(directory)
+    _, failing = run_tests(Engine(policy), directory)
     try:
         open_store(settings_used()["DATABASE_URL"])
         replay = Replay(policy, versions.stored)
@@ -56,3 +59,12 @@ def impact_command(
         write_page(html_file, render_html(report))
         click.echo(f"wrote {html_file}", err=True)
     click.echo(json.dumps(report, indent=2) if as_json else render_text(report))
+    if failing:
+        for problem in failing:
+            click.echo(str(problem), err=True)
+        click.echo(
+            f"{directory}: warning: this policy fails {len(failing)} of its own tests or checks (above; `infoshare check` "
+            "runs them): the report shows what it would decide, but a reload would refuse it.",
+            err=True,
+        )
+        sys.exit(1)

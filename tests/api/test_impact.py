@@ -77,7 +77,9 @@ def impact(database_url, monkeypatch):
 
 def test_impact_finds_exactly_the_changes_the_edit_causes_as_text_json_and_html(store, edited, impact, app):
     result = impact(edited, "--json")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the edit breaks one of the policy's own tests
+    assert "warning: this policy fails" in result.stderr
+    assert "tests/cases.yaml:" in result.stderr and "a reload would refuse it" in result.stderr
     report = json.loads(result.stdout)
     engine = Engine(load_policy(edited))  # the oracle: every decision replayed on its own
     expected = {}
@@ -97,16 +99,20 @@ def test_impact_finds_exactly_the_changes_the_edit_causes_as_text_json_and_html(
     refer = next(c for c in report["changes"] if c["to"] == "refer")
     assert all("consent-refused" in why["rules_after"] for why in refer["because"])
 
+    assert [(u["version"], u["decisions"]) for u in report["recorded_under"]] == [("1.0.0", RECORDED)]
     page = edited.parent / "impact.html"
     result = impact(edited, "--html", page)
-    assert result.exit_code == 0, result.output
-    assert f"on {RECORDED:,} recorded decisions" in result.stdout
-    assert "do_not_share           refer" in result.stdout and "cases: GEN-" in result.stdout
+    assert f"as edited, on {RECORDED:,} recorded decisions, recorded under 1.0.0 (sha256 " in result.stdout
+    assert f"Do not share -> Refer: {refer['count']:,} decisions" in result.stdout and "cases: GEN-" in result.stdout
+    assert "do_not_share" not in result.stdout
     text = page.read_text()
-    assert text.startswith("<!doctype html>") and "do_not_share &rarr; refer" in text
+    assert text.startswith("<!doctype html>") and "Do not share &rarr; Refer" in text
+    assert "<details>" not in text and all(d["case_ref"] in text for d in refer["decisions"][:50])
     later = impact(edited, "--since", "2999-01-01", "--json")
     assert json.loads(later.stdout)["replayed"] == 0
-    unchanged = json.loads(impact(SHIPPED_POLICY, "--json").stdout)
+    shipped = impact(SHIPPED_POLICY, "--json")
+    unchanged = json.loads(shipped.stdout)
+    assert shipped.exit_code == 0 and "warning" not in shipped.stderr
     assert unchanged["changed"] == 0 and unchanged["replayed"] == RECORDED
     with app.app_context():
         assert Decision.select().count() == RECORDED
