@@ -106,7 +106,11 @@ def test_reload_activates_a_checked_folder_for_every_server_and_refuses_a_broken
     assert app.extensions["infoshare"].policy.version == "1.1.0"
     (newer / "policy.yaml").write_text("version: [\n")
     refused = run("reload", "--policy", str(newer))
-    assert refused.exit_code == 1 and "policy.yaml:1: a `[` or `{` list is not closed" in refused.stderr and "not reloaded" in refused.stderr
+    assert (
+        refused.exit_code == 1
+        and "policy.yaml:1: a `[` or `{` list is not closed" in refused.stderr
+        and "not reloaded" in refused.stderr
+    )
 
 
 def test_changed_files_under_a_version_the_store_holds_are_refused_by_reload_check_and_start(tmp_path, monkeypatch):
