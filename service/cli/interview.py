@@ -23,11 +23,10 @@ from typing import Any
 import click
 
 from infoshare.engine import Engine
-from infoshare.engine.analysis.commands import load_or_exit
+from infoshare.engine.analysis.commands import load_or_exit, policy_option
 from infoshare.engine.analysis.interview import Question, interview
 from infoshare.engine.explain import render_verdict
 from infoshare.engine.policy.factschema import FactsInvalid
-from infoshare.engine.policy.loader import SHIPPED_POLICY
 
 
 def ask(question: Question, terminal: bool) -> Any:
@@ -116,7 +115,7 @@ def record(url: str, case_ref: str, facts: dict[str, Any], requested_by: str | N
 
 
 @click.command("interview")
-@click.option("--policy", "directory", type=click.Path(file_okay=False, path_type=Path), default=SHIPPED_POLICY)
+@policy_option
 @click.option("--facts", "known", type=click.File("r"), default=None, help="A JSON file of facts already known.")
 @click.option("--record", "case_ref", default=None, help="Record the decision under this case_ref.")
 @click.option("--requested-by", default=None, help="Who asked, as the case file names them.")

@@ -66,7 +66,7 @@ def main(ctx: click.Context) -> None:
     policy = {"directory": Path(settings["INFOSHARE_POLICY"])}
     scenarios = {"features": features} if (features / "steps").is_dir() else {}
     ctx.default_map = {
-        **{name: policy for name in ("evaluate", "impact", "reload", "fmt")},
+        **{name: policy for name in ("evaluate", "impact", "reload", "fmt", "interview")},
         "check": {**policy, **scenarios},
         "coverage": {**policy, **scenarios},
         "serve": {

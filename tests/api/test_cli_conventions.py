@@ -85,7 +85,7 @@ def test_a_config_file_with_an_unknown_setting_is_refused_naming_it(tmp_path, mo
     assert result.exit_code == 1 and "databse_url" in result.output and "database_url" in result.output
 
 
-@pytest.mark.parametrize("command", ["check", "coverage", "evaluate", "impact", "reload", "serve"])
+@pytest.mark.parametrize("command", ["check", "coverage", "evaluate", "fmt", "impact", "interview", "reload", "serve"])
 def test_every_command_takes_the_policy_folder_as_policy(command):
     result = run(command, "--help")
     assert "--policy" in result.output
