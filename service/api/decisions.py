@@ -22,7 +22,7 @@ from infoshare.service.access.auth import may, requires
 from infoshare.service.api import idempotency
 from infoshare.service.api.asdecided import AsDecidedSchema, as_decided
 from infoshare.service.api.openapi import documented
-from infoshare.service.api.paging import bad_cursor, limit_param, paging_params
+from infoshare.service.api.paging import bad_cursor, limit_param, paging_params, position
 from infoshare.service.api.payload import STORABLE_TEXT, Pattern, load_json
 from infoshare.service.api.verdicts import DECISIONS, VerdictSchema, evaluate
 from infoshare.service.errors import ApiError
@@ -289,7 +289,7 @@ def blueprint() -> Blueprint:
         "Read a case file: every decision recorded for a case_ref, oldest first",
         operation_id="getCaseFile",
         path_params={"case_ref": ({"type": "string", "pattern": CASE_REF_PATTERN}, "The case system's reference.")},
-        query_params=paging_params("decisions"),
+        query_params=paging_params("decisions", {"type": "integer", "minimum": 0, "maximum": MAX_ID}),
         responses={
             200: ("The case file; `decisions` is empty for an unknown case_ref.", CaseFileSchema),
             400: ("The case_ref is not one a decision could have been recorded under.", None),
@@ -305,11 +305,11 @@ def blueprint() -> Blueprint:
             raise ApiError(400, "no case can have this case_ref; see messages", {"case_ref": exc.messages}) from None
         note(case_ref=case_ref)
         after = request.args.get("after")
-        if after is not None and not (after.isdigit() and len(after) <= 19):
+        if after is not None and not (after.isdigit() and len(after) <= 40):
             raise bad_cursor()
         rows, more = case_file_page(
             readable(Decision.select().where(Decision.case_ref == case_ref)),
-            after=int(after) if after is not None else None,
+            after=position(after) if after is not None else None,
             limit=limit_param(),
         )
         return {

@@ -6,14 +6,15 @@ system sees its own decisions and the reviews of them, the co-ordinator
 every client's, a policy owner (who reads no decisions) none; every reader
 sees policy activations, which hold nothing about a case. With ``wait``
 the call holds until something happens, up to that many seconds (at most
-MAX_WAIT_SECONDS, below the server's worker timeout).
+MAX_WAIT_SECONDS, below the server's worker timeout; an app configured with
+a lower INFOSHARE_EVENTS_MAX_WAIT holds no longer than that).
 """
 
 from __future__ import annotations
 
 import time
 
-from flask import Blueprint, g, request
+from flask import Blueprint, current_app, g, request
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields
 
@@ -58,7 +59,7 @@ FEED = EventsSchema()
     operation_id="listEvents",
     query_params={
         "after": (
-            {"type": "string", "maxLength": 40, "pattern": r"^[0-9]+\.[0-9]+$"},
+            {"type": "string", "pattern": r"^[0-9]{1,19}\.[0-9]{1,19}$"},
             "The `next` (or an event's `cursor`) of an earlier answer; without it, from the beginning.",
         ),
         "wait": (
@@ -83,14 +84,16 @@ def feed() -> ResponseReturnValue:
             )
         cursor = parsed
     raw_wait = request.args.get("wait", "0")
-    if not raw_wait.isdigit() or int(raw_wait) > MAX_WAIT_SECONDS:
+    if not (raw_wait.isdigit() and len(raw_wait) <= 2) or int(raw_wait) > MAX_WAIT_SECONDS:
         raise ApiError(
             400, "bad query parameter; see messages", {"wait": [f"Give whole seconds from 0 to {MAX_WAIT_SECONDS}."]}
         )
     limit = limit_param(default=100)
     client = None if may("read-any-case") else g.api_key.client_name
     records = may("read-decisions")
-    deadline = time.monotonic() + int(raw_wait)
+    deadline = time.monotonic() + min(
+        int(raw_wait), current_app.config.get("INFOSHARE_EVENTS_MAX_WAIT", MAX_WAIT_SECONDS)
+    )
     while True:
         events, after = events_after(cursor, client=client, records=records, limit=limit)
         if events or time.monotonic() >= deadline:

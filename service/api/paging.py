@@ -12,26 +12,34 @@ from infoshare.service.errors import ApiError
 MAX_LIMIT = 200
 
 
-def paging_params(what: str) -> dict[str, tuple[dict[str, Any], str]]:
-    """The OpenAPI entries of ``limit`` and ``after`` for a read of `what`."""
+MAX_ID = 2**63 - 1  # ids and positions beyond it name nothing (the columns are 64-bit)
+
+
+def paging_params(what: str, after: dict[str, Any]) -> dict[str, tuple[dict[str, Any], str]]:
+    """The OpenAPI entries of ``limit`` and ``after`` (whose JSON schema is `after`) for a read of `what`."""
     return {
         "limit": (
             {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 50},
             f"How many {what} at most in this page.",
         ),
         "after": (
-            {"type": "string", "maxLength": 40, "pattern": r"^[0-9]+(\.[0-9]+)?$"},
+            after,
             "The `next` of the page before: this page starts after it. Pages stay the same while new "
             "decisions arrive (nothing is shown twice or skipped).",
         ),
     }
 
 
+def position(digits: str) -> int:
+    """A cursor's number, no larger than any id can be."""
+    return min(int(digits), MAX_ID)
+
+
 def limit_param(default: int = 50) -> int:
     raw = request.args.get("limit")
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    if not (raw.isdigit() and len(raw) <= 4) or not 1 <= int(raw) <= MAX_LIMIT:
         raise ApiError(
             400, "bad query parameter; see messages", {"limit": [f"Give a whole number from 1 to {MAX_LIMIT}."]}
         )

@@ -62,7 +62,7 @@ ENTRIES = ReviewQueueSchema()
             {"type": "string", "maxLength": 40},
             "Only decisions recorded at or after this date or time (ISO 8601, with its offset).",
         ),
-        **paging_params("entries"),
+        **paging_params("entries", {"type": "string", "pattern": r"^[0-9]{1,2}\.[0-9]{1,19}$"}),
     },
     responses={200: ("A page of the queue, oldest first within each rank.", ReviewQueueSchema)},
 )

@@ -17,6 +17,8 @@ from typing import Any
 
 from infoshare.service.store.models import Decision, LogLink, PolicyActivation, PolicyVersion, Review, as_utc
 
+MAX_ID = 2**63 - 1
+
 
 @dataclass(frozen=True)
 class EventCursor:
@@ -29,9 +31,9 @@ class EventCursor:
     @classmethod
     def parse(cls, token: str) -> EventCursor | None:
         seq, dot, activation = token.partition(".")
-        if not (dot and seq.isdigit() and activation.isdigit() and len(token) <= 40):
+        if not (dot and seq.isdigit() and activation.isdigit() and len(seq) <= 19 and len(activation) <= 19):
             return None
-        return cls(int(seq), int(activation))
+        return cls(min(int(seq), MAX_ID), min(int(activation), MAX_ID))
 
 
 @dataclass(frozen=True)

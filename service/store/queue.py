@@ -22,6 +22,7 @@ from peewee import Case, ModelSelect, prefetch
 from infoshare.service.store.models import Decision, Review
 
 QUEUE_FIRST = ("refer", "share_without_consent")  # the rest follow, ranked equal
+MAX_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,9 @@ class QueuePosition:
     @classmethod
     def parse(cls, token: str) -> QueuePosition | None:
         rank, dot, ident = token.partition(".")
-        if not (dot and rank.isdigit() and ident.isdigit() and len(token) <= 40):
+        if not (dot and rank.isdigit() and ident.isdigit() and len(rank) <= 2 and len(ident) <= 19):
             return None
-        return cls(int(rank), int(ident))
+        return cls(int(rank), min(int(ident), MAX_ID))
 
 
 def rank_of(decision: str) -> int:

@@ -47,6 +47,7 @@ def test_generated_requests_get_documented_answers_and_never_a_5xx(tmp_path):
             "DATABASE_URL": f"sqlite:///{tmp_path / 'fuzz.sqlite3'}",
             "INFOSHARE_POLICY": str(SHIPPED_POLICY),
             "INFOSHARE_RATE_LIMIT": 0,
+            "INFOSHARE_EVENTS_MAX_WAIT": 0,  # a generated `wait` would hold each call for up to 20 s
         }
     )
     with app.app_context():
