@@ -86,8 +86,11 @@ def cpu_seconds(pids: list[int]) -> float:
     """User + system CPU time the processes have used: unlike requests/s, hardly moved by other load."""
     total = 0
     for pid in pids:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rpartition(")")[2].split()
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+        except FileNotFoundError:  # a worker that died (and was replaced) during the run
+            continue
         total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
     return total / os.sysconf("SC_CLK_TCK")
 

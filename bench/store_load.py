@@ -106,8 +106,9 @@ class Sessions:
         finally:
             self.stopping.set()
             sampler.join()
-            found["db_cpu_s"] = http_load.cpu_seconds([pid for pid in pids if os.path.exists(f"/proc/{pid}")]) - cpu
+            found["db_cpu_s"] = http_load.cpu_seconds(pids) - cpu
             found["flushes"] = self.flushes() - flushes
+            found["sessions"] = len(self.pids())
             total = sum(self.waits.values()) or 1
             found["waits"] = {kind: round(100 * n / total) for kind, n in self.waits.most_common()}
 
@@ -191,6 +192,7 @@ def _line(run: dict[str, Any]) -> str:
     db_cpu = f"{1000 * run['db_cpu_s'] / run['requests']:7.2f}" if "db_cpu_s" in run else f"{'':>7}"
     flushes = f"{run['flushes'] / run['requests']:6.2f}" if "flushes" in run else f"{'':>6}"
     waits = ", ".join(f"{kind} {share}%" for kind, share in run.get("waits", {}).items())
+    waits = f"{run['sessions']} sessions: {waits}" if "sessions" in run else waits
     return (
         f"{run['store']:<22}{run['servers']:>8}{run['clients']:>8}{run['per_second']:>8,.0f}{run['p50_ms']:>8.2f}"
         f"{run['p99_ms']:>8.2f}{run['errors']:>7}{run['ok']:>7}{run['recorded']:>7}"

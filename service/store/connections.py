@@ -10,10 +10,11 @@ The settings below are defaults; the URL's query string overrides any of
 them (``?max_connections=4``).
 
 - ``max_connections`` (8): a process holds at most one connection per
-  thread that is using the store at that moment, so a sync worker holds
-  one; the cap only bounds a process with more threads than that. A thread
-  that finds the cap reached waits up to ``timeout`` (10 s) for one to be
-  given back, then fails with ``PoolExhausted`` (a 503, never a 500).
+  thread that is using the store at that moment, and idle ones stay open
+  for the next request; a threaded worker (many threads, several requests
+  in flight) is bounded by the cap. A thread that finds the cap reached
+  waits up to ``timeout`` (10 s) for one to be given back, then fails with
+  ``PoolExhausted`` (a 503, never a 500).
 - checked on checkout: peewee's pool runs ``SELECT 1`` on an idle
   connection before handing it out and discards one that fails, so
   sessions ended by the server (a restart, a failover, an idle timeout,
