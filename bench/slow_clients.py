@@ -73,7 +73,7 @@ def server(worker_class: str, workers: int = 2) -> Iterator[http_load.Server]:
             worker_class,
         ]
         with http_load._serving(command, port, env, Path(tmp) / "server.log") as process:
-            yield http_load.Server(process, port, database, created.stdout.strip().splitlines()[-1])
+            yield http_load.Server(process, port, f"sqlite:///{database}", created.stdout.strip().splitlines()[-1])
 
 
 class Attack:

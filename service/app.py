@@ -9,6 +9,7 @@ from infoshare.engine import Policy, load_policy
 from infoshare.service import config, reload
 from infoshare.service.access.ratelimit import RateLimiter
 from infoshare.service.api import decisions, docs, evaluate, events, health, interview, openapi, policy, queue, reviews
+from infoshare.service.bodylimit import WholeChunkedBody
 from infoshare.service.errors import register_error_handlers
 from infoshare.service.requestlog import configure_logging, init_request_log
 from infoshare.service.state import ServiceState
@@ -49,9 +50,13 @@ def create_app(settings: dict | None = None, loaded: Policy | None = None) -> Fl
     app.register_blueprint(docs.bp)
     init_web(app)
     app.extensions["infoshare"] = ServiceState(
-        database=database, snapshot=reload.build(app, loaded), limiter=RateLimiter(app.config["INFOSHARE_RATE_LIMIT"])
+        database=database,
+        snapshot=reload.build(app, loaded),
+        limiter=RateLimiter(app.config["INFOSHARE_RATE_LIMIT"]),
+        anonymous=RateLimiter(app.config["INFOSHARE_ANONYMOUS_RATE_LIMIT"]),
     )
     reload.start(app, loaded)
+    app.wsgi_app = WholeChunkedBody(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])  # type: ignore[method-assign]
     return app
 
 

@@ -28,7 +28,8 @@ from infoshare.engine.policy.loader import SHIPPED_POLICY
 CONFIG_FILE = "infoshare.toml"
 MAX_BODY_BYTES = 1024 * 1024
 POLICY_POLL_SECONDS = 1.0
-DEFAULT_RATE_LIMIT = 60_000  # requests a minute per key: 1,000/s sustained, a minute's worth at once
+DEFAULT_RATE_LIMIT = 60_000  # requests a minute per client: 1,000/s sustained, a minute's worth at once
+DEFAULT_ANONYMOUS_RATE_LIMIT = 6_000  # requests a minute per address without a valid key: 100/s
 DEFAULT_STORE = "sqlite:///instance/infoshare.sqlite3"
 DEFAULT_SIGNING_KEY_FILE = "instance/log-signing.key"
 DEFAULT_CHECKPOINT_FILE = "instance/log-checkpoints.jsonl"
@@ -44,6 +45,7 @@ FILE_SETTINGS: dict[tuple[str, str], tuple[str, Any]] = {
     ("server", "port"): ("INFOSHARE_PORT", 8080),
     ("server", "workers"): ("INFOSHARE_WORKERS", 2),
     ("server", "rate_limit"): ("INFOSHARE_RATE_LIMIT", DEFAULT_RATE_LIMIT),
+    ("server", "anonymous_rate_limit"): ("INFOSHARE_ANONYMOUS_RATE_LIMIT", DEFAULT_ANONYMOUS_RATE_LIMIT),
     ("server", "policy_poll_seconds"): ("INFOSHARE_POLICY_POLL_SECONDS", POLICY_POLL_SECONDS),
 }
 PATH_SETTINGS = ("INFOSHARE_POLICY", "INFOSHARE_LOG_SIGNING_KEY_FILE", "INFOSHARE_LOG_CHECKPOINT_FILE")
@@ -137,7 +139,11 @@ def from_environment(home: Home | None = None) -> dict:
     )
     settings["INFOSHARE_PORT"] = _number("INFOSHARE_PORT", settings["INFOSHARE_PORT"], int)
     settings["INFOSHARE_WORKERS"] = _number("INFOSHARE_WORKERS", settings["INFOSHARE_WORKERS"], int)
-    settings["INFOSHARE_RATE_LIMIT"] = rate_limit(str(settings["INFOSHARE_RATE_LIMIT"]))
+    for name, default in (
+        ("INFOSHARE_RATE_LIMIT", DEFAULT_RATE_LIMIT),
+        ("INFOSHARE_ANONYMOUS_RATE_LIMIT", DEFAULT_ANONYMOUS_RATE_LIMIT),
+    ):
+        settings[name] = rate_limit(str(settings[name]), name, default)
     settings["INFOSHARE_HOME"] = str(home.folder)
     settings["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     return settings
@@ -150,14 +156,13 @@ def _number(name: str, value: Any, kind: type) -> Any:
         raise ConfigError(f"{name}={value!r}: give a number") from None
 
 
-def rate_limit(text: str) -> int:
-    """Requests a minute per key; empty means the default, 0 means no limit."""
+def rate_limit(text: str, name: str = "INFOSHARE_RATE_LIMIT", default: int = DEFAULT_RATE_LIMIT) -> int:
+    """Requests a minute (per client, or per address without a valid key); empty means the
+    default, 0 means no limit."""
     if not text.strip():
-        return DEFAULT_RATE_LIMIT
+        return default
     if not text.strip().isdigit():
-        raise ConfigError(
-            f"INFOSHARE_RATE_LIMIT={text!r}: give a whole number of requests a minute per key (0 for no limit)"
-        )
+        raise ConfigError(f"{name}={text!r}: give a whole number of requests a minute (0 for no limit)")
     return int(text)
 
 

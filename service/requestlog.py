@@ -21,7 +21,9 @@ from datetime import UTC, datetime
 from flask import Flask, Response, g, request
 
 log = logging.getLogger("infoshare.request")
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# A client's X-Request-ID is used only if it is this safe (it goes into every log line and
+# error body); any other is replaced by a fresh one.
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 def route_template(rule: str) -> str:
@@ -66,7 +68,7 @@ def init_request_log(app: Flask) -> None:
     @app.before_request
     def start() -> None:
         incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.request_id = incoming if REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         g.started = time.perf_counter()
 
     @app.after_request

@@ -42,7 +42,8 @@ class ServiceState:
     checked_at: float = 0.0  # monotonic time the active version was last looked up in the store
     unusable: str | None = None  # an activated digest this process could not load
     swap_lock: threading.Lock = field(default_factory=threading.Lock)
-    limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0))
+    limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0))  # per client
+    anonymous: RateLimiter = field(default_factory=lambda: RateLimiter(0))  # per address, without a valid key
 
     @property
     def policy(self) -> Policy:

@@ -14,8 +14,10 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from infoshare.engine.policy.model import Fact, ItemField, Policy
 from infoshare.engine.policy.schemas import Bool
 
-MAX_TEXT = 10_000
-MAX_ITEMS = 500
+# Maxima that keep one request, its answer (which repeats each piece of information with
+# its reasons) and its record small: 50 pieces of information of up to 2,000 characters.
+MAX_TEXT = 2_000
+MAX_ITEMS = 50
 
 
 class FactsInvalid(ValueError):
@@ -53,7 +55,12 @@ def _field(fact: Fact) -> fields.Field[Any]:
     if fact.type == "choice":
         return fields.String(required=fact.required, validate=_one_of(fact.values), metadata=meta)
     if fact.type == "choices":
-        return fields.List(fields.String(validate=_one_of(fact.values)), required=fact.required, metadata=meta)
+        return fields.List(
+            fields.String(validate=_one_of(fact.values)),
+            required=fact.required,
+            validate=validate.Length(max=len(fact.values)),
+            metadata=meta,
+        )
     if fact.type == "boolean":
         return Bool(required=fact.required, metadata=meta)
     item_schema = _strict(

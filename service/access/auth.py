@@ -16,7 +16,9 @@ read-policy     GET /v1/policy                     yes          yes          yes
 reload-policy   POST /v1/policy/reload             no           no           yes
 ==============  =================================  ===========  ===========  ============
 
-/healthz, /readyz and /openapi.json need no key: they reveal no case data.
+/healthz, /readyz and /openapi.json need no key: they reveal no case data. They,
+and every request whose key is missing or not valid, are rate-limited by the
+caller's address (``open_to_anyone``, ``charge_address``).
 
 Why: case systems ask, record and read back their case files, and build their
 forms from the policy's vocabulary. Only the Safeguarding Co-ordinator
@@ -44,6 +46,7 @@ from typing import TypeVar
 from flask import g, request
 
 from infoshare.service.access.keys import active_key
+from infoshare.service.access.ratelimit import address_slot
 from infoshare.service.errors import ApiError
 from infoshare.service.requestlog import note
 from infoshare.service.state import current
@@ -69,6 +72,31 @@ def may(permission: str) -> bool:
     return permission in PERMISSIONS.get(g.api_key.role, ())
 
 
+def charge_address() -> None:
+    """Count a request without a valid key against its address; 429 once over the limit."""
+    limiter = current().anonymous
+    wait = limiter.wait_for(address_slot(request.remote_addr or ""))
+    if wait:
+        raise ApiError(
+            429,
+            f"this address has made more than {limiter.per_minute} requests without a valid key "
+            f"in a minute; try again in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
+
+
+def open_to_anyone(view: View) -> View:
+    """A view that needs no key: each call counts against the caller's address."""
+
+    @wraps(view)
+    def limited(*args, **kwargs):
+        charge_address()
+        return view(*args, **kwargs)
+
+    limited.__dict__["open_to_anyone"] = True  # read by openapi.py
+    return limited  # type: ignore[return-value]
+
+
 def requires(permission: str) -> Callable[[View], View]:
     """Reject the request unless it carries an active key whose role has ``permission``."""
 
@@ -77,9 +105,11 @@ def requires(permission: str) -> Callable[[View], View]:
         def guarded(*args, **kwargs):
             scheme, _, token = request.headers.get("Authorization", "").partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
+                charge_address()
                 raise ApiError(401, "send an API key as 'Authorization: Bearer <key>'", headers=CHALLENGE)
             key = active_key(token.strip())
             if key is None:
+                charge_address()
                 raise ApiError(401, "this API key is not valid or has been revoked", headers=CHALLENGE)
             note(key=key.name, client=key.client_name)
             wait = current().limiter.wait_for(key.client_id)

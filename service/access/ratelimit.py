@@ -1,4 +1,5 @@
-"""A per-key rate limit shared by every worker process of one server.
+"""Rate limits shared by every worker process of one server: per client, and per address
+for requests without a valid key.
 
 Each key has a token bucket holding up to a minute's allowance
 (``INFOSHARE_RATE_LIMIT`` requests a minute, refilled continuously), so a
@@ -9,6 +10,13 @@ write and no network call on the hot path. Buckets are slots indexed by the
 key's row id; two keys share a slot only when a store has more keys than
 slots. Servers that share one database each keep their own buckets, so the
 limit is per server.
+
+Requests that carry no valid key (a missing, wrong or revoked key, and the
+calls that need none: health, readiness, the OpenAPI document) are limited
+by the caller's address instead, in a limiter of their own (slot: the
+crc32 of the address), so guessing keys or flooding the open endpoints is
+slowed without touching a client's budget. Behind a proxy every caller
+shares the proxy's address.
 """
 
 from __future__ import annotations
@@ -17,10 +25,16 @@ import logging
 import math
 import multiprocessing
 import time
+import zlib
 
 log = logging.getLogger("infoshare.ratelimit")
 SLOTS = 4096
 LOCK_WAIT_SECONDS = 0.5
+
+
+def address_slot(address: str) -> int:
+    """A bucket number for a client address, the same in every worker process."""
+    return zlib.crc32(address.encode("utf-8", "replace"))
 
 
 class RateLimiter:

@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields
 from peewee import PeeweeException
 
+from infoshare.service.access.auth import open_to_anyone
 from infoshare.service.api.openapi import ErrorSchema, documented
 from infoshare.service.errors import error_response
 from infoshare.service.state import current
@@ -26,6 +27,7 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/healthz")
 @documented("The process is up", responses={200: ("Up.", HealthSchema)}, operation_id="getHealth")
+@open_to_anyone
 def healthz() -> ResponseReturnValue:
     """Touches nothing: a load balancer may call it often."""
     return {"status": "ok"}
@@ -37,6 +39,7 @@ def healthz() -> ResponseReturnValue:
     operation_id="getReadiness",
     responses={200: ("Ready.", ReadySchema), 503: ("Not ready; `detail` says why.", ErrorSchema)},
 )
+@open_to_anyone
 def readyz() -> ResponseReturnValue:
     """Only ready when a decision could be recorded right now: an unreachable,
     read-only, locked or full store makes it 503, so traffic goes elsewhere."""

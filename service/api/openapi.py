@@ -19,7 +19,7 @@ from flask.typing import ResponseReturnValue
 from marshmallow import Schema, fields
 
 from infoshare.engine import Policy
-from infoshare.service.access.auth import roles_with
+from infoshare.service.access.auth import open_to_anyone, roles_with
 from infoshare.service.errors import PROBLEM_JSON, ApiError
 from infoshare.service.requestlog import route_template
 from infoshare.service.state import snapshot
@@ -129,7 +129,15 @@ def _operation(view: Callable, facts: type[Schema], blueprint: str) -> dict:
         operation["description"] += f"\n\nRoles allowed: {', '.join(roles)}."
         responses["401"] = _response("No key, a wrong key or a revoked key.", ErrorSchema)
         responses["403"] = _response(f"The key's role is not one of: {', '.join(roles)}.", ErrorSchema)
-        responses["429"] = _response("This key's rate limit is reached; Retry-After says when to retry.", ErrorSchema)
+        responses["429"] = _response(
+            "This client's rate limit is reached, or (with no valid key) this address's; "
+            "Retry-After says when to retry.",
+            ErrorSchema,
+        )
+    elif getattr(view, "open_to_anyone", False):
+        responses["429"] = _response(
+            "This address has made too many requests without a key; Retry-After says when to retry.", ErrorSchema
+        )
     if doc["body"] is not None:
         operation["requestBody"] = {
             "required": True,
@@ -139,7 +147,9 @@ def _operation(view: Callable, facts: type[Schema], blueprint: str) -> dict:
             "Malformed JSON, unknown fields, wrong types or values not allowed; `messages` names each field.",
             ErrorSchema,
         )
-        responses["413"] = _response("The body is larger than 1 MiB.", ErrorSchema)
+        responses["413"] = _response(
+            "The body is larger than 1 MiB, however it is sent (a Content-Length or chunked).", ErrorSchema
+        )
         responses["415"] = _response("The body is declared as a format other than JSON.", ErrorSchema)
     parameters = [
         {
@@ -161,7 +171,7 @@ def _operation(view: Callable, facts: type[Schema], blueprint: str) -> dict:
     responses.setdefault(
         "400",
         _response(
-            "A query parameter the route does not take, or (where it takes one) "
+            "A query parameter the route does not take or given twice, or (where it takes one) "
             "a value not allowed; `messages` names it.",
             ErrorSchema,
         ),
@@ -177,7 +187,8 @@ def _operation(view: Callable, facts: type[Schema], blueprint: str) -> dict:
 
 def refuse_undocumented_query_parameters() -> None:
     """Before a request: a query parameter its route does not document is a 400, as an unknown
-    body field is, so a misspelt option is never silently ignored."""
+    body field is, so a misspelt option is never silently ignored; so is one given twice
+    (``?explain=as-decided&explain=x``), since which one counts would be a guess."""
     view = current_app.view_functions.get(request.endpoint or "")
     doc = getattr(view, "openapi", None)
     if doc is None:
@@ -186,6 +197,13 @@ def refuse_undocumented_query_parameters() -> None:
     if unknown:
         raise ApiError(
             400, "unknown query parameters; see messages", {name: ["Unknown query parameter."] for name in unknown}
+        )
+    repeated = sorted(name for name in request.args if len(request.args.getlist(name)) > 1)
+    if repeated:
+        raise ApiError(
+            400,
+            "a query parameter is given more than once; see messages",
+            {name: ["Give it once."] for name in repeated},
         )
 
 
@@ -239,5 +257,6 @@ bp = Blueprint("openapi", __name__)
 
 
 @bp.get("/openapi.json")
+@open_to_anyone
 def openapi_document() -> ResponseReturnValue:
     return jsonify(snapshot().openapi)

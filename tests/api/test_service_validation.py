@@ -112,9 +112,9 @@ def test_a_body_over_one_mebibyte_is_413(client, case_system, app):
 
 
 def test_a_body_just_under_the_limit_is_read(client, case_system):
-    item = {"item": "x" * 9000, "needed_for_purpose": True, "accurate_and_up_to_date": True}
-    facts = {**SHARE_FACTS, "information": [item] * 100}
-    raw = json.dumps({"facts": facts}).encode()
+    item = {"item": "x" * 2000, "needed_for_purpose": True, "accurate_and_up_to_date": True}
+    facts = {**SHARE_FACTS, "information": [item] * 50}  # the most information a case may give
+    raw = json.dumps({"facts": facts}, indent=950).encode()  # and nearly the rest of the mebibyte in spaces
     assert 900_000 < len(raw) < 1024 * 1024
     assert post(client, case_system, "/v1/evaluate", raw).status_code == 200
 
