@@ -14,8 +14,11 @@ in the rationale of a verdict the scenario really produced.
 
 from __future__ import annotations
 
+import importlib
 import os
+import sys
 import tempfile
+from pathlib import Path
 
 from infoshare.engine import Engine, load_policy
 from infoshare.engine.policy.loader import SHIPPED_POLICY
@@ -29,11 +32,22 @@ def before_all(context) -> None:
         policy = policy.without_rule(settings["without_rule"])
     context.policy = policy
     context.engine = Engine(policy)
+    context.phrases = _vocabulary().register(context)  # the steps in the policy's own words (phrases.yaml)
     context.rules_fired = {}
     context.service = {}  # the app, its client and keys, made on first use (see service_steps.py)
     context.workdir = tempfile.TemporaryDirectory(prefix="infoshare-scenarios-")
     context.case_numbers = iter(range(1, 1_000_000))
     context.on_exit = []  # what the run changed in the process, undone at its end
+
+
+def _vocabulary():
+    """steps/vocabulary.py, imported with the steps folder on the path as behave puts it there."""
+    steps = str(Path(__file__).parent / "steps")
+    sys.path.insert(0, steps)
+    try:
+        return importlib.import_module("vocabulary")
+    finally:
+        sys.path.remove(steps)
 
 
 def before_scenario(context, scenario) -> None:

@@ -18,15 +18,22 @@ def where(rule: Rule) -> str:
     return f"`{rule.id}` ({rule.file}:{rule.line})"
 
 
-def why_not(policy: Policy, facts: Mapping[str, Any], fired: Iterable[str], outcome: str, expected: Any) -> str:
-    """A sentence: the fired rules that concluded `outcome`, and the nearest rule concluding `expected`."""
+def why_not(
+    policy: Policy, facts: Mapping[str, Any], fired: Iterable[str], outcome: str, expected: Any, actual: Any
+) -> str:
+    """A sentence: the fired rules that concluded the `actual` value of `outcome` (and those it
+    overruled), and the nearest rule concluding `expected`."""
     by_id = {rule.id: rule for rule in policy.rules}
-    deciding = [by_id[r] for r in dict.fromkeys(fired) if r in by_id and by_id[r].then.outcome(outcome) is not None]
+    concluding = [by_id[r] for r in dict.fromkeys(fired) if r in by_id and by_id[r].then.outcome(outcome) is not None]
+    deciding = [r for r in concluding if r.then.outcome(outcome) == actual]
+    overruled = [r for r in concluding if r.then.outcome(outcome) != actual]
     said = (
         f"it came from {', '.join(where(r) for r in deciding)}"
         if deciding
         else "no rule concluded it (the policy's default applied)"
     )
+    if overruled:
+        said += f", which overruled {', '.join(where(r) for r in overruled)}"
     candidates = [r for r in policy.rules if r.then.outcome(outcome) == expected and not r.is_item_rule]
     if not candidates:
         return f"{said}; no rule of the policy concludes {outcome} `{show(expected)}`"

@@ -114,7 +114,7 @@ def failures(engine: Engine, test: PolicyTest) -> list[str]:
         elif (sorted(want) if key in ("missing_facts", "conditions", "obligations") else want) != have:
             message = f"expected {key} {_shown(want)}, got {_shown(have)}"
             if key in OUTCOMES:
-                message += f": {why_not(engine.policy, test.facts, got['rules_fired'], key, want)}"
+                message += f": {why_not(engine.policy, test.facts, got['rules_fired'], key, want, have)}"
             out.append(message)
     return out
 

@@ -1,48 +1,26 @@
-"""Given steps: the case, built from the practitioner's statements (see practitioner_words.py)."""
+"""Given steps: the case, built from the practitioner's statements.
+
+The statements themselves are the policy's phrases (phrases.yaml beside its
+facts.yaml), registered when the run starts (vocabulary.py); here are the
+steps whose wording is the same for every policy.
+"""
 
 from __future__ import annotations
 
-import copy
-
 from behave import given
-from practitioner_words import YES_NO
+
+YES_NO = {"yes": True, "no": False}  # cells of an information table; "not known" leaves the field out
 
 
-@given("a child")
-def a_child(context) -> None:
-    context.facts["subject"] = "child"
-
-
-@given("an adult")
-def an_adult(context) -> None:
-    context.facts["subject"] = "adult"
-
-
-@given("{statement:Statement}")
-def statement(context, statement: tuple) -> None:
-    fact, answer = statement
-    context.facts[fact] = copy.deepcopy(answer)  # the table's own list must never be appended to
-
-
-@given("it is unsure {fact:Whether}")
 def unsure(context, fact: str) -> None:
+    """Given it is unsure <whether ...> (registered with the phrases: see vocabulary.py)."""
     assert "unsure" in context.engine.policy.fact(fact).values, f"`{fact}` cannot be answered unsure"
     context.facts[fact] = "unsure"
 
 
-@given("the case does not say {fact:Whether}")
 def not_said(context, fact: str) -> None:
+    """Given the case does not say <whether ...>."""
     context.facts.pop(fact, None)
-
-
-@given("seeking consent would {exception:Exception}")
-def seeking_consent_would(context, exception: str) -> None:
-    context.facts.setdefault("seeking_consent_would", []).append(exception)
-
-
-@given("the information is needed for {purpose:Purpose} by {recipient:Recipient}")
-def needed_for(context, purpose: str, recipient: str) -> None:
-    context.facts.update(purpose=purpose, recipient=recipient)
 
 
 @given("the information to be shared is")

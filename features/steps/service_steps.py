@@ -76,13 +76,15 @@ def holds_decision(context) -> None:
     assert record["requested_by"] == "practitioner" and record["recorded_at"]
 
 
-@then('the case file holds, oldest first, "{first:Decision}" then "{second:Decision}"')
+@then('the case file holds, oldest first, "{first}" then "{second}"')
 def holds_in_order(context, first: str, second: str) -> None:
+    first, second = context.phrases.decision(first), context.phrases.decision(second)
     assert [d["decision"] for d in case_file(context)] == [first, second]
 
 
-@when('the Safeguarding Co-ordinator records the final decision "{decision:Decision}", because "{rationale}"')
+@when('the Safeguarding Co-ordinator records the final decision "{decision}", because "{rationale}"')
 def review(context, decision: str, rationale: str) -> None:
+    decision = context.phrases.decision(decision)
     context.review = call(
         context,
         "POST",
@@ -92,13 +94,14 @@ def review(context, decision: str, rationale: str) -> None:
     )
 
 
-@when('the Safeguarding Co-ordinator records the final decision "{decision:Decision}" without a rationale')
+@when('the Safeguarding Co-ordinator records the final decision "{decision}" without a rationale')
 def review_without_rationale(context, decision: str) -> None:
     review(context, decision, "   ")
 
 
-@then('the case file shows the Co-ordinator\'s final decision "{decision:Decision}", because "{rationale}"')
+@then('the case file shows the Co-ordinator\'s final decision "{decision}", because "{rationale}"')
 def shows_review(context, decision: str, rationale: str) -> None:
+    decision = context.phrases.decision(decision)
     assert context.review.status_code == 201, context.review.json
     made = context.recorded[-1]
     record = next(d for d in case_file(context) if d["id"] == made["id"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from behave import then, when
-from practitioner_words import CONDITIONS, facts_named
 from verdicts import verdict_seen
 
 from infoshare.engine.analysis.misses import why_not
@@ -74,7 +73,7 @@ def decided(context, decision: str) -> None:
     verdict = context.verdict
     fired = [entry["rule"] for entry in verdict["rationale"]]
     assert verdict["decision"] == decision, f"decision {verdict['decision']}, not {decision}: " + why_not(
-        context.engine.policy, context.facts, fired, "decision", decision
+        context.engine.policy, context.facts, fired, "decision", decision, verdict["decision"]
     )
 
 
@@ -83,9 +82,9 @@ def nothing_shared(context) -> None:
     assert not shared, f"shared: {shared}"
 
 
-@then("{decision:Decision}")
 def decision_is(context, decision: str) -> None:
-    """The decision, with what the protocol attaches to it.
+    """Then <a decision's phrase> (registered with the phrases: see vocabulary.py): the decision,
+    with what the protocol attaches to it.
 
     Sharing: the protocol's conditions on sharing, each concluded by a rule;
     every piece of information the case gives is answered, in order, and a
@@ -112,7 +111,7 @@ def decision_is(context, decision: str) -> None:
 def sharing_conditions(context) -> None:
     """Every condition the protocol puts on sharing is in the verdict, concluded by a rule."""
     present = ids(context, "conditions")
-    for condition in CONDITIONS.values():
+    for condition in context.phrases.conditions.values():
         assert condition in present, f"shared without the condition {condition}: {present}"
         set_by_a_rule(context, "conditions", condition)
 
@@ -132,7 +131,9 @@ def pieces_as_their_outcomes(context) -> None:
 def undetermined(context, what: str) -> None:
     decided(context, "undetermined")
     nothing_shared(context)
-    assert sorted(context.verdict["missing_facts"]) == sorted(facts_named(what)), context.verdict["missing_facts"]
+    assert sorted(context.verdict["missing_facts"]) == sorted(context.phrases.facts_named(what)), context.verdict[
+        "missing_facts"
+    ]
 
 
 @then("confidentiality cannot be promised")
@@ -179,7 +180,7 @@ def rationale_cites(context, words: str) -> None:
 @then("whoever shares it must ensure it is {conditions}")
 def conditions(context, conditions: str) -> None:
     """Exactly these conditions, no more, each concluded by a rule."""
-    wanted = [CONDITIONS[c.removeprefix("and ").strip()] for c in conditions.split(", ")]
+    wanted = [context.phrases.condition(c.removeprefix("and ").strip()) for c in conditions.split(", ")]
     assert sorted(ids(context, "conditions")) == sorted(wanted), ids(context, "conditions")
     for condition in wanted:
         set_by_a_rule(context, "conditions", condition)
