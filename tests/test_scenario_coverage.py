@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from infoshare.engine import Engine
 from infoshare.engine.analysis.commands import coverage_command
 from infoshare.engine.analysis.coverage import coverage_of, trace
 from infoshare.engine.analysis.scenarios import ScenarioResult
@@ -47,10 +48,36 @@ def test_the_shipped_policy_and_scenarios_are_fully_traced(shipped_report, shipp
     assert fired == {r.id for r in shipped_policy.rules}
 
 
-def test_a_rule_counts_as_fired_only_from_the_verdicts_of_its_scenarios(shipped_report):
-    """The adult-only rule is fired by adults' scenarios and by no scenario about a child alone."""
-    firing = [s for s in shipped_report.scenarios if "adult-safety-crime-must-share" in s.rules_fired]
-    assert firing and all("adult" in s.file or "adult" in s.name.lower() for s in firing)
+ADULT_THEN_CHILD = """Feature: Adults, then a child, in one file
+  Scenario: An adult at risk where a crime is suspected
+    Given an adult
+    And there are concerns about the safety of the adult
+    And a crime is suspected
+    And consent has been refused
+    When the protocol is applied
+
+  Scenario: A child, after the adult
+    Given a child
+    And there is no concern of Significant Harm
+    When the protocol is applied
+"""
+ADULT = {"subject": "adult", "harm_concern": "yes", "crime_suspected": "yes", "consent": "refused"}
+CHILD = {"subject": "child", "harm_concern": "no"}
+
+
+def test_a_rule_counts_as_fired_only_from_the_verdicts_of_its_scenarios(shipped_report, shipped_policy, tmp_path):
+    """Each scenario is credited with exactly the rules in its own verdicts' rationales: the child
+    after the adult (in the same file, named for adults) is not credited with the adult's rules."""
+    features = tmp_path / "features"
+    shutil.copytree(FEATURES / "steps", features / "steps")
+    shutil.copy(FEATURES / "environment.py", features)
+    (features / "adults_and_a_child.feature").write_text(ADULT_THEN_CHILD)
+    adult, child = coverage_of(shipped_policy, features).scenarios
+    engine = Engine(shipped_policy)
+    assert adult.passed and child.passed, (adult.failure, child.failure)
+    assert adult.rules_fired == {e["rule"] for e in engine.evaluate(ADULT).to_dict()["rationale"]}
+    assert child.rules_fired == {e["rule"] for e in engine.evaluate(CHILD).to_dict()["rationale"]}
+    assert "adult-safety-crime-must-share" in adult.rules_fired - child.rules_fired
     recorded = [s for s in shipped_report.scenarios if "recording_decisions" in s.file]
     assert recorded and all("record-every-decision" in s.rules_fired for s in recorded)
 

@@ -57,9 +57,9 @@ ENTRIES = ReviewQueueSchema()
     operation_id="getReviewQueue",
     query_params={
         "decision": ({"type": "string", "enum": list(DECISIONS)}, "Only decisions of this value."),
-        "client": ({"type": "string", "maxLength": 64}, "Only decisions this client recorded."),
+        "client": ({"type": "string", "minLength": 1, "maxLength": 64}, "Only decisions this client recorded."),
         "since": (
-            {"type": "string", "maxLength": 40},
+            {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]},
             "Only decisions recorded at or after this date or time (ISO 8601, with its offset).",
         ),
         **paging_params("entries", {"type": "string", "pattern": r"^[0-9]{1,2}\.[0-9]{1,19}$"}),

@@ -20,7 +20,8 @@ from service_cases import SHARE_FACTS
 from infoshare.engine import EvaluationError, PolicyError
 from infoshare.engine.policy.loader import SHIPPED_POLICY
 from infoshare.service import create_app
-from infoshare.service.access.keys import create_key
+from infoshare.service.access import auth
+from infoshare.service.access.keys import active_key, create_key
 from infoshare.service.store.logaudit import verify_store
 from infoshare.service.store.models import Decision
 
@@ -176,7 +177,9 @@ def test_the_policy_files_vanishing_leave_the_loaded_policy_serving_and_block_a_
     assert str(policy) in str(refused.value)
 
 
-def test_a_dropped_postgresql_connection_fails_closed_and_the_next_requests_recover(pg_url):
+def test_a_dropped_postgresql_connection_fails_closed_and_the_next_requests_recover(pg_url, monkeypatch):
+    """Dropped between requests, the pool replaces the connection and no answer changes; dropped
+    while a request holds it, every route that reads the store fails closed; then all recover."""
     psycopg2 = pytest.importorskip("psycopg2")
     name = f"infoshare-fault-{uuid.uuid4().hex[:8]}"
     url = pg_url.replace("postgresql://", "postgresql+pool://", 1) + f"&application_name={name}"
@@ -184,19 +187,32 @@ def test_a_dropped_postgresql_connection_fails_closed_and_the_next_requests_reco
     probe = Probe(app)
     admin = psycopg2.connect(pg_url)
     admin.autocommit = True
-    answers = []
-    for _ in range(3):
-        with admin.cursor() as cursor:
+
+    def terminate(where: str, value: object) -> int:
+        with admin.cursor() as cursor:  # waits (up to 5 s) until the backend is gone
             cursor.execute(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s", (name,)
+                f"SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity WHERE {where}", (value,)
             )
-            assert cursor.fetchone()[0] >= 1  # the pool kept a connection, and it is gone now
-        answers.append(probe.every_route())
+            return cursor.fetchone()[0]
+
+    normal = {route: r.status_code for route, r in probe.every_route().items()}
+    for _ in range(2):
+        assert terminate("application_name = %s", name) >= 1  # the pool kept a connection, and it is gone now
+        assert {route: r.status_code for route, r in probe.every_route().items()} == normal
+
+    def cut_then_look_up(token: str):
+        """The request's own connection is cut after it was taken from the pool, before the key lookup."""
+        database = app.extensions["infoshare"].database
+        assert terminate("pid = %s", database.execute_sql("SELECT pg_backend_pid()").fetchone()[0]) == 1
+        return active_key(token)
+
+    monkeypatch.setattr(auth, "active_key", cut_then_look_up)
+    during = probe.every_route()
+    monkeypatch.undo()
     admin.close()
-    for routes in answers:
-        for response in routes.values():
-            if response.status_code >= 500:
-                assert_failed_closed(response)
+    assert during.pop("ready").status_code == 200  # no key, so nothing cut: the store answers
+    for response in during.values():
+        assert_failed_closed(response)
     recovered = probe.every_route()
     assert {route: r.status_code for route, r in recovered.items()} == {
         "record": 201,
