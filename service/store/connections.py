@@ -91,7 +91,7 @@ class PostgresqlPool(PooledPostgresqlDatabase):
         self._lock = threading.Lock()
         self._pool_lock = threading.RLock()
         self._pool_available = threading.Condition(self._pool_lock)
-        self._state.reset()
+        self._state.reset()  # type: ignore[attr-defined]  # peewee's per-thread state; its stubs leave it out
 
 
 _pools: weakref.WeakSet[PostgresqlPool] = weakref.WeakSet()

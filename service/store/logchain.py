@@ -156,6 +156,7 @@ def append(model: type[Record], **fields: Any) -> Record:
             row.id = prepared.insert(model, row)
             database.execute_sql(LINK_ONE, (kind, row.id, digest, kind, row.id, digest))
         return row
+    params: list[Any]  # declared: mypy does not infer it through the constrained Record type
     statement, params = prepared.insert_statement(model, row)
     cursor = database.execute_sql(  # one statement, one round trip, committed at once
         f"WITH added AS ({statement} RETURNING id) INSERT INTO log_pending (kind, record_id, content_hash) "
