@@ -13,14 +13,13 @@ from typing import Any
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
+from infoshare.engine.policy.factschema import MAX_TEXT
 from infoshare.engine.policy.model import Fact, Policy
 from infoshare.service.api.evaluate import evaluate_request_schema
 from infoshare.service.state import snapshot
 from infoshare.service.web import wording
 
 NONE_OF_THESE = "none"
-MAX_ITEM_TEXT = 2000
-MAX_ITEMS = 50
 
 
 def askable(policy: Policy) -> list[Fact]:
@@ -56,8 +55,8 @@ def item_from_form(form: MultiDict) -> tuple[dict | None, dict[str, str]]:
     text = form.get("item", "").strip()
     if not text:
         errors["item"] = "Describe the piece of information"
-    elif len(text) > MAX_ITEM_TEXT or "\x00" in text:
-        errors["item"] = f"Describe it in {MAX_ITEM_TEXT:,} characters or fewer"
+    elif len(text) > MAX_TEXT or "\x00" in text:
+        errors["item"] = f"Describe it in {MAX_TEXT:,} characters or fewer"
     flags = {}
     for name, words in (("needed_for_purpose", "needed"), ("accurate_and_up_to_date", "accurate and up to date")):
         value = form.get(name)

@@ -17,6 +17,7 @@ from marshmallow import ValidationError
 
 from infoshare.engine import EvaluationError
 from infoshare.engine.analysis.interview import interview_valid
+from infoshare.engine.policy.factschema import MAX_ITEMS
 from infoshare.engine.policy.model import Fact
 from infoshare.service.api.decisions import CASE_REF, record_decision
 from infoshare.service.api.verdicts import evaluate, no_verdict
@@ -125,8 +126,8 @@ def information():
             facts[items_fact.name] = items
             save(facts)
             return redirect(url_for("web.share.check"))
-        if len(items) >= answers.MAX_ITEMS:
-            errors["item"] = f"You can enter up to {answers.MAX_ITEMS} pieces of information"
+        if len(items) >= MAX_ITEMS:
+            errors["item"] = f"You can enter up to {MAX_ITEMS} pieces of information"
         else:
             item, errors = answers.item_from_form(request.form)
             if item is not None:
