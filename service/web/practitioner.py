@@ -30,16 +30,38 @@ from infoshare.service.web.sessions import needs
 bp = Blueprint("share", __name__, url_prefix="/share")
 
 
-def draft() -> dict:
+def _row() -> dict:
+    """The draft as stored: the answers, and the questions in the order they were answered."""
     row = InterviewDraft.get_or_none(InterviewDraft.person == g.person.id)
-    return dict(row.facts) if row else {}
+    stored = row.facts if row else {}
+    return stored if "answers" in stored else {"answers": stored, "asked": list(stored)}
 
 
-def save(facts: dict) -> None:
-    InterviewDraft.insert(person=g.person.id, facts=facts, updated_at=utcnow()).on_conflict(
+def draft() -> dict:
+    return dict(_row()["answers"])
+
+
+def asked() -> list[str]:
+    return list(_row()["asked"])
+
+
+def save(facts: dict, answered: str | None = None) -> None:
+    order = [name for name in asked() if name in facts and name != answered]
+    if answered is not None:
+        order.append(answered)
+    stored = {"answers": facts, "asked": order}
+    InterviewDraft.insert(person=g.person.id, facts=stored, updated_at=utcnow()).on_conflict(
         conflict_target=[InterviewDraft.person],
-        update={InterviewDraft.facts: facts, InterviewDraft.updated_at: utcnow()},
+        update={InterviewDraft.facts: stored, InterviewDraft.updated_at: utcnow()},
     ).execute()
+
+
+def back_from(name: str | None) -> str:
+    """The page before this question (None: the information page): the question answered just before it."""
+    order = asked()
+    if name in order:
+        order = order[: order.index(name)]
+    return url_for("web.share.question", name=order[-1]) if order else url_for("web.share.start")
 
 
 def questions(facts: dict) -> list[str]:
@@ -103,12 +125,17 @@ def question(name: str):
         value, error = answers.from_form(fact, request.form)
         if error is None:
             facts[fact.name] = value
-            save(facts)
+            save(facts, fact.name)
             if request.args.get("change"):
                 return redirect(url_for("web.share.check"))
             return redirect(_next_page(facts))
     return render_template(
-        "share/question.html", fact=fact, current=facts.get(fact.name), error=error, change=request.args.get("change")
+        "share/question.html",
+        fact=fact,
+        current=facts.get(fact.name),
+        error=error,
+        change=request.args.get("change"),
+        back=url_for("web.share.check") if request.args.get("change") else back_from(fact.name),
     ), (400 if error else 200)
 
 
@@ -134,9 +161,9 @@ def information():
                 facts[items_fact.name] = [*items, item]
                 save(facts)
                 return redirect(url_for("web.share.information"))
-    return render_template("share/information.html", fact=items_fact, items=items, errors=errors, form=request.form), (
-        400 if errors else 200
-    )
+    return render_template(
+        "share/information.html", fact=items_fact, items=items, errors=errors, form=request.form, back=back_from(None)
+    ), (400 if errors else 200)
 
 
 @bp.post("/information/<int:index>/remove")

@@ -86,6 +86,13 @@ def test_practitioner_is_interviewed_and_records_a_decision(page: Page, site, re
         assert len(asked) < 12, asked
     assert "subject" not in asked and len(asked) == len(set(asked))
     expect(page.get_by_role("heading", level=1)).to_have_text("What information would be shared?")
+    page.get_by_role("link", name="Back").click()  # back to the question answered last, its answer kept
+    assert page.url.endswith(f"/share/question/{asked[-1]}")
+    expect(page.locator("input:checked")).to_have_count(1)
+    page.get_by_role("link", name="Back").click()
+    assert page.url.endswith(f"/share/question/{asked[-2]}")
+    page.go_forward()
+    page.get_by_role("button", name="Continue").click()
     accessible(page)
     page.get_by_label("What is the piece of information?").fill("Bruising seen on both arms on Monday")
     page.locator("#needed_for_purpose").check()
