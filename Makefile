@@ -13,7 +13,7 @@ BENCH_STAMP := $(VENV)/.bench-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: install run test lint types soak check coverage bench bench-quick bench-impact clean
+.PHONY: install run test lint types soak check coverage bench bench-quick bench-impact dist image clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -78,5 +78,15 @@ bench-quick: $(BENCH_STAMP)
 bench-impact: $(STAMP)
 	$(BIN)/python bench/impact.py
 
+# The sdist and the wheel (built from the sdist), as a release is made; then the container image,
+# where a container engine is installed (none is on the CI machines).
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+
+image: dist
+	@engine=$$(command -v podman || command -v docker) || { echo "image: no container engine (podman or docker) here; Containerfile not built"; exit 1; }; \
+	  $$engine build -t infoshare -f Containerfile .
+
 clean:
-	rm -rf $(VENV) build *.egg-info instance
+	rm -rf $(VENV) build dist *.egg-info instance

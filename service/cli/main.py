@@ -35,6 +35,7 @@ from infoshare.service.access.keys import (
 from infoshare.service.app import create_app
 from infoshare.service.cli.common import settings_used
 from infoshare.service.cli.impact import impact_command
+from infoshare.service.cli.init import init_command
 from infoshare.service.cli.interview import interview_command
 from infoshare.service.reload import activate_checked
 from infoshare.service.store import logaudit, versions
@@ -83,6 +84,7 @@ main.add_command(coverage_command)
 main.add_command(evaluate_command)
 main.add_command(fmt_command)
 main.add_command(impact_command)
+main.add_command(init_command)
 main.add_command(interview_command)
 
 

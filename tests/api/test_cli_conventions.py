@@ -204,3 +204,32 @@ def test_the_key_make_run_tells_you_to_create_works_every_time(tmp_path, monkeyp
     for key in keys:
         response = client.post("/v1/evaluate", json={"facts": SHARE_FACTS}, headers={"Authorization": f"Bearer {key}"})
         assert response.status_code == 200, (key, response.json)
+
+
+def test_init_makes_a_working_folder_that_commands_inside_it_use_and_refuses_to_overwrite(tmp_path, monkeypatch):
+    monkeypatch.delenv("INFOSHARE_HOME")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("INFOSHARE_POLICY", raising=False)
+    work = tmp_path / "org"
+    made = run("init", str(work))
+    assert made.exit_code == 0 and (work / "infoshare.toml").is_file() and (work / "README.md").is_file()
+    assert (work / "policy" / "rules").is_dir() and (work / "policy" / "phrases.yaml").is_file()
+    assert (work / "features" / "steps" / "vocabulary.py").is_file() and not (
+        work / "features" / "__init__.py"
+    ).exists()
+    assert oct(work.stat().st_mode & 0o777) == "0o700"
+    rules = work / "policy" / "rules" / "3-consent.yaml"
+    rules.write_text(rules.read_text().replace("consented to this sharing.", "consented to this sharing (ours)."))
+    monkeypatch.chdir(work / "policy")
+    checked = run("check")
+    assert checked.exit_code == 0
+    assert f"home {work}" in run("keys", "list").stderr and (work / "instance" / "infoshare.sqlite3").is_file()
+    from infoshare.service.config import find_home, from_environment
+
+    settings = from_environment(find_home())
+    assert settings["INFOSHARE_POLICY"] == str(work / "policy")
+    assert settings["INFOSHARE_LOG_SIGNING_KEY_FILE"] == str(work / "instance" / "log-signing.key")
+    assert settings["INFOSHARE_LOG_CHECKPOINT_FILE"] == str(work / "instance" / "log-checkpoints.jsonl")
+    again = CliRunner().invoke(main, ["init", str(work)])
+    assert again.exit_code == 1 and "not overwriting" in again.output
+    assert "(ours)" in rules.read_text()
