@@ -113,3 +113,39 @@ def test_a_case_file_is_read_a_page_at_a_time(client, as_role, recorded):
     assert [d["id"] for d in rest["decisions"]][:1] == ids[4:] and len(rest["decisions"]) == 2
     assert rest["next"] is None
     assert client.get("/v1/cases/CF-1/decisions?after=x", headers=headers).status_code == 400
+
+
+def test_pages_hold_still_while_another_client_records_at_the_same_time(app, client, as_role, tokens, recorded):
+    import threading
+
+    before = [recorded(KINDS[k], case_ref=f"T-{n}")["id"] for n, k in enumerate(list(KINDS) * 3)]
+    writer_client = app.test_client()
+    headers = {"Authorization": f"Bearer {tokens['case-system']}"}
+    paging_done, first_page_read = threading.Event(), threading.Event()
+    written: list[int] = []
+
+    def write() -> None:
+        first_page_read.wait()
+        kinds = list(KINDS)
+        while not paging_done.is_set() and len(written) < 60:
+            facts = KINDS[kinds[len(written) % len(kinds)]]
+            made = writer_client.post("/v1/decisions", json={"case_ref": "T-NEW", "facts": facts}, headers=headers)
+            written.append(made.json["id"])
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    seen, after = [], None
+    try:
+        while True:
+            page = queue(client, as_role, limit=2, **({"after": after} if after else {}))
+            first_page_read.set()
+            seen += [(RANK.get(e["decision"], 2), e["id"]) for e in page["entries"]]
+            after = page["next"]
+            if after is None:
+                break
+    finally:
+        paging_done.set()
+        writer.join()
+    ids = [i for _, i in seen]
+    assert written, "nothing was recorded while paging"
+    assert len(ids) == len(set(ids)) and set(before) <= set(ids) and seen == sorted(seen)
