@@ -75,6 +75,8 @@ def reachable(engine: Engine, count: str, seed: int = 16) -> list[dict[str, Any]
 
 @pytest.fixture(scope="module")
 def states(engine: Engine) -> list[dict[str, Any]]:
+    if STATES == "all":  # every reachable partial case is analysed again by each test: keep them all
+        space_for(engine).MAX_CASES = 200_000
     return reachable(engine, STATES)
 
 

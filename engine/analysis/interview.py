@@ -174,7 +174,8 @@ def space_for_policy(policy: Policy) -> Space:
 class Space:
     """One policy's reduced case space and everything learnt about it so far."""
 
-    MAX_CASES = 100_000  # partial cases whose analysis is kept
+    MAX_CASES = 8192  # partial cases whose analysis is kept (a few KiB each; an interview's walks pass ~2,300)
+    MAX_SIGNATURES = 128  # combinations of the other components' reach whose outcomes are kept (~50 KiB each)
 
     def __init__(self, engine: Engine):
         self.engine, self.policy = engine, engine.policy
@@ -182,9 +183,9 @@ class Space:
         self._lock = threading.RLock()
         self._outcomes: dict[tuple[int, ...], Outcome] = {}
         self._fired: dict[tuple[int, int], list[Firing]] = {}
-        self._signature_cache: dict[
+        self._signature_cache: OrderedDict[
             tuple[int, tuple[tuple[int | None, ...], ...]], tuple[list[Context], dict[int, tuple[Outcome, ...]]]
-        ] = {}
+        ] = OrderedDict()
         self._rules = {r.id: r for r in engine.policy.rules}
         self._cases: OrderedDict[tuple[int | None, ...], Analysis] = OrderedDict()
         read = self.part.read
@@ -277,6 +278,10 @@ class Space:
         known = self._signature_cache.get(key)
         if known is None:
             known = self._signature_cache[key] = (list(itertools.product(*others)), {})
+            while len(self._signature_cache) > self.MAX_SIGNATURES:
+                self._signature_cache.popitem(last=False)
+        else:
+            self._signature_cache.move_to_end(key)
         contexts, signature = known
         for behaviour in behaviours:
             if behaviour not in signature:
