@@ -41,8 +41,10 @@ class Server:
 
     def __init__(self, env: dict, log: Path) -> None:
         self.process, self.base = start_server(env, log, WORKERS, start_new_session=True)
+        self.killed_at: float | None = None
 
     def kill(self) -> None:
+        self.killed_at = time.monotonic()
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=30)
 
@@ -52,31 +54,45 @@ class Server:
 
 
 class Clients:
-    """Eight clients recording decisions, each request with a case_ref of its own, never resent."""
+    """Eight clients recording decisions, each request with a case_ref of its own, never resent.
+
+    Every answer is counted by its status, JSON or not. A request with no answer (refused, reset,
+    cut off, timed out) is kept with the server it went to and when it started and ended: it is
+    excused only if that server had been killed by the time it failed."""
 
     def __init__(self, token: str) -> None:
         self.token = token
-        self.base: str | None = None
+        self.server: Server | None = None
         self.stopping = threading.Event()
         self.acknowledged: dict[str, dict] = {}
         self.sent: set[str] = set()
-        self.other: list[tuple[int, dict]] = []
+        self.other: list[tuple[int, object]] = []
+        self.unanswered: list[tuple[Server, float, float, str]] = []
         self.lock = threading.Lock()
         self.threads = [threading.Thread(target=self.run, args=(n,)) for n in range(CLIENTS)]
 
     def run(self, client: int) -> None:
         n = 0
         while not self.stopping.is_set():
-            base = self.base
+            server = self.server
+            if server is None:  # the first server is still starting
+                time.sleep(0.02)
+                continue
             n += 1
             case_ref = f"CRASH-{client}-{n}"
             with self.lock:
                 self.sent.add(case_ref)
+            started = time.monotonic()
             try:
                 status, body = call(
-                    "POST", f"{base}/v1/decisions", {"case_ref": case_ref, "facts": CASES[n % len(CASES)]}, self.token
+                    "POST",
+                    f"{server.base}/v1/decisions",
+                    {"case_ref": case_ref, "facts": CASES[n % len(CASES)]},
+                    self.token,
                 )
-            except (OSError, ValueError, http.client.HTTPException):  # refused, reset, or cut off by the kill
+            except (OSError, http.client.HTTPException) as error:
+                with self.lock:
+                    self.unanswered.append((server, started, time.monotonic(), repr(error)))
                 time.sleep(0.02)
                 continue
             with self.lock:
@@ -100,19 +116,32 @@ def crash_and_check(env: dict, tmp_path: Path, stored_case_refs) -> None:
     token = infoshare("keys", "create", "--role", "case-system", "--name", "crash", env=env).stdout.split()[-1]
     log = tmp_path / "server.log"
     rng = random.Random()
+    killed = []
     with Clients(token) as clients:
         for _ in range(KILLS):
             server = Server(env, log)
-            clients.base = server.base
+            clients.server = server
             time.sleep(rng.uniform(0.5, 2.5))
             server.kill()
+            killed.append(server)
         server = Server(env, log)
-        clients.base = server.base
+        clients.server = server
         time.sleep(1.0)
     try:
         acknowledged = dict(clients.acknowledged)
         assert acknowledged, "no decision was acknowledged"
         assert [status for status, _ in clients.other if status >= 500] == [], clients.other[:3]
+        unexplained = [
+            (error, round(ended - started, 3))
+            for dead_or_alive, started, ended, error in clients.unanswered
+            if dead_or_alive.killed_at is None or ended < dead_or_alive.killed_at
+        ]
+        assert unexplained == [], f"requests lost with no kill to explain them: {unexplained[:5]}"
+        interrupted = [
+            sum(1 for to, started, ended, _ in clients.unanswered if to is dead and started < dead.killed_at <= ended)
+            for dead in killed
+        ]
+        assert all(interrupted), f"a kill interrupted no request (per kill: {interrupted})"
 
         def read_back(item: tuple[str, dict]) -> tuple[str, bool]:
             case_ref, made = item
@@ -128,7 +157,8 @@ def crash_and_check(env: dict, tmp_path: Path, stored_case_refs) -> None:
     twice = sorted({ref for ref in stored if stored.count(ref) > 1})
     phantom = sorted(set(stored) - clients.sent)
     print(
-        f"\nkilled runs: {KILLS}; decisions acknowledged: {len(acknowledged)}; lost or changed: "
+        f"\nkilled runs: {KILLS}; requests each kill cut off: {interrupted}; "
+        f"decisions acknowledged: {len(acknowledged)}; lost or changed: "
         f"{len(lost_or_changed)}; recorded but cut off before the answer: {len(set(stored) - set(acknowledged))}; "
         f"recorded twice: {len(twice)}"
     )

@@ -15,6 +15,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from service_cases import BARE_FACTS, SHARE_FACTS
 
@@ -41,20 +42,28 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def call(method: str, url: str, body: dict | None = None, token: str | None = None) -> tuple[int, dict]:
+def call(
+    method: str, url: str, body: dict | None = None, token: str | None = None, headers: dict | None = None
+) -> tuple[int, Any]:
+    """(status, the JSON body), or (status, the text) when the body is not JSON, such as a page
+    from gunicorn itself: every answer is counted as what it is, never mistaken for a lost connection."""
     request = urllib.request.Request(
         url,
         method=method,
         data=json.dumps(body).encode() if body else None,
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **(headers or {})},
     )
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.load(response)
+            status, raw = response.status, response.read()
     except urllib.error.HTTPError as error:
-        return error.code, json.load(error)
+        status, raw = error.code, error.read()
+    try:
+        return status, json.loads(raw)
+    except ValueError:
+        return status, raw.decode("utf-8", "replace")
 
 
 def start_server(env: dict, log: Path, workers: int = 2, **popen) -> tuple[subprocess.Popen, str]:
@@ -172,8 +181,11 @@ def test_a_revoked_key_and_a_spent_rate_limit_hold_in_every_worker(tmp_path):
     limited = infoshare("keys", "create", "--role", "policy-owner", "--name", "limited", env=env).stdout.split()[-1]
     revoked = infoshare("keys", "create", "--role", "policy-owner", "--name", "revoked", env=env).stdout.split()[-1]
     with serving(env, tmp_path / "limits.log", workers=3) as base, ThreadPoolExecutor(max_workers=8) as pool:
+        started = time.monotonic()
         statuses = list(pool.map(lambda _: call("GET", f"{base}/v1/policy", token=limited)[0], range(90)))
-        assert 40 <= statuses.count(200) <= 45 and statuses.count(429) == 90 - statuses.count(200)
+        refilled = (time.monotonic() - started) * 40 / 60  # the bucket refills 40 a minute while they run
+        assert 40 <= statuses.count(200) <= 40 + refilled + 1, (statuses.count(200), refilled)
+        assert statuses.count(429) == 90 - statuses.count(200)
         assert [call("GET", f"{base}/v1/policy", token=revoked)[0] for _ in range(6)] == [200] * 6
         infoshare("keys", "revoke", "revoked", env=env)
         after = list(pool.map(lambda _: call("GET", f"{base}/v1/policy", token=revoked), range(30)))
