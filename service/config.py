@@ -18,6 +18,7 @@ environment variable still overrides its setting (``DATABASE_URL``,
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,5 +177,7 @@ def instance_folder(database_url: str) -> Path:
 
 
 def describe(home: Home, settings: dict) -> str:
-    """One line for a command's stderr: which store and policy it uses, and why."""
-    return f"infoshare: home {home.folder} ({home.found_by}); store {settings['DATABASE_URL']}"
+    """One line for a command's stderr: which working folder and store it uses, and why (a
+    password in the store's URL is never shown)."""
+    store = re.sub(r"(//[^:/@]+):[^@/]*@", r"\1:***@", settings["DATABASE_URL"])
+    return f"infoshare: home {home.folder} ({home.found_by}); store {store}"

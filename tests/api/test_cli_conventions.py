@@ -233,3 +233,18 @@ def test_init_makes_a_working_folder_that_commands_inside_it_use_and_refuses_to_
     again = CliRunner().invoke(main, ["init", str(work)])
     assert again.exit_code == 1 and "not overwriting" in again.output
     assert "(ours)" in rules.read_text()
+
+
+def test_coverage_from_another_folder_finds_the_shipped_scenarios(tmp_path, monkeypatch):
+    """`coverage` run outside the checkout looked for ./features and reported 62 problems."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["coverage", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"scenarios: +(\d+) of \1 passed", result.output), result.output
+
+
+def test_the_store_line_never_shows_a_password(monkeypatch):
+    from infoshare.service.config import describe, find_home
+
+    line = describe(find_home(), {"DATABASE_URL": "postgresql://infoshare:s3cret@db:5432/infoshare"})
+    assert "s3cret" not in line and "postgresql://infoshare:***@db:5432/infoshare" in line
