@@ -40,6 +40,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
+            "pid": record.process,  # which worker: gunicorn's own lines name it the same way
             "message": record.getMessage(),
         }
         request_id = getattr(record, "request_id", None)
