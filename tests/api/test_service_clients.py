@@ -134,3 +134,15 @@ def test_a_store_made_before_clients_gives_each_key_a_client_of_its_name(tmp_pat
         {"DATABASE_URL": database_url, "INFOSHARE_POLICY": str(SHIPPED_POLICY)}
     )  # a second start changes nothing
     assert [line.split()[0] for line in cli("clients", "list").splitlines()[1:]] == ["old-cms"]
+
+
+def test_keys_create_with_role_and_name_adds_a_key_to_an_existing_client_and_clients_are_named_once(cli):
+    first = cli("keys", "create", "--role", "case-system", "--name", "cms-c").splitlines()[-1]
+    second = cli("keys", "create", "--role", "case-system", "--name", "cms-c").splitlines()[-1]
+    assert first != second
+    assert [line.split()[:2] for line in cli("keys", "list").splitlines()[1:]] == [
+        ["cms-c", "cms-c"],
+        ["cms-c-2", "cms-c"],
+    ]
+    again = CliRunner().invoke(main, ["clients", "create", "cms-c", "--role", "case-system"])
+    assert again.exit_code == 1 and "already exists" in again.output
