@@ -27,7 +27,7 @@ from typing import Any
 import durable_rules_engine as rete
 
 from infoshare.engine.compiler import ALWAYS, as_engine_fact, compile_policy
-from infoshare.engine.policy.factschema import facts_schema, load_facts
+from infoshare.engine.policy.factschema import QuickCheck, facts_schema, load_facts
 from infoshare.engine.policy.model import Policy, Rule
 from infoshare.engine.verdict import Firing, Verdict, resolve
 
@@ -57,6 +57,7 @@ class Engine:
     def __init__(self, policy: Policy):
         self.policy = policy
         self._schema = facts_schema(policy)()
+        self._quick = QuickCheck(policy)
         self._definition = compile_policy(policy)
         self._name = f"infoshare-{policy.id}-{policy.digest[:12]}"
         self._items_fact = policy.items_fact.name if policy.items_fact else None
@@ -85,7 +86,8 @@ class Engine:
 
     def load(self, facts: dict[str, Any]) -> dict[str, Any]:
         """`facts` validated and loaded by the policy's vocabulary. Raises FactsInvalid."""
-        return load_facts(self._schema, facts)
+        loaded = self._quick.load(facts)
+        return loaded if loaded is not None else load_facts(self._schema, facts)
 
     def evaluate_valid(self, case: dict[str, Any]) -> Verdict:
         """The verdict for facts already loaded by `facts_schema(policy)` (as the service's request schema does)."""

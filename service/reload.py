@@ -32,6 +32,7 @@ from flask import Flask
 from peewee import PeeweeException
 
 from infoshare.engine import Engine, Policy, PolicyError, facts_schema, load_policy
+from infoshare.engine.analysis.memo import MemoEngine
 from infoshare.engine.analysis.policytests import run_tests
 from infoshare.engine.policy.problems import Problem
 from infoshare.service.api.openapi import body_factories, build_spec
@@ -46,7 +47,7 @@ def build(app: Flask, policy: Policy, engine: Engine | None = None) -> PolicySna
     facts = facts_schema(policy)
     return PolicySnapshot(
         policy=policy,
-        engine=engine or Engine(policy),
+        engine=engine or MemoEngine(policy),
         loaders={factory: factory(facts)() for factory in body_factories(app)},
         openapi=build_spec(app, facts, policy),
     )
@@ -97,7 +98,7 @@ def start(app: Flask, policy: Policy) -> None:
 def checked(directory: Path) -> tuple[Policy, Engine]:
     """Load and check the policy in full; PolicyError lists every problem as file:line."""
     policy = load_policy(directory)
-    engine = Engine(policy)
+    engine = MemoEngine(policy)
     _, failed = run_tests(engine, directory)
     if failed:
         raise PolicyError(failed)

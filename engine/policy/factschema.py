@@ -90,6 +90,62 @@ def facts_schema(policy: Policy) -> type[Schema]:
     return _strict("Facts", {f.name: _field(f) for f in case_facts}, [f.name for f in case_facts], "fact")
 
 
+class QuickCheck:
+    """The facts schema's answer on plainly valid facts, without marshmallow's cost (~40 us a case).
+
+    `load` returns the facts themselves (what the schema would load: the
+    same keys and values) when every fact is of its type and among its
+    values, and None otherwise, for the schema to accept or refuse with its
+    messages: it never accepts what the schema refuses (tests/test_memo.py
+    compares them on the bench corpus and on hostile variants of it).
+    """
+
+    def __init__(self, policy: Policy):
+        self._facts = {f.name: (f.type, frozenset(f.values), len(f.values)) for f in policy.case_facts}
+        self._required = frozenset(f.name for f in policy.case_facts if f.required)
+        fields_ = policy.items_fact.fields if policy.items_fact else ()
+        self._item_fields = {f.name: f.type for f in fields_}
+        self._item_required = frozenset(f.name for f in fields_ if f.required)
+
+    def load(self, facts: Any) -> dict[str, Any] | None:
+        if type(facts) is not dict or not self._required <= facts.keys():
+            return None
+        known = self._facts
+        for name, value in facts.items():
+            spec = known.get(name)
+            if spec is None:
+                return None
+            kind, values, most = spec
+            if kind == "choice":
+                if type(value) is not str or value not in values:
+                    return None
+            elif kind == "boolean":
+                if type(value) is not bool:
+                    return None
+            elif kind == "choices":
+                if type(value) is not list or len(value) > most:
+                    return None
+                for each in value:
+                    if type(each) is not str or each not in values:
+                        return None
+            elif type(value) is not list or len(value) > MAX_ITEMS or not all(self._piece(p) for p in value):
+                return None
+        return facts
+
+    def _piece(self, piece: Any) -> bool:
+        if type(piece) is not dict or not self._item_required <= piece.keys():
+            return False
+        kinds = self._item_fields
+        for name, value in piece.items():
+            kind = kinds.get(name)
+            if kind == "boolean":
+                if type(value) is not bool:
+                    return False
+            elif kind != "text" or type(value) is not str or not 1 <= len(value) <= MAX_TEXT:
+                return False
+        return True
+
+
 def load_facts(schema: Schema, facts: Any) -> dict[str, Any]:
     """Validated facts, or FactsInvalid with a message per offending field."""
     if not isinstance(facts, dict):
