@@ -94,3 +94,15 @@ def test_every_fact_a_case_gives_has_phrases_in_the_shipped_vocabulary():
     phrases = load_phrases(policy, SHIPPED_POLICY)
     named = set(phrases.whether.values())
     assert {f.name for f in policy.case_facts if f.type != "items"} <= named
+
+
+def test_a_version_rebuilt_from_its_stored_text_keeps_its_phrases_outside_its_digest(tmp_path: Path):
+    """The policy owner's page runs the scenarios of a stored version: its phrases travel with it,
+    and a phrase edit changes no decision, so it changes neither the digest nor the version."""
+    from infoshare.engine.policy.loader import load_policy_files
+
+    policy = load_policy(SHIPPED_POLICY)
+    rebuilt = load_policy_files(policy.files)
+    assert "phrases.yaml" in rebuilt.files and rebuilt.digest == policy.digest
+    edited = {**policy.files, "phrases.yaml": policy.files["phrases.yaml"] + "\n# a note\n"}
+    assert load_policy_files(edited).digest == policy.digest

@@ -33,6 +33,9 @@ def shipped(package: str) -> Path:
 SHIPPED_POLICY = shipped("infoshare.policies") / "information-sharing"
 SHIPPED_FEATURES = shipped("infoshare.features")
 POLICY_FILES = ("policy.yaml", "protocol.yaml", "facts.yaml")
+# Kept with a version (stored with its text, so its scenarios can be run from the store) but not
+# part of its identity: the practitioner's phrases change no decision.
+COMPANION_FILES = ("phrases.yaml",)
 RULES_DIR = "rules"
 THEN_KEYS = ("decision", "confidentiality", "explain_to_subject", "item", "conditions", "obligations", "missing")
 
@@ -44,9 +47,13 @@ def policy_files(directory: Path) -> list[Path]:
 
 
 def read_policy_files(directory: Path) -> dict[str, bytes]:
-    """Every policy file's bytes by its path inside the folder (e.g. `rules/3-consent.yaml`)."""
+    """Every policy file's bytes by its path inside the folder (e.g. `rules/3-consent.yaml`), and
+    the companion files (COMPANION_FILES) that travel with it."""
+    companions = [directory / name for name in COMPANION_FILES]
     return {
-        file.relative_to(directory).as_posix(): file.read_bytes() for file in policy_files(directory) if file.is_file()
+        file.relative_to(directory).as_posix(): file.read_bytes()
+        for file in policy_files(directory) + companions
+        if file.is_file()
     }
 
 
@@ -127,7 +134,9 @@ def load_policy_files(files: Mapping[str, bytes | str], directory: Path | None =
         conditions=dict(policy_data["conditions"]),
         obligations=dict(policy_data["obligations"]),
         protocol_title=protocol_data["title"],
-        files={name: texts[name].decode("utf-8") for name in _digest_order(texts)},
+        files={
+            name: texts[name].decode("utf-8") for name in [*_digest_order(texts), *COMPANION_FILES] if name in texts
+        },
     )
     problems.extend(check_policy(policy, policy_src, protocol_src, facts_src, all_rules_read))
     if problems:
