@@ -31,8 +31,10 @@ def paging_params(what: str, after: dict[str, Any]) -> dict[str, tuple[dict[str,
 
 
 def position(digits: str) -> int:
-    """A cursor's number, no larger than any id can be."""
-    return min(int(digits), MAX_ID)
+    """A cursor's number: beyond the largest id it names nothing, and the document says so (its maximum)."""
+    if int(digits) > MAX_ID:
+        raise bad_cursor()
+    return int(digits)
 
 
 def limit_param(default: int = 50) -> int:

@@ -113,6 +113,10 @@ def test_a_case_file_is_read_a_page_at_a_time(client, as_role, recorded):
     assert [d["id"] for d in rest["decisions"]][:1] == ids[4:] and len(rest["decisions"]) == 2
     assert rest["next"] is None
     assert client.get("/v1/cases/CF-1/decisions?after=x", headers=headers).status_code == 400
+    # The document gives the cursor a maximum (the largest id): a cursor past it is refused, not clamped.
+    beyond = client.get(f"/v1/cases/CF-1/decisions?after={2**63}", headers=headers)
+    assert beyond.status_code == 400 and list(beyond.json["messages"]) == ["after"]
+    assert client.get(f"/v1/cases/CF-1/decisions?after={2**63 - 1}", headers=headers).json["decisions"] == []
 
 
 def test_pages_hold_still_while_another_client_records_at_the_same_time(app, client, as_role, tokens, recorded):
