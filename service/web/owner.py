@@ -46,7 +46,11 @@ def features() -> Path:
 @needs("reload-policy")
 def coverage():
     policy = snapshot().policy
-    return render_template("policy/coverage.html", report=coveragejob.report(policy, features()), policy=policy)
+    return render_template(
+        "policy/coverage.html",
+        report=coveragejob.report(policy, features(), Path(current_app.config["INFOSHARE_POLICY"])),
+        policy=policy,
+    )
 
 
 @bp.route("/try", methods=["GET", "POST"])

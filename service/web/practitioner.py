@@ -12,10 +12,13 @@ a case system's ``POST /v1/decisions`` would, in the practitioner's name.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+import logging
+import threading
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from infoshare.engine import EvaluationError
+from infoshare.engine import Engine, EvaluationError
 from infoshare.engine.analysis.interview import interview_valid
 from infoshare.engine.policy.factschema import MAX_ITEMS
 from infoshare.engine.policy.model import Fact
@@ -28,6 +31,9 @@ from infoshare.service.web import answers
 from infoshare.service.web.sessions import needs
 
 bp = Blueprint("share", __name__, url_prefix="/share")
+log = logging.getLogger("infoshare.web")
+_warmed: set[str] = set()
+_warm_lock = threading.Lock()
 
 
 def _row() -> dict:
@@ -79,6 +85,31 @@ def questions(facts: dict) -> list[str]:
     return [name for name in found.facts if name not in facts]
 
 
+def warm_interview() -> None:
+    """Start the interview's analysis of each first answer in the background, once per version
+    and process. The first analysis of a subject takes seconds (5 to 8 s measured here under
+    load), so it runs while a practitioner reads the start page, not after their first answer.
+    ``INFOSHARE_WARM_INTERVIEW = False`` turns it off (tests that do not need it)."""
+    if not current_app.config.get("INFOSHARE_WARM_INTERVIEW", True):
+        return
+    engine = snapshot().engine
+    with _warm_lock:
+        if engine.policy.digest in _warmed:
+            return
+        _warmed.add(engine.policy.digest)
+    firsts = [{f.name: v} for f in engine.policy.case_facts if f.required and f.type == "choice" for v in f.values]
+    threading.Thread(target=_warm, args=(engine, firsts), name="interview-warm-up", daemon=True).start()
+
+
+def _warm(engine: Engine, cases: list[dict]) -> None:
+    for case in cases:
+        try:
+            interview_valid(engine, case)
+        except EvaluationError as exc:  # the request that needs it will answer 503 and say so
+            log.warning("interview warm-up failed: %s", type(exc).__name__)
+            return
+
+
 def _fact(name: str) -> Fact:
     fact = snapshot().policy.fact(name)
     if fact is None or fact.derived or fact.type == "items":
@@ -99,6 +130,7 @@ def _next_page(facts: dict) -> str:
 @bp.get("")
 @needs("record")
 def start():
+    warm_interview()
     return render_template("share/start.html", has_draft=bool(draft()))
 
 

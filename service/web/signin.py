@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 
 from infoshare.service.access import people
+from infoshare.service.web.practitioner import warm_interview
 from infoshare.service.web.sessions import sign_in as start_session
 
 bp = Blueprint("signin", __name__)
@@ -23,6 +24,8 @@ def home():
         return redirect(url_for("web.signin.sign_in"))
     if g.person.role == "coordinator":
         return redirect(url_for("web.review.queue"))
+    if g.person.role == "practitioner":
+        warm_interview()
     return render_template("home.html")
 
 

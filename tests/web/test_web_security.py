@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from datetime import timedelta
 
 import pytest
 from web_people import PASSWORD, PEOPLE, SHARE_FACTS
 
+from infoshare.engine.analysis.interview import space_for
 from infoshare.engine.policy.loader import SHIPPED_POLICY
 from infoshare.service import create_app
 from infoshare.service.access import people
@@ -21,7 +23,13 @@ from infoshare.service.store.models import InterviewDraft, Person, utcnow
 def app(tmp_path_factory):
     """One app for the module (argon2 hashing is slow on purpose); tests use their own people and cases."""
     folder = tmp_path_factory.mktemp("web")
-    app = create_app({"DATABASE_URL": f"sqlite:///{folder / 'store.sqlite3'}", "INFOSHARE_POLICY": str(SHIPPED_POLICY)})
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{folder / 'store.sqlite3'}",
+            "INFOSHARE_POLICY": str(SHIPPED_POLICY),
+            "INFOSHARE_WARM_INTERVIEW": False,
+        }
+    )
     with app.app_context():
         for login, (role, name) in PEOPLE.items():
             people.create_person(role, name, login, PASSWORD)
@@ -331,3 +339,23 @@ def test_an_answer_the_active_version_no_longer_accepts_is_asked_again(app):
     check = sam.get("/share/check")
     assert "Answer again: For what purpose does the person need to know the information?" in check.text
     assert "/share/question/purpose?change=1" in check.text
+
+
+def test_the_start_page_works_out_the_first_answers_in_the_background(tmp_path):
+    app = create_app(
+        {"DATABASE_URL": f"sqlite:///{tmp_path / 'store.sqlite3'}", "INFOSHARE_POLICY": str(SHIPPED_POLICY)}
+    )
+    with app.app_context():
+        people.create_person("practitioner", "Wren Warm", "wren.warm", PASSWORD)
+    client = signed_in(app, "wren.warm")
+    started = threading.active_count()
+    assert client.get("/share").status_code == 200  # answered at once; the analysis runs beside it
+    warming = [t for t in threading.enumerate() if t.name == "interview-warm-up"]
+    assert warming or threading.active_count() == started  # already done on a fast machine
+    for thread in warming:
+        thread.join(120)
+    space = space_for(app.extensions["infoshare"].engine)
+    for subject in ("child", "adult"):
+        assert space.known_classes({"subject": subject}) in space._cases
+    client.get("/share")
+    assert not [t for t in threading.enumerate() if t.name == "interview-warm-up"]  # once per version
