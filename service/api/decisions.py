@@ -21,6 +21,7 @@ from peewee import ModelSelect, PeeweeException, prefetch
 from infoshare.service.access.auth import may, requires
 from infoshare.service.api import idempotency
 from infoshare.service.api.asdecided import AsDecidedSchema, as_decided
+from infoshare.service.api.jsonbody import json_response
 from infoshare.service.api.openapi import documented
 from infoshare.service.api.paging import bad_cursor, limit_param, paging_params, position
 from infoshare.service.api.payload import STORABLE_TEXT, Pattern, load_json
@@ -190,7 +191,7 @@ def record_decision(body: dict[str, Any], **idempotent: str) -> Decision:
 
 def _created(row: Decision, headers: dict[str, str] | None = None) -> ResponseReturnValue:
     """The record as first answered (no reviews yet), 201, with its URL in Location."""
-    return dump_record(row, []), 201, {"Location": f"/v1/decisions/{row.id}", **(headers or {})}
+    return json_response(dump_record(row, [])), 201, {"Location": f"/v1/decisions/{row.id}", **(headers or {})}
 
 
 def _release(client: str, key: str) -> None:
@@ -282,7 +283,7 @@ def blueprint() -> Blueprint:
             raise ApiError(400, "unknown explain option", {"explain": ["Must be as-decided."]})
         decision = find_decision(decision_id)
         note(decision_id=decision.id, case_ref=decision.case_ref, decision=decision.decision)
-        return dump_record(decision, decision.reviews, as_decided(decision) if explain else None)
+        return json_response(dump_record(decision, decision.reviews, as_decided(decision) if explain else None))
 
     @bp.get("/cases/<path:case_ref>/decisions")
     @documented(
