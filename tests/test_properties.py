@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from fact_strategies import case_facts
 from hypothesis import HealthCheck, given, settings
-from vocabulary import case_facts
 
 from infoshare.engine import Engine
 from infoshare.engine.analysis.exhaustive import combinations

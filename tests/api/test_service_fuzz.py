@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from fact_strategies import case_facts, wrong_value_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from vocabulary import case_facts, wrong_value_of
 
 from infoshare.engine import Engine, load_policy
 from infoshare.engine.policy.loader import SHIPPED_POLICY

@@ -2,7 +2,8 @@
 
 Derived from the loaded policy rather than written out, so a fact or value a
 policy owner adds is generated too, and a test keeps working when the policy
-changes. Imported by name (tests/ is on sys.path through its conftest).
+changes. Imported by name (tests/ is on sys.path through its conftest); not named
+`vocabulary`, which is the scenario steps' module and shares the process when coverage runs.
 """
 
 from __future__ import annotations
