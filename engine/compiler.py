@@ -38,23 +38,25 @@ def _patterns(policy: Policy, rule: Rule) -> list[dict[str, Any]]:
     case_tests = [c for c in rule.when if c.fact not in derived]
     patterns = []
     if case_tests or not rule.is_item_rule:
-        patterns.append({"case": _and([{"kind": "case"}, *(_test(c, c.fact) for c in case_tests)])})
+        patterns.append({"case": _and([{"kind": "case"}, *(_test(c, c.fact, policy) for c in case_tests)])})
     for condition in rule.when:
         if condition.fact in derived:
             patterns.append(
                 {
                     f"d_{condition.fact}": _and(
-                        [{"kind": "derived"}, {"name": condition.fact}, _test(condition, "value")]
+                        [{"kind": "derived"}, {"name": condition.fact}, _test(condition, "value", policy)]
                     )
                 }
             )
     if rule.is_item_rule:
-        patterns.append({"item": _and([{"kind": "item"}, *(_test(c, c.fact) for c in rule.for_each_item)])})
+        patterns.append({"item": _and([{"kind": "item"}, *(_test(c, c.fact, policy) for c in rule.for_each_item)])})
     return patterns
 
 
-def _test(condition: Condition, field: str) -> dict[str, Any]:
+def _test(condition: Condition, field: str, policy: Policy) -> dict[str, Any]:
     values = condition.values
+    if condition.test in ("pair_in", "pair_out"):
+        return _pair(condition, policy)
     if condition.test == "one_of":
         options = [{field: v} for v in values]
         if condition.or_not_given:
@@ -69,6 +71,24 @@ def _test(condition: Condition, field: str) -> dict[str, Any]:
     if condition.test == "includes_none":
         return _and([{"$ex": {field: 1}}, {"$iall": {field: _and([{"$neq": {"$i": v}} for v in values])}}])
     raise ValueError(f"unknown test {condition.test!r}")
+
+
+def _pair(condition: Condition, policy: Policy) -> dict[str, Any]:
+    """A ground's scope: (purpose, recipient) one of the pairs it serves, or (outside) not."""
+    first, second = condition.fact, condition.partner or ""
+    serves: dict[Any, list[Any]] = {}
+    for a, b in condition.values:
+        serves.setdefault(a, []).append(b)
+    if condition.test == "pair_in":
+        if not serves:
+            return {"$nex": {"kind": 1}}  # an empty scope: never within it
+        return _or([_and([{first: a}, _or([{second: b} for b in bs])]) for a, bs in serves.items()])
+    fact = policy.fact(first)
+    options: list[dict[str, Any]] = [{"$nex": {first: 1}}, {"$nex": {second: 1}}]
+    for a in fact.values if fact else ():
+        inside = serves.get(a, [])
+        options.append(_and([{first: a}, *({"$neq": {second: b}} for b in inside)]))
+    return _or(options)
 
 
 def _and(tests: list[dict[str, Any]]) -> dict[str, Any]:

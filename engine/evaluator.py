@@ -17,6 +17,13 @@ Each thread evaluates in a ruleset of its own (the C engine's calls hold the
 GIL, so they never interleave): threads evaluating at once take no lock, and
 so do not queue behind one another's lock hand-overs, which made two
 threads together slower than one.
+
+Derived facts are settled in strata (`Policy.derived_strata`): the rules
+that conclude one run first; when several values are concluded, the one
+listed first in facts.yaml is the fact's value (an exception that applies
+outweighs another that does not reach the purpose); only then is the one
+value asserted, with the rules that concluded it, and the rules that build
+on it are joined to it by the Rete network.
 """
 
 from __future__ import annotations
@@ -51,7 +58,7 @@ class _Run:
     sid: str
     ruleset: int
     firings: dict[tuple[str, int | None], Firing] = field(default_factory=dict)
-    asserted: set[tuple[str, str, str]] = field(default_factory=set)
+    concluded: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # fact -> value -> rules
     errors: list[BaseException] = field(default_factory=list)
     always_ran: bool = False
     engine_broke: bool = False
@@ -81,6 +88,8 @@ class Engine:
         self._rules: dict[str, Rule] = {r.id: r for r in policy.rules}
         derived = {f.name for f in policy.derived_facts}
         self._reads_matches = {r.id for r in policy.rules if r.is_item_rule or any(c.fact in derived for c in r.when)}
+        facts = {f.name: f for f in policy.facts}
+        self._strata = [[facts[n] for n in stratum] for stratum in policy.derived_strata()]
         definition = copy.deepcopy(self._definition)
         for spec in definition.values():
             del spec["run"]  # actions are run by `_fire`, not bound
@@ -137,6 +146,21 @@ class Engine:
         code, state = rete.assert_facts(run.ruleset, orjson.dumps(batch).decode())
         if code not in (0, _NOT_HANDLED):
             raise EvaluationError(f"the engine refused the case's facts (code {code})")
+        self._run_actions(run, state)
+        for stratum in self._strata:
+            for fact in stratum:
+                values = run.concluded.get(fact.name)
+                if not values:
+                    continue
+                value = fact.combine(values)
+                derived = {"kind": "derived", "name": fact.name, "value": value, "by": values[value], "sid": run.sid}
+                code, state = rete.assert_fact(run.ruleset, orjson.dumps(derived).decode())
+                if code not in (0, _NOT_HANDLED):  # not handled: a derived value no rule builds on
+                    raise EvaluationError(f"the engine refused a derived fact (code {code})")
+                if code == 0:
+                    self._run_actions(run, state)
+
+    def _run_actions(self, run: _Run, state: Any) -> None:
         started = rete.start_action_for_state(run.ruleset, state)
         message = started[1] if started else None
         while message:
@@ -166,7 +190,7 @@ class Engine:
 
     def _fire(self, rule: Rule, matched: dict[str, dict[str, Any]], run: _Run) -> None:
         try:
-            supports = {fact["by"] for alias, fact in matched.items() if alias.startswith("d_")}
+            supports = {by for alias, fact in matched.items() if alias.startswith("d_") for by in fact["by"]}
             item = matched["item"]["index"] if "item" in matched else None
             key = (rule.id, item)
             firing = run.firings.get(key)
@@ -175,11 +199,8 @@ class Engine:
             else:
                 run.firings[key] = Firing(rule, item, firing.supports | supports)
             for name, value in rule.then.derive:
-                if (name, value, rule.id) not in run.asserted:
-                    run.asserted.add((name, value, rule.id))
-                    derived = {"kind": "derived", "name": name, "value": value, "by": rule.id, "sid": run.sid}
-                    code, _ = rete.assert_fact(run.ruleset, orjson.dumps(derived).decode())
-                    if code not in (0, _NOT_HANDLED):  # not handled: a derived value no rule builds on
-                        raise EvaluationError(f"the engine refused a derived fact (code {code})")
+                by = run.concluded.setdefault(name, {}).setdefault(value, [])
+                if rule.id not in by:
+                    by.append(rule.id)
         except BaseException as exc:  # keep going so the session ends cleanly; re-raised after it
             run.errors.append(exc)

@@ -5,6 +5,14 @@ values in order of precedence, and this module only applies that order. A
 rule's other conclusions (obligations, confidentiality, ...) stand when the
 rule concludes no decision or concludes the winning one; a rule whose decision
 lost was overruled, and so were its other conclusions.
+
+A rule made from a declared contradiction (facts.yaml `contradictions:`)
+decides before every other: facts that cannot hold together are no ground
+for any answer but the Co-ordinator's.
+
+The basis is what decided and what it built on: the decisive rules' reasons,
+then the reasons of the rules whose derived facts they read (which exception,
+which ground did not reach the purpose).
 """
 
 from __future__ import annotations
@@ -40,25 +48,54 @@ class Verdict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+@dataclass(frozen=True)
+class Decided:
+    """How the rules that fired on a case combine into its decision (see the module docstring)."""
+
+    decision: str
+    tied: tuple[str, ...]
+    decisive: tuple[Rule, ...]
+    standing: tuple[Rule, ...]
+
+
+def decide(policy: Policy, rules: list[Rule]) -> Decided:
+    """The decision the rules fired on a case reach, by the policy's precedence; contradictions first."""
+    outcome = policy.outcomes["decision"]
+    contradicted = [r for r in rules if r.contradiction]
+    pool = contradicted or rules
+    concluded = [r.then.decision for r in pool if r.then.decision]
+    decision = outcome.combine(concluded)
+    tied = outcome.conflict(concluded)
+    decisive = () if tied else tuple(r for r in pool if r.then.decision == decision)
+    standing = tuple(
+        r
+        for r in rules
+        if r.then.decision is None or (r.then.decision == decision and (r.contradiction or not contradicted))
+    )
+    return Decided(decision, tuple(tied), decisive, standing)
+
+
+def combined(policy: Policy, name: str, standing: tuple[Rule, ...]) -> Any:
+    """An outcome other than the decision (confidentiality, ...), from the rules whose conclusions stand."""
+    return policy.outcomes[name].combine([r.then.outcome(name) for r in standing if r.then.outcome(name) is not None])
+
+
 def resolve(policy: Policy, case: dict[str, Any], firings: list[Firing], item_count: int) -> Verdict:
     order = policy.rule_order
     firings = sorted(firings, key=lambda f: (order[f.rule.id], -1 if f.item is None else f.item))
     on_case = [f for f in firings if f.item is None]
     decision_outcome = policy.outcomes["decision"]
-    concluded = [f.rule.then.decision for f in on_case if f.rule.then.decision]
-    decision = decision_outcome.combine(concluded)
-    tied = decision_outcome.conflict(concluded)
-    decisive = [] if tied else [f for f in on_case if f.rule.then.decision == decision]
+    decided = decide(policy, [f.rule for f in on_case])
+    decision, tied = decided.decision, decided.tied
+    decisive_ids = {r.id for r in decided.decisive}
+    standing_ids = {r.id for r in decided.standing}
+    decisive = [f for f in on_case if f.rule.id in decisive_ids]
     chain = _chain(decisive, {f.rule.id: f for f in on_case})
-    standing = [f for f in on_case if f.rule.then.decision in (None, decision)]
+    standing = [f for f in on_case if f.rule.id in standing_ids]
     shares = decision in decision_outcome.shares
 
-    def combined(name: str) -> Any:
-        return policy.outcomes[name].combine(
-            [f.rule.then.outcome(name) for f in standing if f.rule.then.outcome(name) is not None]
-        )
-
-    basis = [f.rule.because for f in decisive] or [
+    supporting = [f.rule.because for f in on_case if f.rule.id in chain and f not in decisive]
+    basis = _unique([f.rule.because for f in decisive] + supporting) or [
         f"Rules conclude {' and '.join(tied)}, which rank the same in the policy, so its safe default "
         f"applies: {decision}."
         if tied
@@ -66,13 +103,15 @@ def resolve(policy: Policy, case: dict[str, Any], firings: list[Firing], item_co
     ]
     return Verdict(
         decision=decision,
-        confidentiality=combined("confidentiality"),
+        confidentiality=combined(policy, "confidentiality", decided.standing),
         basis=basis,
         conditions=_catalogued(policy.conditions, standing, "conditions") if shares else [],
         obligations=_catalogued(policy.obligations, standing, "obligations"),
         information=_items(policy, case, firings, item_count, decision, shares),
-        explain_to_subject=combined("explain_to_subject"),
-        missing_facts=_unique(m for f in on_case if f.rule.id in chain for m in f.rule.then.missing),
+        explain_to_subject=combined(policy, "explain_to_subject", decided.standing),
+        missing_facts=_unique(m for f in on_case if f.rule.id in chain for m in f.rule.then.missing)
+        if decision == "undetermined"  # the facts the answer waits for; any other answer waits for none
+        else [],
         rationale=_rationale(policy, firings, chain, {f.rule.id for f in decisive}, decision),
         policy={"id": policy.id, "version": policy.version, "digest": policy.digest},
     )

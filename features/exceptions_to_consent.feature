@@ -149,3 +149,16 @@ Feature: The exceptions to consent
     And seeking consent would place the child or others at increased risk of Significant Harm
     When the protocol is applied
     Then the information may be shared without consent
+
+  @clause.exception-serious-crime @clause.queries-to-coordinator
+  Scenario: No crime is suspected, and yet the crime is serious: the facts contradict each other
+    Given an adult
+    And there is no concern about the safety of the adult
+    And the information is needed for a criminal investigation by the Police
+    And consent has been refused
+    And no crime is suspected
+    And the crime is serious
+    And seeking consent would undermine the prevention, detection or prosecution of a crime
+    When the protocol is applied
+    Then the query is directed to the Safeguarding Co-ordinator
+    And confidentiality cannot be promised

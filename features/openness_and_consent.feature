@@ -59,3 +59,42 @@ Feature: Openness and consent
     And the case does not say whether there is consent
     When the protocol is applied
     Then nothing may be shared until the case says whether there is consent
+
+  @clause.explain-openly-and-seek-consent @clause.consent-general-principle
+  Scenario: With consent, the subject is still told openly what is shared and why
+    Given a child
+    And there is no concern of Significant Harm
+    And consent has been given
+    When the protocol is applied
+    Then the information may be shared
+    And the subject is told openly what would be shared and why
+
+  @clause.explain-openly-and-seek-consent @clause.child-significant-harm-overrides
+  Scenario: Consent refused, but the child's welfare overrides it: the family is told openly what is shared and why
+    Given a child
+    And there is concern that the child has suffered, or is likely to suffer, Significant Harm
+    And consent has been refused
+    When the protocol is applied
+    Then the information may be shared without consent
+    And the subject is told openly what would be shared and why
+
+  @clause.explain-openly-and-seek-consent @clause.adult-safety-crime-must-share
+  Scenario: An adult's welfare overrides a refusal where a crime is suspected: they are told openly what is shared and why
+    Given an adult
+    And there are concerns about the safety of the adult
+    And a crime is suspected
+    And consent has been refused
+    And the information is needed for a criminal investigation by the Police
+    When the protocol is applied
+    Then the information may be shared without consent
+    And the subject is told openly what would be shared and why
+
+  @clause.explain-openly-and-seek-consent @clause.exception-child-or-others-at-risk
+  Scenario: Only an exception that telling would defeat keeps the subject from being told
+    Given a child
+    And there is concern that the child has suffered, or is likely to suffer, Significant Harm
+    And consent has been refused
+    And seeking consent would place the child or others at increased risk of Significant Harm
+    When the protocol is applied
+    Then the information may be shared without consent
+    And the subject is not told before the information is shared

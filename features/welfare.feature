@@ -57,3 +57,12 @@ Feature: Welfare is the primary and the overriding consideration
     And seeking consent would undermine the prevention, detection or prosecution of a crime
     When the protocol is applied
     Then the information may be shared without consent
+
+  @clause.child-significant-harm-overrides @clause.consent-exceptions
+  Scenario: The child's welfare overrides, but the case does not say what seeking consent would do: the family is not told first
+    Given there is concern that the child has suffered, or is likely to suffer, Significant Harm
+    And consent has been refused
+    And the case does not say what seeking consent would do
+    When the protocol is applied
+    Then the information may be shared without consent
+    And the subject is not told before the information is shared

@@ -68,7 +68,7 @@ def test_value_outside_the_facts_values(policy_copy):
     line = edit(policy_copy, "rules/3-consent.yaml", "consent: given", "consent: givn")
     assert only_problem(policy_copy) == (
         f"rules/3-consent.yaml:{line}: `givn` is not a value of `consent` (did you mean `given`?); "
-        "the values are: given, refused, not_sought"
+        "the values are: given, refused, not_sought; its named sets are: not known to be given"
     )
 
 
@@ -106,7 +106,10 @@ def test_decision_not_in_the_precedence_order(policy_copy):
 
 def test_rule_on_a_derived_value_no_rule_concludes_can_never_fire(policy_copy):
     edit(
-        policy_copy, "facts.yaml", "values: [yes, no, unsure, not_known]", "values: [yes, no, unsure, not_known, maybe]"
+        policy_copy,
+        "facts.yaml",
+        "values: [yes, unsure, awaits_facts, out_of_scope, no]",
+        "values: [yes, unsure, awaits_facts, out_of_scope, no, maybe]",
     )
     line = edit(policy_copy, "rules/3-consent.yaml", "consent_exception: unsure", "consent_exception: maybe")
     problem = only_problem(policy_copy)
@@ -127,10 +130,76 @@ def test_includes_and_excludes_the_same_value_can_never_fire(policy_copy):
 
 
 def test_not_given_on_a_required_fact_can_never_fire(policy_copy):
-    line = edit(policy_copy, "rules/0-every-case.yaml", "subject: [child, adult]", "subject: not given")
+    line = edit(policy_copy, "rules/0-every-case.yaml", "subject: [child, adult]", "subject: the case does not say")
     assert only_problem(policy_copy).startswith(
-        f"rules/0-every-case.yaml:{line}: `subject` is required, so every case gives it: `not given` can never be true"
+        f"rules/0-every-case.yaml:{line}: `subject` is required, so every case gives it: "
+        "`the case does not say` can never be true"
     )
+
+
+def test_the_old_word_not_given_still_works_with_a_warning_naming_the_new_word_and_the_line(policy_copy):
+    line = edit(policy_copy, "rules/2-welfare.yaml", "harm_concern: the case does not say", "harm_concern: not given")
+    policy = load_policy(policy_copy)
+    assert [str(w) for w in policy.warnings] == [
+        f"rules/2-welfare.yaml:{line}: `not given` is the old word for a fact the case does not give; write "
+        "`the case does not say` (`not given` stops working in the next release)"
+    ]
+    rule = next(r for r in policy.rules if r.id == "child-harm-not-given")
+    assert [(c.fact, c.or_not_given, c.values) for c in rule.when if c.fact == "harm_concern"] == [
+        ("harm_concern", True, ())
+    ]
+    result = CliRunner().invoke(check_command, [str(policy_copy)])
+    assert result.exit_code == 0, result.output
+    assert f"warning: rules/2-welfare.yaml:{line}: `not given` is the old word" in result.output
+
+
+def test_a_named_value_set_is_defined_once_and_used_by_name(policy_copy):
+    edit(
+        policy_copy,
+        "facts.yaml",
+        "      any exception to consent:\n",
+        "      any exception to consent:\n        - no_such_harm\n",
+    )
+    problems = problems_of(policy_copy)
+    assert any(
+        p.startswith("facts.yaml:")
+        and "`no_such_harm` in set `any exception to consent` is not a value of `seeking_consent_would`" in p
+        for p in problems
+    ), problems
+    policy = load_policy(SHIPPED_POLICY)
+    [claimed] = [r for r in policy.rules if r.id == "no-exception-claimed"]
+    assert claimed.when[0].values == policy.fact("seeking_consent_would").values
+
+
+def test_an_unknown_ground_in_a_scope_test(policy_copy):
+    line = edit(
+        policy_copy,
+        "rules/2-welfare.yaml",
+        "purpose and recipient: {within: child-welfare}",
+        "purpose and recipient: {within: child-welfar}",
+    )
+    assert only_problem(policy_copy).startswith(
+        f"rules/2-welfare.yaml:{line}: unknown ground `child-welfar` (did you mean `child-welfare`?)"
+    )
+
+
+def test_a_ground_serving_a_value_outside_the_vocabulary(policy_copy):
+    line = edit(
+        policy_copy, "grounds.yaml", "recipients: [childrens_social_care]", "recipients: [childrens_socal_care]"
+    )
+    assert only_problem(policy_copy).startswith(
+        f"grounds.yaml:{line}: `childrens_socal_care` is not a value of `recipient` (did you mean `childrens_social_care`?)"
+    )
+
+
+def test_a_contradiction_names_only_facts_of_the_vocabulary(policy_copy):
+    line = edit(
+        policy_copy,
+        "facts.yaml",
+        "      serious_crime: yes\n    obligations",
+        "      serious_crim: yes\n    obligations",
+    )
+    assert only_problem(policy_copy).startswith(f"facts.yaml:{line}: unknown fact `serious_crim`")
 
 
 def test_normative_statement_without_a_rule(policy_copy):
@@ -150,8 +219,8 @@ def test_misspelt_key_suggests_the_right_one(policy_copy):
     line = edit(
         policy_copy,
         "rules/3-consent.yaml",
-        "    because: The subject of the information has consented",
-        "    becaus: The subject of the information has consented",
+        "    because: >-\n      The subject of the information has consented",
+        "    becaus: >-\n      The subject of the information has consented",
     )
     problems = problems_of(policy_copy)
     assert any(

@@ -73,14 +73,15 @@ def load_or_exit(directory: Path) -> Policy:
 @click.option(
     "--exhaustive",
     is_flag=True,
-    help="Also evaluate every combination of the facts the rules read: prove each gets exactly one "
-    "decision, and list conflicts, gaps, shadowed rules and shares without consent or exception.",
+    hidden=True,
+    help="Kept for scripts written before the proof ran on every check; it changes nothing.",
 )
 @click.pass_context
 def check_command(
     ctx: click.Context, positional: Path | None, directory: Path, coverage: bool, features: Path, exhaustive: bool
 ) -> None:
-    """Check the policy (DIR or --policy; default: the working folder's) and run its tests.
+    """Check the policy (DIR or --policy; default: the working folder's), run its tests, and prove that
+    every combination of facts gets exactly one decision, on a ground that reaches it.
 
     A program that includes this command may add checks of its own as
     ``ctx.meta["infoshare.policy_checks"]``: callables from the policy to Problems
@@ -88,13 +89,14 @@ def check_command(
     """
     directory = positional or directory
     policy = load_or_exit(directory)
+    for warning in policy.warnings:
+        click.echo(f"warning: {warning}", err=True)
     engine = Engine(policy)
     count, problems = run_tests(engine, directory)
     for extra in ctx.meta.get(POLICY_CHECKS, ()):
         problems = problems + list(extra(policy))
-    report = check_exhaustively(policy, engine) if exhaustive else None
-    if report is not None:
-        problems = problems + exhaustive_problems(report, policy)
+    report = check_exhaustively(policy, engine)
+    problems = problems + exhaustive_problems(report, policy)
     for problem in problems:
         click.echo(str(problem), err=True)
     if count == 0 and problems:
@@ -114,8 +116,7 @@ def check_command(
     )
     click.echo(f"  tests:      {count - failed} of {count} passed")
     click.echo(f"  digest:     sha256:{policy.digest}")
-    if report is not None:
-        _print_exhaustive(report)
+    _print_exhaustive(report)
     if coverage:
         failed += show_coverage(coverage_of(policy, features))
     if problems or failed:
@@ -160,8 +161,8 @@ def write_page(file: Path, html: str) -> None:
 def _print_exhaustive(report: ExhaustiveReport) -> None:
     click.echo(
         f"exhaustive: {report.combinations:,} combinations of the {len(report.facts_read)} facts the rules "
-        f"read, each with {report.item_variants} kinds of information; {report.evaluated:,} evaluated "
-        f"through the engine in {report.seconds:.1f} s"
+        f"read, each with {report.item_variants} kinds of information; {report.behaviours:,} distinct "
+        f"behaviours, {report.evaluated:,} of them confirmed in the engine, in {report.seconds:.1f} s"
     )
     if report.facts_unread:
         click.echo(f"  not read by any rule (cannot change an answer): {', '.join(report.facts_unread)}")
@@ -171,6 +172,9 @@ def _print_exhaustive(report: ExhaustiveReport) -> None:
         "gap": "gaps (no rule decides)",
         "conflict": "conflicts (same precedence rank)",
         "share-without-consent": "shares without consent, exception or duty",
+        "share-outside-scope": "shares without consent outside every ground's scope",
+        "confidentiality": "confidentiality offered where sharing without consent can follow",
+        "engine": "cases where the engine and the proof disagree",
     }
     for kind, title in kinds.items():
         found = [f for f in report.findings if f.kind == kind]
@@ -185,6 +189,11 @@ def _print_exhaustive(report: ExhaustiveReport) -> None:
     )
     click.echo(f"  shadowed rules (overruled wherever they fire): {', '.join(report.shadowed) or 'none'}")
     click.echo(f"  rules that never fire: {', '.join(report.dead) or 'none'}")
+    for contradiction, rules in report.on_contradictions.items():
+        click.echo(
+            f"  contradiction {contradiction} decides instead of these rules, which fire on it: "
+            f"{', '.join(rules) or 'none'}"
+        )
 
 
 @click.command("fmt")

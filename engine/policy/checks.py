@@ -213,6 +213,18 @@ def check_policy(
         for name, value in rule.then.derive:
             if name in concluded:  # other names are reported by check_rule
                 concluded[name].add(value)
+    settled = {name for stratum in policy.derived_strata() for name in stratum}
+    for i, fact in enumerate(policy.facts):
+        if fact.derived and fact.name not in settled:
+            problems.append(
+                facts_src.problem(
+                    ("facts", i, "name"),
+                    (
+                        f"derived fact `{fact.name}` is concluded by a rule that reads it, directly or through "
+                        "other derived facts, so it can never be settled; conclude it from facts it does not depend on"
+                    ),
+                )
+            )
     for i, fact in enumerate(policy.facts):
         if fact.derived and not concluded[fact.name]:
             problems.append(

@@ -1,6 +1,8 @@
 """Load a policy folder into a Policy, or refuse it with every problem listed.
 
-The folder holds policy.yaml, protocol.yaml, facts.yaml and rules/*.yaml.
+The folder holds policy.yaml, protocol.yaml, facts.yaml, grounds.yaml (the
+scope of each ground for sharing without consent; a policy may do without
+one) and rules/*.yaml.
 Structure is checked with marshmallow (schemas.py), meaning with checks.py;
 nothing half-checked is ever returned, so a broken edit can never replace a
 working policy in a running service.
@@ -17,10 +19,17 @@ from typing import Any
 from marshmallow import Schema, ValidationError
 
 from infoshare.engine.policy.checks import Known, check_policy, check_rule
-from infoshare.engine.policy.conditions import parse_conditions, suggest
-from infoshare.engine.policy.model import Clause, Conclusion, Fact, ItemField, Outcome, Policy, Rule
+from infoshare.engine.policy.conditions import Scope, parse_conditions, suggest
+from infoshare.engine.policy.model import NOT_GIVEN, Clause, Conclusion, Fact, Ground, ItemField, Outcome, Policy, Rule
 from infoshare.engine.policy.problems import PolicyError, Problem
-from infoshare.engine.policy.schemas import FactsSchema, PolicySchema, ProtocolSchema, RuleSchema, allowed_keys
+from infoshare.engine.policy.schemas import (
+    FactsSchema,
+    GroundsSchema,
+    PolicySchema,
+    ProtocolSchema,
+    RuleSchema,
+    allowed_keys,
+)
 from infoshare.engine.policy.yamlsource import Source, read_or_report
 
 
@@ -36,6 +45,7 @@ POLICY_FILES = ("policy.yaml", "protocol.yaml", "facts.yaml")
 # Kept with a version (stored with its text, so its scenarios can be run from the store) but not
 # part of its identity: the practitioner's phrases change no decision.
 COMPANION_FILES = ("phrases.yaml",)
+GROUNDS_FILE = "grounds.yaml"  # optional: versions stored before it existed still load
 RULES_DIR = "rules"
 THEN_KEYS = ("decision", "confidentiality", "explain_to_subject", "item", "conditions", "obligations", "missing")
 
@@ -43,7 +53,8 @@ THEN_KEYS = ("decision", "confidentiality", "explain_to_subject", "item", "condi
 def policy_files(directory: Path) -> list[Path]:
     """The files that make up the policy, in the order they are digested."""
     rules = sorted((directory / RULES_DIR).glob("*.yaml")) if (directory / RULES_DIR).is_dir() else []
-    return [directory / name for name in POLICY_FILES] + rules
+    grounds = [directory / GROUNDS_FILE] if (directory / GROUNDS_FILE).is_file() else []
+    return [directory / name for name in POLICY_FILES] + grounds + rules
 
 
 def read_policy_files(directory: Path) -> dict[str, bytes]:
@@ -73,7 +84,7 @@ def digest_of(directory: Path) -> str:
 
 def _digest_order(files: Mapping[str, bytes | str]) -> list[str]:
     rules = sorted(n for n in files if n.startswith(f"{RULES_DIR}/") and n.endswith(".yaml"))
-    return [n for n in POLICY_FILES if n in files] + rules
+    return [n for n in (*POLICY_FILES, GROUNDS_FILE) if n in files] + rules
 
 
 def load_policy(directory: str | Path) -> Policy:
@@ -95,9 +106,10 @@ def load_policy_files(files: Mapping[str, bytes | str], directory: Path | None =
         loaded = _load_file(texts, name, where, schema, problems)
         if loaded is not None:
             head[name] = loaded
+    grounds_read = _load_file(texts, GROUNDS_FILE, where, GroundsSchema(), problems) if GROUNDS_FILE in texts else None
     rule_sources = _load_rules(texts, problems)
     all_rules_read = not problems
-    if len(head) < len(POLICY_FILES):
+    if len(head) < len(POLICY_FILES) or (GROUNDS_FILE in texts and grounds_read is None):
         raise PolicyError(problems)
 
     policy_src, policy_data = head["policy.yaml"]
@@ -105,6 +117,9 @@ def load_policy_files(files: Mapping[str, bytes | str], directory: Path | None =
     facts_src, facts_data = head["facts.yaml"]
     facts = tuple(_fact(raw) for raw in facts_data["facts"])
     by_name = {f.name: f for f in facts}
+    problems.extend(_check_sets(facts_src, facts_data["facts"], by_name))
+    grounds, scope = _grounds(grounds_read, by_name, problems)
+    warnings: list[Problem] = []
     rules: list[Rule] = []
     known = Known(
         facts=by_name,
@@ -113,8 +128,12 @@ def load_policy_files(files: Mapping[str, bytes | str], directory: Path | None =
         conditions=policy_data["conditions"],
         obligations=policy_data["obligations"],
     )
+    for index, raw in enumerate(facts_data["contradictions"]):
+        rule, found = _contradiction(facts_src, index, raw, known, warnings)
+        problems.extend(found)
+        rules.append(rule)
     for source, index, raw in rule_sources:
-        rule, found = _rule(source, index, raw, known)
+        rule, found = _rule(source, index, raw, known, warnings, scope)
         problems.extend(found)
         rules.append(rule)  # kept even when faulty, so that checks across rules see it
 
@@ -137,6 +156,8 @@ def load_policy_files(files: Mapping[str, bytes | str], directory: Path | None =
         files={
             name: texts[name].decode("utf-8") for name in [*_digest_order(texts), *COMPANION_FILES] if name in texts
         },
+        grounds=grounds,
+        warnings=tuple(sorted(set(warnings))),
     )
     problems.extend(check_policy(policy, policy_src, protocol_src, facts_src, all_rules_read))
     if problems:
@@ -168,7 +189,7 @@ def _load_file(
 
 def _load_rules(files: Mapping[str, bytes], problems: list[Problem]) -> list[tuple[Source, int, dict[str, Any]]]:
     """Every rule that is well formed, with its file; each malformed one becomes a Problem."""
-    names = _digest_order(files)[len([n for n in POLICY_FILES if n in files]) :]
+    names = [n for n in _digest_order(files) if n.startswith(f"{RULES_DIR}/")]
     if not names:
         problems.append(Problem(f"{RULES_DIR}/", 1, "the policy has no rule files; add rules/*.yaml"))
     out = []
@@ -251,7 +272,125 @@ def _fact(raw: dict[str, Any]) -> Fact:
         derived=raw["derived"],
         fields=tuple(ItemField(f["name"], f["type"], f["required"], f["question"]) for f in raw.get("fields", ())),
         labels=tuple((value, " ".join(text.split())) for value, text in (raw.get("labels") or {}).items()),
+        sets=tuple((name, tuple(values)) for name, values in raw.get("sets", {}).items()),
     )
+
+
+def _check_sets(source: Source, raw_facts: list[dict[str, Any]], facts: dict[str, Fact]) -> list[Problem]:
+    """A named set holds values of its own fact (or the keyword for a fact the case does not give)."""
+    problems = []
+    for i, raw in enumerate(raw_facts):
+        fact = facts[raw["name"]]
+        for name, values in raw.get("sets", {}).items():
+            if name in fact.values:
+                problems.append(
+                    source.problem(
+                        ("facts", i, "sets", name),
+                        f"set `{name}` has the name of a value of `{fact.name}`; give the set another name",
+                    )
+                )
+            for value in values:
+                if value not in fact.values and value != NOT_GIVEN:
+                    problems.append(
+                        source.problem(
+                            ("facts", i, "sets", name),
+                            (
+                                f"`{value}` in set `{name}` is not a value of `{fact.name}`"
+                                f"{suggest(value, list(fact.values))}; the values are: {', '.join(fact.values)}"
+                                f" (and `{NOT_GIVEN}`)"
+                            ),
+                        )
+                    )
+    return problems
+
+
+def _grounds(
+    read: tuple[Source, Any] | None, facts: dict[str, Fact], problems: list[Problem]
+) -> tuple[tuple[Ground, ...], Scope | None]:
+    """The grounds of grounds.yaml, each pair checked against the vocabulary."""
+    if read is None:
+        return (), None
+    source, data = read
+    names = {}
+    for key in ("purpose", "recipient"):
+        fact = facts.get(data[key])
+        if fact is None or fact.type != "choice" or fact.derived:
+            choices = [n for n, f in facts.items() if f.type == "choice" and not f.derived]
+            problems.append(
+                source.problem(
+                    (key,),
+                    (
+                        f"`{key}: {data[key]}` must name a fact a case gives with one value"
+                        f"{suggest(str(data[key]), choices)}; the facts are: {', '.join(choices)}"
+                    ),
+                )
+            )
+            return (), None
+        names[key] = fact
+    grounds = []
+    for i, raw in enumerate(data["grounds"]):
+        pairs: list[tuple[str, str]] = []
+        for j, entry in enumerate(raw["serves"]):
+            here = ("grounds", i, "serves", j)
+            for key, values in (("purpose", [entry["purpose"]]), ("recipients", entry["recipients"])):
+                fact = names["purpose" if key == "purpose" else "recipient"]
+                for value in values:
+                    if value not in fact.values:
+                        problems.append(
+                            source.problem(
+                                here + (key,),
+                                (
+                                    f"`{value}` is not a value of `{fact.name}`{suggest(value, list(fact.values))}; "
+                                    f"the values are: {', '.join(fact.values)}"
+                                ),
+                            )
+                        )
+            pairs += [(entry["purpose"], r) for r in entry["recipients"] if (entry["purpose"], r) not in pairs]
+        grounds.append(
+            Ground(
+                raw["id"], " ".join(raw["title"].split()), tuple(pairs), source.name, source.line(("grounds", i, "id"))
+            )
+        )
+    seen: set[str] = set()
+    for i, ground in enumerate(grounds):
+        if ground.id in seen:
+            problems.append(
+                source.problem(("grounds", i, "id"), f"duplicate ground id `{ground.id}`; each must be unique")
+            )
+        seen.add(ground.id)
+    return tuple(grounds), Scope(names["purpose"].name, names["recipient"].name, {g.id: g for g in grounds})
+
+
+def _contradiction(
+    source: Source, index: int, raw: dict[str, Any], known: Known, warnings: list[Problem]
+) -> tuple[Rule, list[Problem]]:
+    """A declared contradiction becomes a rule that refers the case, naming the contradiction."""
+    path = ("contradictions", index)
+    then = {"decision": "refer", **({"obligations": raw["obligations"]} if raw.get("obligations") else {})}
+    problems = check_rule(source, path, {"implements": raw["implements"], "then": then}, known)
+    case_facts = [n for n, f in known.facts.items() if f.type != "items" and not f.derived]
+    when, found = parse_conditions(
+        raw["facts"],
+        source,
+        path + ("facts",),
+        lambda n: known.facts[n] if n in case_facts else None,
+        case_facts,
+        "fact",
+        warnings,
+    )
+    problems.extend(found)
+    rule = Rule(
+        id=raw["id"],
+        implements=tuple(raw["implements"]),
+        when=tuple(when),
+        for_each_item=(),
+        then=Conclusion(decision="refer", obligations=_as_tuple(raw.get("obligations"))),
+        because=" ".join(raw["because"].split()),
+        file=source.name,
+        line=source.line(path + ("id",)),
+        contradiction=True,
+    )
+    return rule, problems
 
 
 def _as_tuple(value: Any) -> tuple[Any, ...]:
@@ -261,7 +400,9 @@ def _as_tuple(value: Any) -> tuple[Any, ...]:
     return tuple(value) if isinstance(value, list) else (value,)
 
 
-def _rule(source: Source, index: int, raw: dict[str, Any], known: Known) -> tuple[Rule, list[Problem]]:
+def _rule(
+    source: Source, index: int, raw: dict[str, Any], known: Known, warnings: list[Problem], scope: Scope | None
+) -> tuple[Rule, list[Problem]]:
     path = ("rules", index)
     facts = known.facts
     problems = check_rule(source, path, raw, known)
@@ -273,6 +414,8 @@ def _rule(source: Source, index: int, raw: dict[str, Any], known: Known) -> tupl
         lambda n: facts[n] if n in case_facts else None,
         case_facts,
         "fact",
+        warnings,
+        scope,
     )
     problems.extend(found)
     items = next((f for f in facts.values() if f.type == "items"), None)
@@ -284,6 +427,7 @@ def _rule(source: Source, index: int, raw: dict[str, Any], known: Known) -> tupl
         item_fields.get,
         list(item_fields),
         "item field",
+        warnings,
     )
     problems.extend(found)
     then = raw["then"]

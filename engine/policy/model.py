@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-NOT_GIVEN = "not given"
+NOT_GIVEN = "the case does not say"  # the keyword, in `when:`, for a fact the case does not give
+OLD_NOT_GIVEN = "not given"  # its old spelling: read for one release, with a warning naming the line
 # The decisions case systems integrate against (DESIGN.md's public contract):
 # a policy may order them, but not rename them or add others.
 CONTRACT_DECISIONS = ("share", "share_without_consent", "seek_consent", "do_not_share", "refer", "undetermined")
@@ -44,6 +45,7 @@ class Fact:
     derived: bool = False
     fields: tuple[ItemField, ...] = ()
     labels: tuple[tuple[Any, str], ...] = ()  # value -> the answer in plain words (facts.yaml `labels:`)
+    sets: tuple[tuple[str, tuple[Any, ...]], ...] = ()  # named value sets: (name, values)
 
     def allowed_values(self) -> tuple[Any, ...]:
         return (True, False) if self.type == "boolean" else self.values
@@ -57,6 +59,15 @@ class Fact:
             return "Yes" if value else "No"
         return str(value).replace("_", " ").capitalize()
 
+    def value_set(self, name: str) -> tuple[Any, ...] | None:
+        """The values of the named set `name`, or None if this fact has no such set."""
+        return next((values for set_name, values in self.sets if set_name == name), None)
+
+    def combine(self, values: Any) -> Any:
+        """A derived fact's one value when rules conclude several: the one listed first in facts.yaml."""
+        present = set(values)
+        return next((v for v in self.values if v in present), None)
+
 
 @dataclass(frozen=True)
 class Condition:
@@ -68,6 +79,8 @@ class Condition:
       includes       a list that includes every one of `values`
       includes_any   a list that includes at least one of `values`
       includes_none  a given list that includes none of `values`
+      pair_in        (`fact`, `partner`) is one of the pairs in `values` (both given)
+      pair_out       not pair_in: a pair not in `values`, or either fact not given
     """
 
     fact: str
@@ -75,6 +88,12 @@ class Condition:
     values: tuple[Any, ...]
     or_not_given: bool = False
     line: int = 0
+    partner: str | None = None  # the second fact of a pair test
+    ground: str | None = None  # the ground whose scope a pair test reads
+
+    @property
+    def facts(self) -> tuple[str, ...]:
+        return (self.fact,) if self.partner is None else (self.fact, self.partner)
 
 
 @dataclass(frozen=True)
@@ -103,10 +122,31 @@ class Rule:
     because: str
     file: str
     line: int
+    contradiction: bool = False  # made from a declared contradiction: it decides before any other rule
 
     @property
     def is_item_rule(self) -> bool:
         return bool(self.for_each_item)
+
+    @property
+    def grounds(self) -> tuple[str, ...]:
+        """The grounds whose scope this rule tests itself within (`purpose and recipient: {within: G}`)."""
+        return tuple(c.ground for c in self.when if c.test == "pair_in" and c.ground)
+
+
+@dataclass(frozen=True)
+class Ground:
+    """A ground for sharing without consent and its scope: the purposes it serves, and for each
+    purpose the recipients that fit it (grounds.yaml)."""
+
+    id: str
+    title: str
+    serves: tuple[tuple[str, str], ...]  # (purpose, recipient) pairs
+    file: str
+    line: int
+
+    def reaches(self, purpose: Any, recipient: Any) -> bool:
+        return (purpose, recipient) in self.serves
 
 
 @dataclass(frozen=True)
@@ -163,6 +203,8 @@ class Policy:
     _clauses_by_id: dict[str, Clause] = field(default_factory=dict, repr=False, compare=False)
     explanations: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
     rule_order: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+    grounds: tuple[Ground, ...] = ()
+    warnings: tuple[Any, ...] = ()  # Problems that do not stop the policy loading (an old spelling, ...)
 
     def __post_init__(self) -> None:
         self._facts_by_name.update({f.name: f for f in self.facts})
@@ -171,6 +213,9 @@ class Policy:
 
     def fact(self, name: str) -> Fact | None:
         return self._facts_by_name.get(name)
+
+    def ground(self, ground_id: str) -> Ground | None:
+        return next((g for g in self.grounds if g.id == ground_id), None)
 
     def clause(self, clause_id: str) -> Clause:
         return self._clauses_by_id[clause_id]
@@ -187,6 +232,25 @@ class Policy:
     @property
     def items_fact(self) -> Fact | None:
         return next((f for f in self.facts if f.type == "items"), None)
+
+    def derived_strata(self) -> list[list[str]]:
+        """Derived facts in the order they are settled: a fact comes after every derived fact read by a
+        rule that concludes it. Facts caught in a cycle are left out (the checker reports them)."""
+        derived = [f.name for f in self.derived_facts]
+        needs: dict[str, set[str]] = {name: set() for name in derived}
+        for rule in self.rules:
+            read = {c.fact for c in rule.when if c.fact in needs}
+            for name, _ in rule.then.derive:
+                if name in needs:
+                    needs[name] |= read
+        strata: list[list[str]] = []
+        settled: set[str] = set()
+        while True:
+            ready = [n for n in derived if n not in settled and needs[n] <= settled]
+            if not ready:
+                return strata
+            strata.append(ready)
+            settled.update(ready)
 
     def without_rule(self, rule_id: str) -> Policy:
         """This policy minus one rule, as if a policy owner had deleted it, but not re-checked.

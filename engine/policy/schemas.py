@@ -74,6 +74,10 @@ class FactSchema(StrictSchema):
     question = fields.String(required=True, validate=validate.Length(min=1))
     fields_ = fields.List(fields.Nested(ItemFieldSchema), data_key="fields", attribute="fields")
     labels = fields.Dict(keys=fields.Raw(), values=fields.String(validate=validate.Length(min=1, max=200)))
+    sets = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1)),
+        values=fields.List(fields.String(), validate=validate.Length(min=1)),
+    )
 
     @validates_schema
     def _values_fit_type(self, data: dict[str, Any], **_: Any) -> None:
@@ -94,10 +98,43 @@ class FactSchema(StrictSchema):
             raise ValidationError("an `items` fact needs `fields:`, what each piece carries", "fields")
         if kind != "items" and "fields" in data:
             raise ValidationError("only an `items` fact takes `fields:`", "fields")
+        if kind not in ("choice", "choices") and "sets" in data:
+            raise ValidationError("only a `choice` or `choices` fact takes named value `sets:`", "sets")
+
+
+class ContradictionSchema(StrictSchema):
+    id = fields.String(required=True, validate=ID)
+    implements = fields.List(
+        fields.String(),
+        required=True,
+        validate=validate.Length(min=1, error="list at least one protocol statement id that says why"),
+    )
+    facts = fields.Dict(keys=fields.String(), required=True, validate=validate.Length(min=2))
+    obligations = fields.List(fields.String())
+    because = fields.String(required=True, validate=validate.Length(min=1))
 
 
 class FactsSchema(StrictSchema):
     facts = fields.List(fields.Nested(FactSchema), required=True, validate=validate.Length(min=1))
+    contradictions = fields.List(fields.Nested(ContradictionSchema), load_default=list)
+
+
+class ServesSchema(StrictSchema):
+    purpose = fields.String(required=True)
+    recipients = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    because = fields.String(required=True, validate=validate.Length(min=1))
+
+
+class GroundSchema(StrictSchema):
+    id = fields.String(required=True, validate=ID)
+    title = fields.String(required=True, validate=validate.Length(min=1))
+    serves = fields.List(fields.Nested(ServesSchema), required=True)
+
+
+class GroundsSchema(StrictSchema):
+    purpose = fields.String(required=True)
+    recipient = fields.String(required=True)
+    grounds = fields.List(fields.Nested(GroundSchema), required=True, validate=validate.Length(min=1))
 
 
 class RuleSchema(StrictSchema):
