@@ -219,8 +219,8 @@ def test_misspelt_key_suggests_the_right_one(policy_copy):
     line = edit(
         policy_copy,
         "rules/3-consent.yaml",
-        "    because: >-\n      The subject of the information has consented",
-        "    becaus: >-\n      The subject of the information has consented",
+        "    because: The subject of the information has consented",
+        "    becaus: The subject of the information has consented",
     )
     problems = problems_of(policy_copy)
     assert any(
