@@ -13,8 +13,9 @@ interval, and a worker forked later (gunicorn replaces workers) catches up
 on its first request. The store, not process memory, says which version is
 active, so a refused reload changes nothing anywhere.
 
-The full check is what `infoshare check` runs; `check --exhaustive` takes
-seconds, so it belongs before the reload, in the policy owner's workflow.
+The full check is the loader's checks and the policy's tests; the
+completeness proof `infoshare check` adds takes a second or two of CPU, so
+it belongs before the reload, in the policy owner's workflow.
 
 SIGHUP makes gunicorn re-fork its workers from the master, which holds the
 preloaded app: the master therefore runs the reload itself (the
