@@ -52,7 +52,9 @@ def test_a_line_indented_wrongly_says_how_far_to_indent(policy_copy):
 
 
 def test_a_key_with_nothing_after_it_says_what_to_write(policy_copy):
-    problem, line = problem_after(policy_copy, "    then:\n      decision: share\n", "    then:\n")
+    problem, line = problem_after(
+        policy_copy, "    then:\n      decision: share\n      obligations: [explain_openly]\n", "    then:\n"
+    )
     assert "`then` has nothing after it" in problem.message and "indented two spaces more" in problem.message
 
 
