@@ -54,6 +54,7 @@ ADULT_THEN_CHILD = """Feature: Adults, then a child, in one file
     And there are concerns about the safety of the adult
     And a crime is suspected
     And consent has been refused
+    And the information is needed for a criminal investigation by the Police
     When the protocol is applied
 
   Scenario: A child, after the adult
@@ -61,7 +62,14 @@ ADULT_THEN_CHILD = """Feature: Adults, then a child, in one file
     And there is no concern of Significant Harm
     When the protocol is applied
 """
-ADULT = {"subject": "adult", "harm_concern": "yes", "crime_suspected": "yes", "consent": "refused"}
+ADULT = {
+    "subject": "adult",
+    "harm_concern": "yes",
+    "crime_suspected": "yes",
+    "consent": "refused",
+    "purpose": "criminal_investigation",
+    "recipient": "police",
+}
 CHILD = {"subject": "child", "harm_concern": "no"}
 
 
