@@ -69,10 +69,14 @@ $(BENCH_STAMP): $(STAMP)
 	touch $(BENCH_STAMP)
 
 # The full benchmark takes a few minutes; bench-quick is a smoke run in under a minute.
+WRK := command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+
 bench: $(BENCH_STAMP)
+	$(WRK)
 	$(BIN)/python bench/run.py
 
 bench-quick: $(BENCH_STAMP)
+	$(WRK)
 	$(BIN)/python bench/run.py --quick
 
 bench-impact: $(STAMP)

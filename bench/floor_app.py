@@ -8,8 +8,10 @@ difference to `infoshare serve` is infoshare's own work per request.
 from __future__ import annotations
 
 import argparse
+from types import SimpleNamespace
 
 from flask import Flask
+from peewee import SqliteDatabase
 
 from infoshare.service import server
 
@@ -27,6 +29,8 @@ def create_app() -> Flask:
     def ready() -> dict:
         return {"ready": True}
 
+    # The server releases the store's connections around each fork; the floor has a store it never opens.
+    app.extensions["infoshare"] = SimpleNamespace(database=SqliteDatabase(":memory:"))
     return app
 
 

@@ -36,6 +36,7 @@ from typing import Any
 
 import http_load
 import inprocess
+import wrk_load
 from corpus import SEED, make_corpus
 from peers import PEERS
 
@@ -67,6 +68,8 @@ FULL = {
 QUICK = {"timed_cases": 2_000, "clients": (8,), "seconds": 2.0, "memory_decisions": 2_000, "memory_chunk": 500}
 WORKERS = 2  # `infoshare serve`'s default
 THREADS = (2, 4)
+WRK_CLIENTS = 8
+WRK = f"wrk {WRK_CLIENTS} clients:"
 UNSEEN = "infoshare Engine.evaluate (no memo)"
 MISSES = "infoshare memo, kinds not seen before"
 HITS = "infoshare memo, kinds seen before"
@@ -170,11 +173,18 @@ def disk_commits(seconds: float = 2.0) -> dict[str, float]:
 
 def http_runs(corpus: list[dict[str, Any]], mode: dict[str, Any], failures: list[str]) -> dict[str, Any]:
     runs: dict[str, Any] = {}
+    wrk = wrk_load.available()
+    if not wrk:
+        failures.append("wrk is not installed (make bench installs it): the HTTP targets are measured with it")
     with http_load.floor_server(WORKERS) as floor:
         requests = [http_load.post("/floor", {"facts": case}) for case in corpus[:1000]]
         for clients in mode["clients"]:
             runs[f"floor: constant Flask endpoint, {clients} clients"] = http_load.drive(
                 floor, requests, clients, mode["seconds"], 200
+            )
+        if wrk:
+            runs[f"{WRK} floor: constant Flask endpoint"] = wrk_load.drive(
+                floor, "/floor", [{"facts": c} for c in corpus[:1000]], WRK_CLIENTS, mode["seconds"], 200
             )
     with http_load.infoshare_server(WORKERS) as server:
         evaluate = [http_load.post("/v1/evaluate", {"facts": case}, server.token) for case in corpus]
@@ -197,6 +207,17 @@ def http_runs(corpus: list[dict[str, Any]], mode: dict[str, Any], failures: list
                     f"{clients} clients: {run['ok']} decisions acknowledged, {run['recorded']} found in the store"
                 )
             runs[f"POST /v1/decisions, {clients} clients"] = run
+        if wrk:
+            runs[f"{WRK} POST /v1/evaluate"] = wrk_load.drive(
+                server, "/v1/evaluate", [{"facts": c} for c in corpus], WRK_CLIENTS, mode["seconds"], 200
+            )
+            before = server.recorded()
+            bodies = [{"case_ref": f"WRK-{n}", "requested_by": "bench", "facts": c} for n, c in enumerate(corpus)]
+            run = wrk_load.drive(server, "/v1/decisions", bodies, WRK_CLIENTS, mode["seconds"], 201)
+            run["recorded"] = server.recorded() - before
+            if run["recorded"] < run["ok"]:
+                failures.append(f"wrk: {run['ok']} decisions acknowledged, {run['recorded']} found in the store")
+            runs[f"{WRK} POST /v1/decisions"] = run
     return runs
 
 
@@ -262,25 +283,26 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
                 "met": all(r >= one for r in many.values()),
             }
         )
-    record = _row(http, "POST /v1/decisions, 8 clients")
+    record = _row(http, f"{WRK} POST /v1/decisions")
     if record:
         out.append(
             {
-                "target": "POST /v1/decisions >= 2,000/s at 8 clients, p99 <= 10 ms, 0 errors, 0 lost",
+                "target": "POST /v1/decisions >= 2,000/s at 8 clients (wrk), p99 <= 10 ms, 0 errors, 0 lost "
+                "(sqlite, synchronous=FULL)",
                 "measured": f"{record['per_second']:,.0f}/s, p99 {record['p99_ms']:.1f} ms, "
-                f"{record['errors']} errors, {record['ok'] - record['recorded']} lost",
+                f"{record['errors']} errors, {record['ok']:,} acknowledged, {record['recorded']:,} stored",
                 "met": record["per_second"] >= 2000
                 and record["p99_ms"] <= 10
                 and record["errors"] == 0
-                and record["ok"] == record["recorded"],
+                and record["recorded"] >= record["ok"],
             }
         )
-    floor, evaluate = _row(http, "floor: constant Flask endpoint, 8 clients"), _row(http, "POST /v1/evaluate, 8")
+    floor, evaluate = _row(http, f"{WRK} floor"), _row(http, f"{WRK} POST /v1/evaluate")
     if floor and evaluate:
         share = evaluate["per_second"] / floor["per_second"]
         out.append(
             {
-                "target": "POST /v1/evaluate >= 0.6 of the constant floor's requests/s (8 clients, same server)",
+                "target": "POST /v1/evaluate >= 0.6 of the constant floor's requests/s (wrk, 8 clients, same server)",
                 "measured": f"{share:.2f} ({evaluate['per_second']:,.0f} against {floor['per_second']:,.0f}/s)",
                 "met": share >= 0.6,
             }
@@ -326,7 +348,7 @@ def render(report: dict[str, Any]) -> str:
         f"infoshare uses), {disk['commits_per_second_normal']:,.0f}/s with NORMAL"
     )
     lines.append(
-        f"{'HTTP (2 gunicorn sync workers, sqlite WAL)':<46}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}"
+        f"{'HTTP (infoshare serve: 2 gunicorn workers, sqlite WAL)':<46}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}"
         f"{'p99 ms':>8}{'errors':>8}{'acked':>8}{'stored':>8}{'cpu ms/req':>11}"
     )
     for name, r in report["http"].items():
