@@ -31,7 +31,6 @@ from __future__ import annotations
 import copy
 import itertools
 import json
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +44,7 @@ from infoshare.engine.verdict import Firing, Verdict, resolve
 
 # Result codes of the C engine's assert calls (durable.engine.Ruleset._handle_result).
 _NOT_HANDLED = 1  # no rule matches the fact: for an item, the item outcome's `otherwise` applies
+IDLE_RULESETS = 4  # rulesets kept for the next evaluations; more are made while more run at once
 
 
 class EvaluationError(RuntimeError):
@@ -95,17 +95,18 @@ class Engine:
             del spec["run"]  # actions are run by `_fire`, not bound
         self._compiled = json.dumps(definition, ensure_ascii=False)
         self._sids = itertools.count(1)
-        self._local = threading.local()
-        _Ruleset(self._compiled, self._name)  # a policy the C engine refuses fails here, not at the first case
+        # The first ruleset is made here: a policy the C engine refuses fails now, not at the first case.
+        self._idle = [_Ruleset(self._compiled, self._name)]
 
-    @property
-    def _ruleset(self) -> int:
-        """This thread's handle on the compiled rules in the C engine."""
+    def _take(self) -> _Ruleset:
         try:
-            return self._local.ruleset.handle  # type: ignore[no-any-return]
-        except AttributeError:
-            self._local.ruleset = _Ruleset(self._compiled, self._name)
-            return self._local.ruleset.handle  # type: ignore[no-any-return]
+            return self._idle.pop()
+        except IndexError:  # every idle one is in use by another thread
+            return _Ruleset(self._compiled, self._name)
+
+    def _give_back(self, ruleset: _Ruleset) -> None:
+        if len(self._idle) < IDLE_RULESETS:
+            self._idle.append(ruleset)
 
     @property
     def ruleset_definition(self) -> dict[str, Any]:
@@ -127,7 +128,8 @@ class Engine:
             {**as_engine_fact(self.policy, {k: v for k, v in case.items() if k != self._items_fact}), "kind": "case"}
         ]
         batch += ({**item, "kind": "item", "index": index} for index, item in enumerate(items or ()))
-        run = _Run(sid=f"e{next(self._sids)}", ruleset=self._ruleset)
+        ruleset = self._take()
+        run = _Run(sid=f"e{next(self._sids)}", ruleset=ruleset.handle)
         for fact in batch:
             fact["sid"] = run.sid
         try:
@@ -136,7 +138,8 @@ class Engine:
             run.errors.append(exc)
             run.engine_broke = True
         finally:
-            self._end_session(run)
+            if self._end_session(run):
+                self._give_back(ruleset)
         if run.errors:
             raise EvaluationError(f"the rules engine failed: {run.errors[0]!r}") from run.errors[0]
         return resolve(self.policy, case, list(run.firings.values()), len(items or ()))
@@ -175,15 +178,16 @@ class Engine:
                 self._fire(self._rules[rule_id], matched, run)
             message = rete.complete_and_start_action(run.ruleset, state)
 
-    def _end_session(self, run: _Run) -> None:
+    def _end_session(self, run: _Run) -> bool:
+        """Whether the ruleset can be used again."""
         if run.always_ran and not run.engine_broke:
             rete.delete_state(run.ruleset, run.sid)
-            return
+            return True
         if not run.always_ran:
             run.errors.append(EvaluationError("no action ran for this case"))
-        # delete_state after no action (or mid-action) could crash the process: start a fresh ruleset instead
-        # (the old one is deleted when nothing refers to it).
-        self._local.ruleset = _Ruleset(self._compiled, self._name)
+        # delete_state after no action (or mid-action) could crash the process: the ruleset is not used
+        # again, and is deleted with its last reference.
+        return False
 
     def _mark_always(self, run: _Run) -> None:
         run.always_ran = True
