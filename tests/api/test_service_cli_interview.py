@@ -16,8 +16,9 @@ def test_the_terminal_interview_asks_until_settled_and_records(app, tokens, monk
     thread.start()
     try:
         monkeypatch.setenv("INFOSHARE_KEY", tokens["case-system"])
-        # a child; harm: yes; needs to know: yes; consent: given; purpose 1; recipient 1
-        answers = "1\n1\n1\n1\n1\n1\n"
+        # a child; seeking consent would place the child at risk; needs to know: yes; consent: given;
+        # a crime is suspected; purpose 1 (child protection enquiry); recipient 1 (children's social care)
+        answers = "1\n" * 7
         url = f"http://127.0.0.1:{server.server_port}"
         result = CliRunner().invoke(
             main, ["interview", "--record", "TERM-1", "--requested-by", "j.smith", "--url", url], input=answers
@@ -26,8 +27,9 @@ def test_the_terminal_interview_asks_until_settled_and_records(app, tokens, monk
         server.shutdown()
     assert result.exit_code == 0, result.output
     assert "Is the information about a child or an adult?" in result.output
-    assert "Is a crime suspected?" not in result.output, "a child's case never turns on it"
-    assert "5 questions asked." in result.output and "Decision: share" in result.output
+    # with consent given, whether there is a harm concern changes nothing the answer says: never asked
+    assert "Significant Harm?" not in result.output.split("Decision:")[0].split("Would seeking consent")[0]
+    assert "questions asked." in result.output and "Decision: share" in result.output
     assert "Recorded as decision 1 in case file TERM-1." in result.output
     with app.test_client() as client:
         case_file = client.get(
@@ -39,10 +41,12 @@ def test_the_terminal_interview_asks_until_settled_and_records(app, tokens, monk
 
 def test_a_wrong_answer_is_asked_again_and_known_facts_are_not_asked(tmp_path):
     known = tmp_path / "facts.json"
-    known.write_text('{"subject": "adult", "harm_concern": "yes", "recipient_needs_to_know": "no"}')
+    known.write_text(
+        '{"subject": "adult", "harm_concern": "yes", "recipient_needs_to_know": "no", "crime_suspected": "yes"}'
+    )
     result = CliRunner().invoke(main, ["interview", "--facts", str(known)], input="")
     assert result.exit_code == 0, result.output
     assert "0 questions asked." in result.output and "Decision: do_not_share" in result.output
-    result = CliRunner().invoke(main, ["interview"], input="7\nx\n2\n2\n2\n")
+    result = CliRunner().invoke(main, ["interview"], input="7\nx\n2\n" + "2\n" * 6)
     assert "Give 1-2." in result.output
-    assert "No, there is no such concern" in result.output
+    assert "No, they do not need to know it" in result.output
