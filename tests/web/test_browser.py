@@ -249,6 +249,16 @@ def _candidate(site) -> str:
     (target / "rules" / "9-insurers.yaml").write_text(INSURERS_REFERRED)
     policy_file = target / "policy.yaml"
     policy_file.write_text(re.sub(r"(?m)^version: .*$", "version: 1.1.0", policy_file.read_text()))
+    # As a policy owner would, the version's own example of sharing with an insurer changes with the rule.
+    cases = target / "tests" / "cases.yaml"
+    edited, count = re.subn(
+        r"(- name: with consent, an insurer who needs to know is )shared with(\n(?:.*\n)*?\s+decision: )share\n",
+        r"\1referred\2refer\n",
+        cases.read_text(),
+        count=1,
+    )
+    assert count == 1, "the shipped examples no longer hold the insurer example this candidate changes"
+    cases.write_text(edited)
     return target.name
 
 
