@@ -137,7 +137,36 @@ def _hashable(value: Any) -> Any:
     return frozenset(value) if isinstance(value, list) else value
 
 
-class Partition:  # the interview and impact replay build on its components
+class _Classing:
+    """What `Partition` and `Masks` share: a case from a class choice, and a case's classes (each
+    computes its own classes; a subclass says how a case's values are looked up in them)."""
+
+    policy: Policy
+    case_facts: dict[str, Fact]
+    fixed: dict[str, Any]
+    items: list[dict[str, Any]]
+
+    def case(self, assignment: dict[str, Any], with_items: bool = False) -> dict[str, Any]:
+        """The whole case for `assignment`: the fixed required facts added, unset facts left out."""
+        facts = {**self.fixed, **{n: v for n, v in assignment.items() if v is not None}}
+        if with_items and self.items and self.policy.items_fact:
+            facts[self.policy.items_fact.name] = self.items
+        return facts
+
+    def classes_of(self, facts: dict[str, Any]) -> tuple[int, ...] | None:
+        """The class of each part of `facts`; None if a fact or value is not in the vocabulary."""
+        if not facts.keys() <= self.case_facts.keys() or not self.fixed.keys() <= facts.keys():
+            return None
+        try:
+            return tuple(self._class_indices(facts))
+        except (KeyError, TypeError):
+            return None
+
+    def _class_indices(self, facts: dict[str, Any]) -> Iterator[int]:
+        raise NotImplementedError
+
+
+class Partition(_Classing):  # the interview and impact replay build on its components
     """The policy's read facts in value classes and independent components (reductions 1-3 above).
 
     `behaviour` evaluates one component's class choice through the engine
@@ -202,20 +231,9 @@ class Partition:  # the interview and impact replay build on its components
                 groups[key] = ValueClass(value, [value])
         return list(groups.values())
 
-    def case(self, assignment: dict[str, Any], with_items: bool = False) -> dict[str, Any]:
-        facts = {**self.fixed, **{n: v for n, v in assignment.items() if v is not None}}
-        if with_items and self.items and self.policy.items_fact:
-            facts[self.policy.items_fact.name] = self.items
-        return facts
-
-    def classes_of(self, facts: dict[str, Any]) -> tuple[int, ...] | None:
-        """Each read fact's class in `facts`; None if a fact or value is not in the vocabulary."""
-        if not facts.keys() <= self.case_facts.keys() or not self.fixed.keys() <= facts.keys():
-            return None
-        try:
-            return tuple(self._class_of[n][_hashable(facts.get(n))] for n in self.read)
-        except (KeyError, TypeError):
-            return None
+    def _class_indices(self, facts: dict[str, Any]) -> Iterator[int]:
+        """Each read fact's class in `facts`."""
+        return (self._class_of[n][_hashable(facts.get(n))] for n in self.read)
 
     def behaviour(self, index: int, chosen: tuple[int, ...]) -> tuple[int, Any]:
         """The behaviour id of component `index` with its facts in classes `chosen`, and the verdict
@@ -316,7 +334,7 @@ class Unit:
         return dict(zip(self.facts, values))
 
 
-class Masks:
+class Masks(_Classing):
     """The policy's read facts in units and value classes, each class with the mask of the rules whose
     conditions on its unit hold (reductions 1-3 above); a combination's *behaviour* is the set of rules
     it fires, found by folding masks and settling derived facts (reduction 4), without the engine.
@@ -416,25 +434,14 @@ class Masks:
                 mask |= 1 << bit
         return mask
 
-    def case(self, assignment: dict[str, Any], with_items: bool = False) -> dict[str, Any]:
-        facts = {**self.fixed, **{n: v for n, v in assignment.items() if v is not None}}
-        if with_items and self.items and self.policy.items_fact:
-            facts[self.policy.items_fact.name] = self.items
-        return facts
-
-    def classes_of(self, facts: dict[str, Any]) -> tuple[int, ...] | None:
-        """Each unit's class in `facts`; None if a fact or value is not in the vocabulary."""
-        if not facts.keys() <= self.case_facts.keys() or not self.fixed.keys() <= facts.keys():
-            return None
-        try:
-            return tuple(
-                self._class_of[u][
-                    _hashable_unit(tuple(facts.get(n) for n in u.facts) if len(u.facts) > 1 else facts.get(u.facts[0]))
-                ]
-                for u in self.units
-            )
-        except (KeyError, TypeError):
-            return None
+    def _class_indices(self, facts: dict[str, Any]) -> Iterator[int]:
+        """Each unit's class in `facts`."""
+        return (
+            self._class_of[u][
+                _hashable_unit(tuple(facts.get(n) for n in u.facts) if len(u.facts) > 1 else facts.get(u.facts[0]))
+            ]
+            for u in self.units
+        )
 
     def class_index(self, unit: Unit, value: Any) -> int:
         """The class of `unit` that `value` (a tuple for a pair) belongs to."""
