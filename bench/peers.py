@@ -93,6 +93,8 @@ def cedar_peer() -> Peer:
         if result.diagnostics.errors:
             raise RuntimeError(f"cedar: {result.diagnostics.errors}")
         concluded = {concludes[reason] for reason in result.diagnostics.reasons}
+        if "contradiction" in concluded:  # facts that cannot hold together: the Co-ordinator decides
+            return "refer"
         return next((d for d in PRECEDENCE if d in concluded), "refer")
 
     return Peer("cedarpy (Cedar, Rust)", "cedarpy", decide)
