@@ -16,14 +16,9 @@ from infoshare.engine.policy.model import Condition, Policy, Rule
 ALWAYS = "$every-case"  # engine plumbing: guarantees an action runs for every case (see evaluator.py)
 # durable-rules' `$iall` is false on an empty list, so "includes none of" would
 # never hold for `[]`. Every list fact is asserted with this extra element (not
-# a value of any fact) so that a list is never empty inside the engine.
+# a value of any fact) so that a list is never empty inside the engine (the
+# evaluator adds it when it asserts the case).
 LIST_END = "$end"
-
-
-def as_engine_fact(policy: Policy, facts: dict[str, Any]) -> dict[str, Any]:
-    """A case's facts in the form the compiled rules expect."""
-    lists = {f.name for f in policy.case_facts if f.type == "choices"}
-    return {k: [*v, LIST_END] if k in lists else v for k, v in facts.items()}
 
 
 def compile_policy(policy: Policy) -> dict[str, dict[str, Any]]:

@@ -37,13 +37,14 @@ from typing import Any
 import durable_rules_engine as rete
 import orjson
 
-from infoshare.engine.compiler import ALWAYS, as_engine_fact, compile_policy
+from infoshare.engine.compiler import ALWAYS, LIST_END, compile_policy
 from infoshare.engine.policy.factschema import QuickCheck, facts_schema, load_facts
-from infoshare.engine.policy.model import Policy, Rule
+from infoshare.engine.policy.model import Policy
 from infoshare.engine.verdict import Firing, Verdict, resolve
 
 # Result codes of the C engine's assert calls (durable.engine.Ruleset._handle_result).
 _NOT_HANDLED = 1  # no rule matches the fact: for an item, the item outcome's `otherwise` applies
+_NONE: frozenset[str] = frozenset()
 IDLE_RULESETS = 4  # rulesets kept for the next evaluations; more are made while more run at once
 
 
@@ -85,9 +86,14 @@ class Engine:
         self._definition = compile_policy(policy)
         self._name = f"infoshare-{policy.id}-{policy.digest[:12]}"
         self._items_fact = policy.items_fact.name if policy.items_fact else None
-        self._rules: dict[str, Rule] = {r.id: r for r in policy.rules}
+        self._lists = {f.name for f in policy.case_facts if f.type == "choices"}  # asserted ending in LIST_END
         derived = {f.name for f in policy.derived_facts}
-        self._reads_matches = {r.id for r in policy.rules if r.is_item_rule or any(c.fact in derived for c in r.when)}
+        # Per rule: the rule, whether its matched facts are read (an item's index, the rules a derived
+        # fact came from), and the derived values it concludes.
+        self._actions = {
+            r.id: (r, r.is_item_rule or any(c.fact in derived for c in r.when), r.then.derive) for r in policy.rules
+        }
+        self._always_message = '{"' + ALWAYS + '"'
         facts = {f.name: f for f in policy.facts}
         self._strata = [[facts[n] for n in stratum] for stratum in policy.derived_strata()]
         definition = copy.deepcopy(self._definition)
@@ -124,14 +130,12 @@ class Engine:
     def evaluate_valid(self, case: dict[str, Any]) -> Verdict:
         """The verdict for facts already loaded by `facts_schema(policy)` (as the service's request schema does)."""
         items = case.get(self._items_fact) if self._items_fact else None
-        batch = [
-            {**as_engine_fact(self.policy, {k: v for k, v in case.items() if k != self._items_fact}), "kind": "case"}
-        ]
-        batch += ({**item, "kind": "item", "index": index} for index, item in enumerate(items or ()))
         ruleset = self._take()
         run = _Run(sid=f"e{next(self._sids)}", ruleset=ruleset.handle)
-        for fact in batch:
-            fact["sid"] = run.sid
+        sid, lists = run.sid, self._lists
+        on_case = {k: [*v, LIST_END] if k in lists else v for k, v in case.items() if k != self._items_fact}
+        batch = [{**on_case, "kind": "case", "sid": sid}]
+        batch += ({**item, "kind": "item", "index": index, "sid": sid} for index, item in enumerate(items or ()))
         try:
             self._run_session(run, batch)
         except Exception as exc:  # noqa: BLE001 - any engine failure fails closed
@@ -151,32 +155,41 @@ class Engine:
             raise EvaluationError(f"the engine refused the case's facts (code {code})")
         self._run_actions(run, state)
         for stratum in self._strata:
+            if run.errors:
+                return
+            derived = []
             for fact in stratum:
                 values = run.concluded.get(fact.name)
-                if not values:
-                    continue
-                value = fact.combine(values)
-                derived = {"kind": "derived", "name": fact.name, "value": value, "by": values[value], "sid": run.sid}
-                code, state = rete.assert_fact(run.ruleset, orjson.dumps(derived).decode())
-                if code not in (0, _NOT_HANDLED):  # not handled: a derived value no rule builds on
-                    raise EvaluationError(f"the engine refused a derived fact (code {code})")
-                if code == 0:
-                    self._run_actions(run, state)
+                if values:
+                    value = fact.combine(values)
+                    derived.append({"kind": "derived", "name": fact.name, "value": value, "by": values[value]})
+            if not derived:
+                continue
+            for one in derived:
+                one["sid"] = run.sid
+            # One call for the stratum: its facts read none of each other, so the Rete network joins
+            # them all before any rule on them runs, as it would one at a time.
+            code, state = rete.assert_facts(run.ruleset, orjson.dumps(derived).decode())
+            if code not in (0, _NOT_HANDLED):  # not handled: a derived value no rule builds on
+                raise EvaluationError(f"the engine refused a derived fact (code {code})")
+            if code == 0:
+                self._run_actions(run, state)
 
     def _run_actions(self, run: _Run, state: Any) -> None:
-        started = rete.start_action_for_state(run.ruleset, state)
+        """Run every action the engine starts: each only notes its message; they are read after the loop,
+        so the engine's actions cost two C calls each and nothing the rules decide waits on Python."""
+        ruleset, always = run.ruleset, self._always_message
+        messages: list[str] = []
+        started = rete.start_action_for_state(ruleset, state)
         message = started[1] if started else None
         while message:
-            # The C engine writes {"<rule id>": {<alias>: <fact>, ...}}; rule ids need no JSON escaping
-            # (engine/schemas.py), so the id is read off the text and only rules that use their matched
-            # facts (an item's index, the rules a derived fact came from) pay for parsing them.
-            rule_id = message[2 : message.index('"', 2)]
-            if rule_id == ALWAYS:
+            if message.startswith(always):
                 self._mark_always(run)
             else:
-                matched = orjson.loads(message)[rule_id] if rule_id in self._reads_matches else {}
-                self._fire(self._rules[rule_id], matched, run)
-            message = rete.complete_and_start_action(run.ruleset, state)
+                messages.append(message)
+            message = rete.complete_and_start_action(ruleset, state)
+        if not run.errors:
+            self._record(run, messages)
 
     def _end_session(self, run: _Run) -> bool:
         """Whether the ruleset can be used again."""
@@ -192,19 +205,35 @@ class Engine:
     def _mark_always(self, run: _Run) -> None:
         run.always_ran = True
 
-    def _fire(self, rule: Rule, matched: dict[str, dict[str, Any]], run: _Run) -> None:
+    def _record(self, run: _Run, messages: list[str]) -> None:
+        """What each action's rule concluded: its firing (with the rules whose derived facts it read, and
+        its piece of information) and its derived values. An error here is kept and re-raised once the
+        session has ended cleanly."""
+        firings, concluded = run.firings, run.concluded
         try:
-            supports = {by for alias, fact in matched.items() if alias.startswith("d_") for by in fact["by"]}
-            item = matched["item"]["index"] if "item" in matched else None
-            key = (rule.id, item)
-            firing = run.firings.get(key)
-            if firing is None:
-                run.firings[key] = Firing(rule, item, frozenset(supports))
-            else:
-                run.firings[key] = Firing(rule, item, firing.supports | supports)
-            for name, value in rule.then.derive:
-                by = run.concluded.setdefault(name, {}).setdefault(value, [])
-                if rule.id not in by:
-                    by.append(rule.id)
-        except BaseException as exc:  # keep going so the session ends cleanly; re-raised after it
+            for message in messages:
+                # The C engine writes {"<rule id>": {<alias>: <fact>, ...}}; rule ids need no JSON escaping
+                # (engine/schemas.py), so the id is read off the text and only rules that use their matched
+                # facts (an item's index, the rules a derived fact came from) pay for parsing them.
+                rule_id = message[2 : message.index('"', 2)]
+                rule, reads, derive = self._actions[rule_id]
+                if reads:
+                    matched = orjson.loads(message)[rule_id]
+                    supports = frozenset(
+                        by for alias, fact in matched.items() if alias[:2] == "d_" for by in fact["by"]
+                    )
+                    item = matched["item"]["index"] if "item" in matched else None
+                else:
+                    supports, item = _NONE, None
+                key = (rule_id, item)
+                firing = firings.get(key)
+                if firing is None:
+                    firings[key] = Firing(rule, item, supports)
+                elif not supports <= firing.supports:  # an `any` of two branches fired twice: one firing
+                    firings[key] = Firing(rule, item, firing.supports | supports)
+                for name, value in derive:
+                    by = concluded.setdefault(name, {}).setdefault(value, [])
+                    if rule_id not in by:
+                        by.append(rule_id)
+        except BaseException as exc:  # the session must still end cleanly; re-raised after it
             run.errors.append(exc)

@@ -17,14 +17,17 @@ which ground did not reach the purpose).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, NamedTuple
 
 from infoshare.engine.policy.model import Policy, Rule
 
 
-@dataclass(frozen=True)
-class Firing:
+class Firing(NamedTuple):
+    """One rule that fired, on the case or on one piece (`item`), and the rules whose derived facts it read.
+    A tuple: one is made per action, and a frozen dataclass costs several times as much to make."""
+
     rule: Rule
     item: int | None
     supports: frozenset[str]
@@ -77,7 +80,7 @@ def decide(policy: Policy, rules: list[Rule]) -> Decided:
 
 def combined(policy: Policy, name: str, standing: tuple[Rule, ...]) -> Any:
     """An outcome other than the decision (confidentiality, ...), from the rules whose conclusions stand."""
-    return policy.outcomes[name].combine([r.then.outcome(name) for r in standing if r.then.outcome(name) is not None])
+    return policy.outcomes[name].combine([v for r in standing if (v := getattr(r.then, name)) is not None])
 
 
 def resolve(policy: Policy, case: dict[str, Any], firings: list[Firing], item_count: int) -> Verdict:
@@ -94,7 +97,7 @@ def resolve(policy: Policy, case: dict[str, Any], firings: list[Firing], item_co
     standing = [f for f in on_case if f.rule.id in standing_ids]
     shares = decision in decision_outcome.shares
 
-    supporting = [f.rule.because for f in on_case if f.rule.id in chain and f not in decisive]
+    supporting = [f.rule.because for f in on_case if f.rule.id in chain and f.rule.id not in decisive_ids]
     basis = _unique([f.rule.because for f in decisive] + supporting) or [
         f"Rules conclude {' and '.join(tied)}, which rank the same in the policy, so its safe default "
         f"applies: {decision}."
@@ -135,7 +138,13 @@ def _unique(values: Any) -> list[Any]:
 
 def _catalogued(catalogue: dict[str, str], firings: list[Firing], key: str) -> list[dict[str, str]]:
     ids = _unique(i for f in firings for i in getattr(f.rule.then, key))
-    return [{"id": i, "text": " ".join(catalogue[i].split())} for i in ids]
+    return [{"id": i, "text": _one_line(catalogue[i])} for i in ids]
+
+
+@functools.lru_cache(maxsize=1024)
+def _one_line(text: str) -> str:
+    """A catalogue text (folded over lines in the YAML) on one line: made once per text, not per verdict."""
+    return " ".join(text.split())
 
 
 def _items(
@@ -145,9 +154,13 @@ def _items(
         return []
     pieces = case[policy.items_fact.name]
     outcome = policy.outcomes["item"]
+    by_item: dict[int, list[Firing]] = {}
+    for f in firings:
+        if f.item is not None:
+            by_item.setdefault(f.item, []).append(f)
     out = []
     for index in range(count):
-        mine = [f for f in firings if f.item == index]
+        mine = by_item.get(index, [])
         value = outcome.combine([f.rule.then.item for f in mine])
         deciding = [f for f in mine if f.rule.then.item == value]
         reasons = [f.rule.because for f in deciding] or [
@@ -172,17 +185,14 @@ def _rationale(
     policy: Policy, firings: list[Firing], chain: set[str], decisive: set[str], decision: str
 ) -> list[dict[str, Any]]:
     entries: dict[str, dict[str, Any]] = {}
-    for firing in firings:
-        rule = firing.rule
+    explanations = policy.explanations
+    for rule, item, _ in firings:
         entry = entries.get(rule.id)
         if entry is None:
-            entry = entries[rule.id] = {
-                "rule": rule.id,
-                "role": _role(rule, chain, decisive, decision),
-                **_explained(policy, rule),
-            }
-        if firing.item is not None:
-            entry.setdefault("items", []).append(firing.item)
+            explained = explanations.get(rule.id) or _explained(policy, rule)
+            entry = entries[rule.id] = {"rule": rule.id, "role": _role(rule, chain, decisive, decision), **explained}
+        if item is not None:
+            entry.setdefault("items", []).append(item)
     return list(entries.values())
 
 

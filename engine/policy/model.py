@@ -7,6 +7,7 @@ so every verdict can say exactly which text of the policy produced it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -220,16 +221,16 @@ class Policy:
     def clause(self, clause_id: str) -> Clause:
         return self._clauses_by_id[clause_id]
 
-    @property
+    @functools.cached_property  # immutable data: made once, read on every evaluation
     def case_facts(self) -> tuple[Fact, ...]:
         """The facts a case may give (derived facts are concluded, never given)."""
         return tuple(f for f in self.facts if not f.derived)
 
-    @property
+    @functools.cached_property  # immutable data: made once, read on every evaluation
     def derived_facts(self) -> tuple[Fact, ...]:
         return tuple(f for f in self.facts if f.derived)
 
-    @property
+    @functools.cached_property  # immutable data: made once, read on every evaluation
     def items_fact(self) -> Fact | None:
         return next((f for f in self.facts if f.type == "items"), None)
 
