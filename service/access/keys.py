@@ -16,6 +16,9 @@ is enough: a leaked table yields no usable key, and the salt keeps equal
 hashes from saying anything. The presented secret's hash is compared with
 ``hmac.compare_digest``, in constant time.
 
+Every client, key and revocation is a record of the decision log's chain
+(``service.store.logchain``): who could act, and since when, is evidence too.
+
 Keys issued before key ids (``isk_<secret>``, no '.') still work: they are
 found by the unsalted sha256 of the whole token, which reveals nothing a
 timing could use (an attacker would need a preimage), and `keys list` marks
@@ -32,7 +35,7 @@ import secrets
 
 from peewee import JOIN, ModelSelect
 
-from infoshare.service.store import prepared
+from infoshare.service.store import logchain, prepared
 from infoshare.service.store.models import ApiKey, Client, utcnow
 
 ROLES = ("case-system", "coordinator", "policy-owner")
@@ -66,9 +69,12 @@ def create_client(role: str, name: str) -> Client:
     if role not in ROLES:
         raise KeyProblem(f"unknown role {role!r}; use one of: {', '.join(ROLES)}")
     _check_name(name, "client")
-    if Client.select().where(Client.name == name).exists():
-        raise KeyProblem(f"a client named {name!r} already exists; choose another name")
-    return Client.create(name=name, role=role)
+    with logchain.chained_writes(Client._meta.database):
+        if Client.select().where(Client.name == name).exists():
+            raise KeyProblem(f"a client named {name!r} already exists; choose another name")
+        client = Client.create(name=name, role=role)
+        logchain.chain("client", client)
+    return client
 
 
 def list_clients() -> list[Client]:
@@ -95,14 +101,16 @@ def add_key(client_name: str) -> tuple[ApiKey, str]:
             "`infoshare clients create` makes one"
         )
     key_id, salt, secret = secrets.token_hex(8), secrets.token_hex(16), secrets.token_urlsafe(32)
-    key = ApiKey.create(
-        name=_key_name(client),
-        role=client.role,
-        client=client,
-        key_id=key_id,
-        salt=salt,
-        key_hash=hash_secret(salt, secret),
-    )
+    with logchain.chained_writes(ApiKey._meta.database):
+        key = ApiKey.create(
+            name=_key_name(client),
+            role=client.role,
+            client=client,
+            key_id=key_id,
+            salt=salt,
+            key_hash=hash_secret(salt, secret),
+        )
+        logchain.chain("key", key)
     key.client_name = client.name
     return key, f"{TOKEN_PREFIX}{key_id}.{secret}"
 
@@ -114,7 +122,7 @@ def create_key(role: str, name: str | None = None) -> tuple[ApiKey, str]:
         raise KeyProblem(f"unknown role {role!r}; use one of: {', '.join(ROLES)}")
     name = name or f"{role}-{secrets.token_hex(3)}"
     _check_name(name, "client")
-    with ApiKey._meta.database.atomic():
+    with logchain.chained_writes(ApiKey._meta.database):
         client = Client.get_or_none(Client.name == name) or create_client(role, name)
         if client.role != role:
             raise KeyProblem(
@@ -135,13 +143,15 @@ def list_keys() -> list[ApiKey]:
 
 
 def revoke_key(name: str) -> ApiKey:
-    """Mark a key revoked; it stops working on the next request."""
-    key = ApiKey.get_or_none(ApiKey.name == name)
-    if key is None:
-        raise KeyProblem(f"no key named {name!r}; `infoshare keys list` shows the names")
-    if key.revoked_at is None:
-        key.revoked_at = utcnow()
-        key.save()
+    """Mark a key revoked, and chain the revocation; it stops working on the next request."""
+    with logchain.chained_writes(ApiKey._meta.database):
+        key = ApiKey.get_or_none(ApiKey.name == name)
+        if key is None:
+            raise KeyProblem(f"no key named {name!r}; `infoshare keys list` shows the names")
+        if key.revoked_at is None:
+            key.revoked_at = utcnow()
+            key.save()
+            logchain.chain("key_revocation", key)
     return key
 
 

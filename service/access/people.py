@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from infoshare.service.store import logchain
 from infoshare.service.store.models import Client, Person, utcnow
 
 ROLES = ("practitioner", "coordinator", "policy-owner")
@@ -105,8 +106,9 @@ def create_person(role: str, name: str, login: str | None = None, password: str 
     if password is not None and (problem := password_problem(password)):
         raise PersonProblem(problem)
     hashed = _hasher.hash(password) if password is not None else None
-    with Person._meta.database.atomic():
+    with logchain.chained_writes(Person._meta.database):
         client = Client.create(name=client_name(login), role=ACTS_AS[role])
+        logchain.chain("client", client)
         return Person.create(login=login, name=name, role=role, client=client, password_hash=hashed)
 
 

@@ -377,17 +377,27 @@ def log() -> None:
     help="A head hash noted earlier: fail if the chain no longer holds it (records cut off the end).",
 )
 def log_verify(path, expect_head: str | None) -> None:
-    """Walk the chain and name the first record altered, inserted or removed (exit 1)."""
+    """Walk the chain and name the first record altered, inserted or removed (exit 1).
+
+    The store is read as it is: nothing is installed or linked, and an append-only
+    trigger that is missing, disabled or altered is a finding too (exit 1).
+    """
     if path is None:
-        _open_key_store("decision log")
-        result = logaudit.verify_store(expect_head)
+        try:
+            open_store(settings_used()["DATABASE_URL"], set_up=False)
+            result = logaudit.verify_store(expect_head)
+        except PeeweeException as exc:
+            raise click.ClickException(f"cannot read the decision log (DATABASE_URL): {exc}") from None
     else:
         try:
             result = logaudit.verify_export(path, expect_head)
         except logaudit.ExportUnreadable as exc:
             raise click.ClickException(f"{path.name}: {exc}") from None
-    if not result.ok:
+    for guard in result.missing_guards:
+        click.echo(f"UNGUARDED: {guard}: the database does not refuse changes to the log without it", err=True)
+    if result.problem is not None:
         click.echo(f"TAMPERED: {result.problem} ({result.count} records checked before it)", err=True)
+    if not result.ok:
         sys.exit(1)
     seq, head = result.head
     waiting = f"; {result.pending} recorded and waiting to be linked" if result.pending else ""

@@ -22,15 +22,18 @@ sqlite settings, chosen for a log that several worker processes append to:
 - writers take turns through a lock file beside the database
   (``service.writeturn``) rather than sqlite's sleep-and-retry.
 
-At every start the log's append-only triggers are (re)installed, columns
+At every start the log's append-only triggers are (re)installed (each one
+put back is logged: it had been dropped or altered), columns
 added since a store was made are added to it (every such column may be
-null), each key made before clients becomes a client of its name, a store
-made before the hash chain has its records chained once, oldest first, and
+null), each key made before clients becomes a client of its name, the records of each kind
+the chain did not cover yet (all, in a store made before the chain) are
+chained once, oldest first, and
 records left pending by a stopped writer are linked (``service.logchain``).
 """
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,15 +48,18 @@ from infoshare.service.store import appendonly, logchain, private
 from infoshare.service.store.connections import POOL_DEFAULTS, PostgresqlPool, release
 from infoshare.service.store.models import MODELS, ApiKey, Client, Decision, LogLink
 
+log = logging.getLogger("infoshare.store")
 SQLITE_PRAGMAS = {"journal_mode": "wal", "synchronous": "full", "foreign_keys": 1}
 SQLITE_BUSY_TIMEOUT_SECONDS = 5
 POSTGRESQL_SCHEMES = ("postgresql", "postgres", "postgresql+pool", "postgres+pool")
 
 
-def open_store(url: str) -> Database:
-    """Connect the models to the database at ``url`` and create missing tables.
+def open_store(url: str, set_up: bool = True) -> Database:
+    """Connect the models to the database at ``url`` and, with ``set_up``, prepare it.
 
-    Safe to call on every start: every step is ``IF NOT EXISTS`` or done once. The
+    Setting up is safe on every start: every step is ``IF NOT EXISTS`` or done once, and
+    each append-only trigger that had to be put back is logged. ``set_up=False`` installs,
+    adds and links nothing (``infoshare log verify`` reads the store as it finds it). The
     connection is closed again (not kept in the pool) so that a process that
     forks workers after this call hands none of them a shared connection.
     """
@@ -68,18 +74,25 @@ def open_store(url: str) -> Database:
                 _make_private(Path(settings["database"]))
         database = db_url.connect(url, **{k: v for k, v in defaults.items() if k not in settings})
     database.bind(MODELS)
-    with database.connection_context(), _one_setup_at_a_time(database):
-        chain_is_new = not database.table_exists(LogLink._meta.table_name)
-        database.create_tables([m for m in MODELS if not database.table_exists(m._meta.table_name)])
-        _add_missing_columns(database)
-        _give_every_key_a_client()
-        appendonly.install(database)
-        logchain.install(database)
-        if chain_is_new:
-            logchain.adopt_unchained(database)
-        logchain.link_pending(database)  # left by a writer that stopped between commit and link
+    if set_up:
+        with database.connection_context(), _one_setup_at_a_time(database):
+            _set_up(database)
     release(database)
     return database
+
+
+def _set_up(database: Database) -> None:
+    chain_is_new = not database.table_exists(LogLink._meta.table_name)
+    covered = set() if chain_is_new else logchain.covered_kinds()
+    database.create_tables([m for m in MODELS if not database.table_exists(m._meta.table_name)])
+    _add_missing_columns(database)
+    logchain.install(database)
+    _give_every_key_a_client()
+    reinstalled = appendonly.install(database)
+    if reinstalled and not chain_is_new:
+        log.warning("append-only guards were not in place and are installed again: %s", "; ".join(reinstalled))
+    logchain.adopt_unchained(database, [kind for kind in logchain.MODEL_OF if kind not in covered])
+    logchain.link_pending(database)  # left by a writer that stopped between commit and link
 
 
 def _make_private(store: Path) -> None:
@@ -132,12 +145,17 @@ def _give_every_key_a_client() -> None:
     A client of that name with another role (made by a newer server sharing
     the store) is not merged with it: the key stays without a client, and a
     key without a client is refused, so nothing is read under a wrong role.
+    A client made here is chained once the chain covers clients (before that,
+    adoption chains it).
     """
-    with ApiKey._meta.database.atomic():
+    database = ApiKey._meta.database
+    with logchain.chained_writes(database):
         for key in ApiKey.select().where(ApiKey.client.is_null()):
-            client = Client.get_or_none(Client.name == key.name) or Client.create(
-                name=key.name, role=key.role, created_at=key.created_at
-            )
+            client = Client.get_or_none(Client.name == key.name)
+            if client is None:
+                client = Client.create(name=key.name, role=key.role, created_at=key.created_at)
+                if "client" in logchain.covered_kinds():
+                    logchain.chain("client", client)
             if client.role == key.role:
                 ApiKey.update(client=client).where(ApiKey.id == key.id).execute()
 

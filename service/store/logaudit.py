@@ -28,7 +28,19 @@ from typing import IO, Any
 
 from peewee import Model
 
-from infoshare.service.store.logchain import GENESIS, MODEL_OF, content, content_hash, head, link_hash
+from infoshare.service.store import appendonly
+from infoshare.service.store.logchain import (
+    GENESIS,
+    MODEL_OF,
+    content,
+    content_hash,
+    covered_kinds,
+    head,
+    link_hash,
+    record_id,
+    rows_of,
+    unchained,
+)
 from infoshare.service.store.models import Decision, LogLink, LogPending, Review
 
 FORMAT = "infoshare-log/1"
@@ -69,10 +81,11 @@ class Verification:
     head: tuple[int, str]
     problem: str | None = None
     pending: int = 0  # committed, not linked yet (see service.logchain)
+    missing_guards: tuple[str, ...] = ()  # append-only triggers not in place (a store only)
 
     @property
     def ok(self) -> bool:
-        return self.problem is None
+        return self.problem is None and not self.missing_guards
 
 
 def check_entries(entries: Iterable[Entry], whole_chain: bool, expect_head: str | None = None) -> Verification:
@@ -152,10 +165,10 @@ def _entries(links: Iterable[LogLink]) -> Iterator[Entry]:
 
 def _with_records(batch: list[LogLink]) -> Iterator[Entry]:
     rows: dict[tuple[str, int], Model] = {}
-    for kind, model in MODEL_OF.items():
+    for kind in MODEL_OF:
         ids = [link.record_id for link in batch if link.kind == kind]
         if ids:
-            rows.update({(kind, row.id): row for row in model.select().where(model.id.in_(ids))})
+            rows.update({(kind, number): row for number, row in rows_of(kind, ids).items()})
     for link in batch:
         row = rows.get((link.kind, link.record_id))
         yield Entry(
@@ -170,25 +183,25 @@ def _with_records(batch: list[LogLink]) -> Iterator[Entry]:
 
 
 def _unchained() -> str | None:
-    """The first record with no link that is not waiting for one: one written around the service."""
-    for kind, model in MODEL_OF.items():
-        linked = LogLink.select(LogLink.record_id).where(LogLink.kind == kind)
-        pending = LogPending.select(LogPending.record_id).where(LogPending.kind == kind)
-        row = (
-            model.select(model.id).where(model.id.not_in(linked) & model.id.not_in(pending)).order_by(model.id).first()
-        )
+    """The first record of a kind the chain covers with no link and none pending: one written
+    around the service."""
+    covered = covered_kinds()
+    for kind in (kind for kind in MODEL_OF if kind in covered):
+        row = next(unchained(kind), None)
         if row is not None:
-            return f"{kind} {row.id} is not in the chain: it was inserted around the service"
+            return f"{kind} {record_id(kind, row)} is not in the chain: it was written around the service"
     return None
 
 
 def verify_store(expect_head: str | None = None) -> Verification:
-    """Walk the store's whole chain, then look for records that are not on it."""
+    """Walk the store's whole chain, then look for records that are not on it, and for
+    append-only triggers that are not in place (found, never put back: see ``appendonly``)."""
+    guards = tuple(appendonly.missing(LogLink._meta.database))
     result = check_entries(_entries(_links()), whole_chain=True, expect_head=expect_head)
     if result.ok:
         problem = _unchained()
-        return Verification(result.count, result.head, problem, pending=LogPending.select().count())
-    return result
+        return Verification(result.count, result.head, problem, LogPending.select().count(), guards)
+    return Verification(result.count, result.head, result.problem, missing_guards=guards)
 
 
 def export(out: IO[str], case_ref: str | None = None) -> int:

@@ -1,7 +1,9 @@
 """The hash chain that makes the decision log tamper-evident.
 
-Every decision and every review is appended together with a ``LogLink``:
-the sha256 of the record's canonical content, and a hash over that, the
+Everything that decides is appended together with a ``LogLink``: decisions
+and reviews, the policy versions (their full text) and their activations,
+clients, and key creations and revocations (``CONTENT_FIELDS`` says what of
+each is covered). A link holds the sha256 of the record's canonical content, and a hash over that, the
 record's kind and id, and the hash of the link before it, so one chain runs over the whole store in the order records were
 written. Changing a record breaks its content hash; inserting or removing a
 record, or rewriting a link, breaks the links after it (``service.logaudit``
@@ -41,15 +43,26 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TypeVar
 
-from peewee import Database, Model, PeeweeException, SqliteDatabase
+from peewee import Database, Model, ModelSelect, PeeweeException, SqliteDatabase, fn
 
 from infoshare.service.store import prepared
-from infoshare.service.store.models import Decision, LogLink, LogPending, Review
+from infoshare.service.store.models import (
+    ApiKey,
+    Client,
+    Decision,
+    LogLink,
+    LogPending,
+    LogScope,
+    PolicyActivation,
+    PolicyVersion,
+    Review,
+)
 from infoshare.service.store.writeturn import write_turn
 
 log = logging.getLogger("infoshare.logchain")
@@ -74,14 +87,70 @@ CONTENT_FIELDS: dict[str, tuple[str, ...]] = {
         "recorded_at",
     ),
     "review": ("decision_id", "final_decision", "rationale", "key_name", "reviewed_at"),
+    "policy_version": ("digest", "policy_id", "version", "files", "stored_at"),  # its full text
+    "activation": ("digest", "activated_by", "activated_at"),
+    "client": ("name", "role", "created_at"),
+    "key": ("name", "role", "key_hash", "created_at"),
+    "key_revocation": ("name", "revoked_at"),  # the key's row again, once revoked
+    "scope": ("kinds", "adopted", "recorded_at"),
 }
 # Columns added after the log's format was set: covered when set, so the content (and hash)
 # of a record made before them is what it was.
-COVERED_WHEN_SET: dict[str, tuple[str, ...]] = {"decision": ("client",), "review": ("client", "reviewed_by")}
-KINDS: dict[type[Decision] | type[Review], str] = {Decision: "decision", Review: "review"}
-MODEL_OF = {kind: model for model, kind in KINDS.items()}
+COVERED_WHEN_SET: dict[str, tuple[str, ...]] = {
+    "decision": ("client",),
+    "review": ("client", "reviewed_by"),
+    "activation": ("tests", "signature"),
+    "key": ("key_id", "salt", "client_id"),
+}
+MODEL_OF: dict[str, type[Model]] = {
+    "decision": Decision,
+    "review": Review,
+    "policy_version": PolicyVersion,
+    "activation": PolicyActivation,
+    "client": Client,
+    "key": ApiKey,
+    "key_revocation": ApiKey,
+    "scope": LogScope,
+}
+FIRST_KINDS = ("decision", "review")
+"""What a chain made before ``LogScope`` covers: the kinds it was first made for."""
+WHEN: dict[str, str] = {
+    "decision": "recorded_at",
+    "review": "reviewed_at",
+    "policy_version": "stored_at",
+    "activation": "activated_at",
+    "client": "created_at",
+    "key": "created_at",
+    "key_revocation": "revoked_at",
+    "scope": "recorded_at",
+}
+"""The column that says when a record of each kind was made: the order existing ones are adopted in."""
 
 Record = TypeVar("Record", Decision, Review)
+
+
+def record_id(kind: str, row: Any) -> int:
+    """The id a link names its record by: the row's id, or for a policy version (keyed by its
+    digest) the digest's first 60 bits, which fit the link's integer column."""
+    return int(row.digest[:15], 16) if kind == "policy_version" else row.id
+
+
+def rows_of(kind: str, ids: list[int]) -> dict[int, Model]:
+    """The records of ``kind`` with these link ids, by id (absent ones left out)."""
+    model: Any = MODEL_OF[kind]
+    if kind == "policy_version":
+        query = model.select().where(fn.SUBSTR(PolicyVersion.digest, 1, 15).in_([f"{i:015x}" for i in ids]))
+    else:
+        query = model.select().where(model.id.in_(ids))
+        if kind == "key_revocation":
+            query = query.where(ApiKey.revoked_at.is_null(False))
+    return {record_id(kind, row): row for row in query}
+
+
+def records_of(kind: str) -> ModelSelect:
+    """Every record of ``kind`` in the store, as a query."""
+    query = MODEL_OF[kind].select()
+    return query.where(ApiKey.revoked_at.is_null(False)) if kind == "key_revocation" else query
 
 
 def content(kind: str, row: Model) -> dict[str, Any]:
@@ -90,7 +159,7 @@ def content(kind: str, row: Model) -> dict[str, Any]:
     for name in CONTENT_FIELDS[kind]:
         value = getattr(row, name)
         values[name] = value.isoformat() if isinstance(value, datetime) else value
-    for name in COVERED_WHEN_SET[kind]:
+    for name in COVERED_WHEN_SET.get(kind, ()):
         if getattr(row, name) is not None:
             values[name] = getattr(row, name)
     return values
@@ -148,7 +217,7 @@ def append(model: type[Record], **fields: Any) -> Record:
     committed it is returned, linked or (PostgreSQL, rarely) pending.
     """
     database = model._meta.database
-    kind = KINDS[model]
+    kind = "decision" if model is Decision else "review"
     row = model(**fields)  # defaults (the timestamp) filled in, so the content is final
     digest = content_hash(content(kind, row))  # hashed before any lock is taken
     if isinstance(database, SqliteDatabase):
@@ -164,12 +233,7 @@ def append(model: type[Record], **fields: Any) -> Record:
         [*params, kind, digest],
     )
     row.id = cursor.fetchone()[0]
-    try:
-        link_pending(database)
-    except PeeweeException as exc:
-        log.error(
-            "%s %s is recorded; linking it failed (%s) and is left to the next writer", kind, row.id, type(exc).__name__
-        )
+    _link_or_leave(database, f"{kind} {row.id}")
     return row
 
 
@@ -185,28 +249,115 @@ def link_pending(database: Database) -> None:
             LogPending.delete().where(LogPending.id <= pending[-1].id).execute()
 
 
-def adopt_unchained(database: Database) -> None:
-    """Chain the records of a store made before the chain existed, oldest first.
+_writing = threading.local()  # how deep this thread is in chained_writes
 
-    Called only when the link table is first created: afterwards an unchained
-    record is one written around the service, and verification reports it.
+
+@contextmanager
+def chained_writes(database: Database) -> Iterator[None]:
+    """One transaction for the rare records (policy versions, activations, clients, keys):
+    each row and its link (``chain``) commit together or not at all.
+
+    sqlite: under the chain's write lock, linked at once. PostgreSQL: such writers take
+    turns on an advisory lock of their own (so a check such as "is this version stored
+    yet" holds until the commit), and their records are linked right after the commit, as
+    decisions are. Nested blocks join the outer one.
     """
-    rows = [*Decision.select(), *Review.select()]
-    rows.sort(
-        key=lambda row: (
-            row.recorded_at if isinstance(row, Decision) else row.reviewed_at,
-            KINDS[type(row)] == "review",
-            row.id,
+    if getattr(_writing, "depth", 0):
+        _writing.depth += 1
+        try:
+            yield
+        finally:
+            _writing.depth -= 1
+        return
+    _writing.depth = 1
+    try:
+        if isinstance(database, SqliteDatabase):
+            with chain_lock(database):
+                yield
+            return
+        with database.atomic():
+            database.execute_sql(
+                "SELECT pg_advisory_xact_lock(hashtext('infoshare chained writes ' || current_schema()))"
+            )
+            yield
+    finally:
+        _writing.depth = 0
+    _link_or_leave(database, "a record")
+
+
+def chain(kind: str, row: Model) -> None:
+    """Chain ``row``, just written, as a record of ``kind``; only inside ``chained_writes``."""
+    assert getattr(_writing, "depth", 0), "chain() runs inside chained_writes()"
+    digest = content_hash(content(kind, row))
+    number = record_id(kind, row)
+    database = row._meta.database
+    if isinstance(database, SqliteDatabase):
+        database.execute_sql(LINK_ONE, (kind, number, digest, kind, number, digest))
+    else:
+        LogPending.create(kind=kind, record_id=number, content_hash=digest)
+
+
+def _link_or_leave(database: Database, what: str) -> None:
+    try:
+        link_pending(database)
+    except PeeweeException as exc:
+        log.error("%s is recorded; linking it failed (%s) and is left to the next writer", what, type(exc).__name__)
+
+
+def covered_kinds() -> set[str]:
+    """The kinds the chain covers: what its scope records name, or, on a chain made before
+    them, the kinds it was first made for."""
+    if not LogScope._meta.database.table_exists(LogScope._meta.table_name):
+        return set(FIRST_KINDS)
+    kinds = {kind for row in LogScope.select(LogScope.kinds) for kind in row.kinds}
+    return kinds or set(FIRST_KINDS)
+
+
+def unchained(kind: str) -> Iterator[Model]:
+    """The records of ``kind`` with no link and none pending, by id."""
+    linked = LogLink.select(LogLink.record_id).where(LogLink.kind == kind)
+    pending = LogPending.select(LogPending.record_id).where(LogPending.kind == kind)
+    if kind == "policy_version":
+        known = {number for (number,) in linked.union_all(pending).tuples()}
+        return iter(
+            sorted(
+                (row for row in records_of(kind) if record_id(kind, row) not in known),
+                key=lambda row: record_id(kind, row),
+            )
         )
-    )
+    model: Any = MODEL_OF[kind]
+    return iter(records_of(kind).where(model.id.not_in(linked) & model.id.not_in(pending)).order_by(model.id))
+
+
+def adopt_unchained(database: Database, kinds: list[str]) -> None:
+    """Chain the existing records of ``kinds``, oldest first, in a store made before the
+    chain covered them, and append the scope record that says so (and is itself chained).
+
+    Called at start only for kinds the chain's scope does not name yet: afterwards an
+    unchained record of a covered kind is one written around the service, and
+    verification reports it. Every adoption is in the application log.
+    """
+    if not kinds:
+        return
+    rows = [(kind, row) for kind in kinds for row in unchained(kind)]
+    rows.sort(key=lambda entry: (getattr(entry[1], WHEN[entry[0]]), list(MODEL_OF).index(entry[0]), record_id(*entry)))
     pending = [
-        {"kind": KINDS[type(row)], "record_id": row.id, "content_hash": content_hash(content(KINDS[type(row)], row))}
-        for row in rows
+        {"kind": kind, "record_id": record_id(kind, row), "content_hash": content_hash(content(kind, row))}
+        for kind, row in rows
     ]
     with database.atomic():
         for start in range(0, len(pending), BATCH):
             LogPending.insert_many(pending[start : start + BATCH]).execute()
     link_pending(database)
+    adopted = {kind: sum(1 for entry in rows if entry[0] == kind) for kind in kinds}
+    with chained_writes(database):
+        chain("scope", LogScope.create(kinds=kinds, adopted=adopted))
+    if any(adopted.values()):
+        log.warning(
+            "the decision log now also covers %s; existing records adopted into its chain: %s",
+            ", ".join(kinds),
+            ", ".join(f"{count} {kind}" for kind, count in adopted.items() if count),
+        )
 
 
 # sqlite: link one record after the head in one statement (under the write lock);

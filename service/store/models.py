@@ -162,16 +162,37 @@ class PolicyVersion(BaseModel):
 
 
 class PolicyActivation(BaseModel):
-    """Which version answers: the latest row. Every worker process follows it."""
+    """Which version answers: the latest row. Every worker process follows it, and only if the
+    row is signed with the log's signing key (``service.activation``).
+
+    ``tests`` are the policy's own tests (file name -> text) the activating process checked the
+    version with, so every worker runs the same ones; ``signature`` signs the digest, the tests,
+    who and when. Both are null on activations made before activations were signed.
+    """
 
     id = BigAutoField()
     digest = CharField(max_length=64)
     activated_by = CharField(max_length=200)
     activated_at = DateTimeField(default=utcnow)
+    tests = JSONField(null=True)
+    signature = CharField(max_length=200, null=True)
+
+
+class LogScope(BaseModel):
+    """Which kinds of record the chain covers from this record on, and how many existing ones
+    were adopted into it then (``service.logchain``): one row when a chain is made, one more
+    each time a store made before some kind was chained is opened. Chained itself, so the
+    log says since when it covers what."""
+
+    id = BigAutoField()
+    kinds = JSONField()  # the kinds this row adds, e.g. ["activation", "client", ...]
+    adopted = JSONField()  # kind -> existing records chained at that moment
+    recorded_at = DateTimeField(default=utcnow)
 
 
 class LogLink(BaseModel):
-    """One link of the hash chain over decisions and reviews, in the order they were recorded.
+    """One link of the hash chain over everything that decides, in the order it was recorded:
+    decisions, reviews, policy versions, activations, clients, keys and key revocations.
 
     ``content_hash`` is the sha256 of the record's canonical content and
     ``hash`` the sha256 of (seq, kind, record_id, prev_hash, content_hash), so
@@ -269,10 +290,11 @@ MODELS = (
     Review,
     LogLink,
     LogPending,
+    LogScope,
     PolicyVersion,
     PolicyActivation,
     Person,
     InterviewDraft,
 )
-APPEND_ONLY = (Decision, Review, LogLink, PolicyVersion, PolicyActivation)
+APPEND_ONLY = (Decision, Review, LogLink, LogScope, PolicyVersion, PolicyActivation)
 """The evidence: the decision log, its chain, and the policy versions decisions were made under."""

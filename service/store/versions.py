@@ -1,7 +1,7 @@
 """The policy versions the store keeps, and which one is active.
 
-A version is stored (its files' full text, keyed by digest) the first time a
-service loads it, before it answers anything, so every recorded decision's
+A version is stored (its files' full text, keyed by digest, and chained in
+the decision log) the first time a service loads it, before it answers anything, so every recorded decision's
 digest names a version the store can rebuild. Activations are appended, never
 updated: the latest names the version every worker must answer with, and the
 rows read as a history of what answered when.
@@ -17,25 +17,29 @@ from typing import Any, cast
 from infoshare.engine import Policy, PolicyError
 from infoshare.engine.policy.loader import load_policy_files
 from infoshare.engine.policy.problems import Problem
+from infoshare.service.store import logchain
 from infoshare.service.store.models import PolicyActivation, PolicyVersion, as_utc
 
 log = logging.getLogger("infoshare.versions")
 
 
 def remember(policy: Policy) -> None:
-    """Store the policy's text under its digest unless it is already there."""
-    PolicyVersion.insert(
-        digest=policy.digest, policy_id=policy.id, version=policy.version, files=policy.files
-    ).on_conflict_ignore().execute()
+    """Store the policy's text under its digest, and chain it, unless it is already there."""
+    with logchain.chained_writes(PolicyVersion._meta.database):
+        if PolicyVersion.get_or_none(PolicyVersion.digest == policy.digest) is None:
+            row = PolicyVersion.create(
+                digest=policy.digest, policy_id=policy.id, version=policy.version, files=policy.files
+            )
+            logchain.chain("policy_version", row)
 
 
 def activate(policy: Policy, by: str) -> None:
     """Make ``policy`` the version every worker answers with (stored first); PolicyError if its
     version string already names another text in the store (see ``version_problem``)."""
-    with PolicyVersion._meta.database.atomic():
+    with logchain.chained_writes(PolicyVersion._meta.database):
         refuse_reused_version(policy)
         remember(policy)
-        PolicyActivation.create(digest=policy.digest, activated_by=by)
+        logchain.chain("activation", PolicyActivation.create(digest=policy.digest, activated_by=by))
 
 
 def version_problem(policy: Policy) -> Problem | None:

@@ -13,3 +13,6 @@ SHARE_FACTS = {
 }
 # A case with only the subject: the policy cannot decide it.
 BARE_FACTS = {"subject": "adult"}
+# What a store's chain holds before its first decision when one client with one key was made: the
+# scope record, the client, its key, the policy version and its activation (service.store.logchain).
+SETUP_RECORDS = 5

@@ -124,12 +124,14 @@ def test_a_store_made_before_clients_gives_each_key_a_client_of_its_name(tmp_pat
     db.close()
 
     client = create_app({"DATABASE_URL": database_url, "INFOSHARE_POLICY": str(SHIPPED_POLICY)}).test_client()
-    assert cli("log", "verify").startswith("OK: 1 records")
+    # adopted: the decision, the client made for the key, the key; then the scope record, the policy version
+    # and its activation
+    assert cli("log", "verify").startswith("OK: 6 records")
     new = cli("keys", "create", "--client", "old-cms").splitlines()[-1]
     cli("keys", "revoke", "old-cms")
     [old] = client.get("/v1/cases/OLD-1/decisions", headers=bearer(new)).json["decisions"]
     assert old["client"] == "old-cms" and old["recorded_by"] == "old-cms"
-    assert cli("log", "verify").startswith("OK: 1 records")
+    assert cli("log", "verify").startswith("OK: 8 records")  # the new key and the revocation
     create_app(
         {"DATABASE_URL": database_url, "INFOSHARE_POLICY": str(SHIPPED_POLICY)}
     )  # a second start changes nothing

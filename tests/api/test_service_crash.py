@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from service_cases import BARE_FACTS, SHARE_FACTS
+from service_cases import BARE_FACTS, SETUP_RECORDS, SHARE_FACTS
 from test_service_live import call, infoshare, start_server
 
 KILLS = int(os.environ.get("INFOSHARE_CRASH_KILLS", "3"))
@@ -166,7 +166,7 @@ def crash_and_check(env: dict, tmp_path: Path, stored_case_refs) -> None:
     assert twice == [] and phantom == []
     assert set(acknowledged) <= set(stored)
     verified = infoshare("log", "verify", env=env)
-    assert verified.stdout.startswith(f"OK: {len(stored)} records"), verified.stdout + verified.stderr
+    assert verified.stdout.startswith(f"OK: {len(stored) + SETUP_RECORDS} records"), verified.stdout + verified.stderr
 
 
 def test_sigkill_under_load_loses_no_acknowledged_decision_on_sqlite(tmp_path):

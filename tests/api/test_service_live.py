@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from service_cases import BARE_FACTS, SHARE_FACTS
+from service_cases import BARE_FACTS, SETUP_RECORDS, SHARE_FACTS
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -171,7 +171,7 @@ def test_several_servers_record_concurrently_into_one_sqlite_file_and_lose_nothi
     with sqlite3.connect(database) as db:
         stored = dict(db.execute("SELECT case_ref, id FROM decision").fetchall())
     assert stored == acknowledged
-    assert infoshare("log", "verify", env=env).stdout.startswith("OK: 240 records, chain intact")
+    assert infoshare("log", "verify", env=env).stdout.startswith(f"OK: {240 + SETUP_RECORDS} records, chain intact")
 
 
 def test_a_revoked_key_and_a_spent_rate_limit_hold_in_every_worker(tmp_path):

@@ -49,6 +49,16 @@ def history(client, as_role, recorded) -> list[dict]:
     return made
 
 
+SETUP = 9
+"""Links before the history's: the chain's scope, the policy version and its activation, and the
+three clients with their keys."""
+
+
+def link(n: int) -> int:
+    """The chain position of the history's n-th record."""
+    return SETUP + n
+
+
 def tamper(database_url: str, *statements: str) -> None:
     """Change the file as someone with direct access would: drop the triggers, then write."""
     db = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
@@ -62,7 +72,7 @@ def tamper(database_url: str, *statements: str) -> None:
 def test_an_untouched_log_verifies_and_names_its_head(history, log_cli):
     code, out, _ = log_cli("verify")
     assert code == 0, out
-    assert out.startswith("OK: 6 records, chain intact; head is link 6 ")
+    assert out.startswith(f"OK: {link(6)} records, chain intact; head is link {link(6)} ")
 
 
 CHANGE = {
@@ -95,13 +105,13 @@ def test_the_api_has_no_route_that_changes_or_removes_a_record(client, as_role, 
     [
         (
             ["UPDATE decision SET verdict = replace(verdict, 'share', 'do_not_share') WHERE id = 3"],
-            "decision 3 (link 4) was altered",
+            f"decision 3 (link {link(4)}) was altered",
         ),
-        (["UPDATE review SET rationale = 'Refused.' WHERE id = 1"], "review 1 (link 3) was altered"),
-        (["DELETE FROM review WHERE id = 2"], "review 2 (link 5) was removed"),
+        (["UPDATE review SET rationale = 'Refused.' WHERE id = 1"], f"review 1 (link {link(3)}) was altered"),
+        (["DELETE FROM review WHERE id = 2"], f"review 2 (link {link(5)}) was removed"),
         (
-            ["DELETE FROM review WHERE id = 1", "DELETE FROM log_link WHERE seq = 3"],
-            "links 3 to 3 are missing before decision 3 (link 4)",
+            ["DELETE FROM review WHERE id = 1", f"DELETE FROM log_link WHERE seq = {link(3)}"],
+            f"links {link(3)} to {link(3)} are missing before decision 3 (link {link(4)})",
         ),
         (
             [
@@ -109,10 +119,16 @@ def test_the_api_has_no_route_that_changes_or_removes_a_record(client, as_role, 
                 " key_name, recorded_at) SELECT case_ref, facts, verdict, 'share', policy_id, policy_version,"
                 " policy_digest, key_name, recorded_at FROM decision WHERE id = 2"
             ],
-            "decision 5 is not in the chain: it was inserted around the service",
+            "decision 5 is not in the chain: it was written around the service",
         ),
-        (["UPDATE log_link SET content_hash = '0' WHERE seq = 2"], "the link of decision 2 (link 2) was altered"),
-        (["UPDATE log_link SET record_id = 99 WHERE seq = 2"], "the link of decision 99 (link 2) was altered"),
+        (
+            [f"UPDATE log_link SET content_hash = '0' WHERE seq = {link(2)}"],
+            f"the link of decision 2 (link {link(2)}) was altered",
+        ),
+        (
+            [f"UPDATE log_link SET record_id = 99 WHERE seq = {link(2)}"],
+            f"the link of decision 99 (link {link(2)}) was altered",
+        ),
     ],
     ids=[
         "verdict-altered",
@@ -138,17 +154,18 @@ def test_a_rewritten_record_with_a_recomputed_link_breaks_the_next_link(history,
 
     tamper(database_url, "UPDATE decision SET requested_by = 'someone else' WHERE id = 2")
     with app.app_context():
-        link = LogLink.get(LogLink.seq == 2)
+        second = LogLink.get(LogLink.seq == link(2))
         digest = content_hash(content("decision", Decision.get_by_id(2)))
-        forged = link_hash(2, "decision", 2, link.prev_hash, digest)
-    tamper(database_url, f"UPDATE log_link SET content_hash = '{digest}', hash = '{forged}' WHERE seq = 2")
+        forged = link_hash(link(2), "decision", 2, second.prev_hash, digest)
+    tamper(database_url, f"UPDATE log_link SET content_hash = '{digest}', hash = '{forged}' WHERE seq = {link(2)}")
     code, _, err = log_cli("verify")
-    assert code == 1 and "TAMPERED: review 1 (link 3) does not follow the link before it" in err
+    assert code == 1 and f"TAMPERED: review 1 (link {link(3)}) does not follow the link before it" in err
 
 
 def test_cutting_records_off_the_end_is_found_with_a_noted_head(history, database_url, log_cli):
     head = log_cli("verify")[1].split()[-1]
-    tamper(database_url, "DELETE FROM decision WHERE id = 4", "DELETE FROM log_link WHERE seq = 6")
+    tamper(database_url, "DELETE FROM decision WHERE id = 4", f"DELETE FROM log_link WHERE seq = {link(6)}")
+    create_app({"DATABASE_URL": database_url, "INFOSHARE_POLICY": str(SHIPPED_POLICY)})  # the triggers back
     assert log_cli("verify")[0] == 0  # the chain alone cannot tell its end was cut off ...
     code, _, err = log_cli("verify", "--head", head)
     assert code == 1 and "no longer holds the head" in err  # ... the head noted elsewhere can
@@ -165,21 +182,21 @@ def test_a_full_export_verifies_on_its_own_and_an_edit_to_it_is_named(history, l
     export = tmp_path / "log.jsonl"
     assert log_cli("export", "--output", str(export))[0] == 0
     lines = export.read_text().splitlines()
-    assert json.loads(lines[0])["format"] == "infoshare-log/1" and len(lines) == 7
-    assert [json.loads(line)["record_id"] for line in lines[1:]] == [1, 2, 1, 3, 2, 4]
+    assert json.loads(lines[0])["format"] == "infoshare-log/1" and len(lines) == 1 + link(6)
+    assert [json.loads(line)["record_id"] for line in lines[1 + SETUP :]] == [1, 2, 1, 3, 2, 4]
     assert log_cli("verify", "--file", str(export))[:2] == (0, log_cli("verify")[1])
 
     edited = lines[:]
-    record = json.loads(edited[4])
+    record = json.loads(edited[link(4)])
     record["record"]["verdict"]["decision"] = "share_without_consent"
-    edited[4] = json.dumps(record)
+    edited[link(4)] = json.dumps(record)
     export.write_text("\n".join(edited) + "\n")
     code, _, err = log_cli("verify", "--file", str(export))
-    assert code == 1 and "decision 3 (link 4) was altered" in err
+    assert code == 1 and f"decision 3 (link {link(4)}) was altered" in err
 
     export.write_text("\n".join(lines[:-1]) + "\n")  # the last record dropped from the file
     code, _, err = log_cli("verify", "--file", str(export))
-    assert code == 1 and "its header names head 6" in err
+    assert code == 1 and f"its header names head {link(6)}" in err
 
 
 def test_a_case_export_holds_only_that_case_and_each_record_is_checkable(history, log_cli, tmp_path):
@@ -199,7 +216,7 @@ def test_a_case_export_holds_only_that_case_and_each_record_is_checkable(history
     lines[2]["record"]["rationale"] = "Refused."
     export.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
     code, _, err = log_cli("verify", "--file", str(export))
-    assert code == 1 and "review 1 (link 3) was altered" in err
+    assert code == 1 and f"review 1 (link {link(3)}) was altered" in err
 
 
 def test_a_file_that_is_not_an_export_is_refused_with_the_line(log_cli, tmp_path):
@@ -227,13 +244,15 @@ def test_a_store_made_before_the_chain_has_its_records_chained_once_at_start(tmp
             == 201
         )
     db = sqlite3.connect(path, isolation_level=None)
-    db.execute("DROP TABLE log_link")
     for (trigger,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
         db.execute(f"DROP TRIGGER {trigger}")
+    db.execute("DROP TABLE log_link")
+    db.execute("DROP TABLE log_scope")
     db.close()
 
     app = create_app({"DATABASE_URL": database_url, "INFOSHARE_POLICY": str(SHIPPED_POLICY)})
-    assert log_cli("verify")[1].startswith("OK: 3 records")
+    # the version, its activation, the client, its key, the three decisions and the scope record
+    assert log_cli("verify")[1].startswith("OK: 8 records")
     response = app.test_client().get("/v1/cases/OLD-1/decisions", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200 and len(response.json["decisions"]) == 1
 
@@ -251,7 +270,8 @@ def test_on_postgresql_the_log_is_chained_and_the_database_refuses_changes(pg_ur
             == 201
         )
     monkeypatch.setenv("DATABASE_URL", pg_url)
-    assert CliRunner().invoke(main, ["log", "verify"]).stdout.startswith("OK: 3 records")
+    # the scope record, the version, its activation, the client and its key, then the decisions
+    assert CliRunner().invoke(main, ["log", "verify"]).stdout.startswith("OK: 8 records")
 
     db = psycopg2.connect(pg_url)
     db.autocommit = True
@@ -268,7 +288,8 @@ def test_on_postgresql_the_log_is_chained_and_the_database_refuses_changes(pg_ur
         cursor.execute("UPDATE decision SET decision = 'do_not_share' WHERE id = 2")
     db.close()
     result = CliRunner().invoke(main, ["log", "verify"])
-    assert result.exit_code == 1 and "decision 2 (link 2) was altered" in result.stderr
+    assert result.exit_code == 1 and "TAMPERED: decision 2 (link 7) was altered" in result.stderr
+    assert "UNGUARDED: trigger decision_append_only is disabled" in result.stderr
 
 
 def test_on_postgresql_a_record_whose_linking_failed_is_kept_and_linked_by_the_next_writer(pg_url, monkeypatch):
@@ -292,11 +313,11 @@ def test_on_postgresql_a_record_whose_linking_failed_is_kept_and_linked_by_the_n
     monkeypatch.setattr(logchain, "link_pending", linking)
     with app.app_context():
         waiting = verify_store()
-    assert waiting.ok and (waiting.count, waiting.pending) == (0, 1)
+    assert waiting.ok and (waiting.count, waiting.pending) == (5, 1)
 
     second = client.post("/v1/decisions", json={"case_ref": "PG-P", "facts": BARE_FACTS}, headers=headers)
     assert second.status_code == 201
     linked = CliRunner().invoke(main, ["log", "verify"])
-    assert linked.stdout.startswith("OK: 2 records") and "waiting" not in linked.stdout
+    assert linked.stdout.startswith("OK: 7 records") and "waiting" not in linked.stdout
     export = CliRunner().invoke(main, ["log", "export", "--case", "PG-P"]).stdout.splitlines()
     assert [json.loads(line)["record_id"] for line in export[1:]] == [first.json["id"], second.json["id"]]
