@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from infoshare.engine import Engine
@@ -59,3 +61,27 @@ def test_protocol_text_is_the_protocol_verbatim(shipped_policy):
         if clause.id == "government-guidance":
             continue  # the document's link markup is left out of this one
         assert clause.text in plain, clause.id
+
+
+def released_texts(changes: str) -> dict[str, set[str]]:
+    """Each version CHANGES.md lists, with the sha256 prefixes of the texts it says went out under it."""
+    released: dict[str, set[str]] = {}
+    for block in re.split(r"(?m)^## ", changes)[1:]:
+        version, _, body = block.partition("\n")
+        listed = re.search(r"Texts released as [^:]+:([^\n]+(?:\n[^\n]+)*)", body)
+        released[version.strip()] = set(re.findall(r"\b[0-9a-f]{12}\b", listed.group(1))) if listed else set()
+    return released
+
+
+def test_the_shipped_version_names_no_text_an_earlier_release_went_out_under(shipped_policy):
+    """A store that ran a release refuses other files under its version at start, so an upgrade
+    that kept the version string of a changed policy would not start: the shipped version must be
+    the newest in CHANGES.md and none that a superseded text went out under."""
+    changes = (shipped_policy.directory / "CHANGES.md").read_text()
+    released = released_texts(changes)
+    assert next(iter(released)) == shipped_policy.version, "CHANGES.md says nothing of the shipped version"
+    reused = released[shipped_policy.version] - {shipped_policy.digest[:12]}
+    assert not reused, (
+        f"version {shipped_policy.version} went out for other text ({', '.join(sorted(reused))}): give these files "
+        "a new version in policy.yaml and say in CHANGES.md what it changes for practitioners"
+    )

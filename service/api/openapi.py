@@ -216,7 +216,7 @@ def _response(description: str, schema: Schema | type[Schema] | None) -> dict:
 
 def api_version(policy: Policy) -> str:
     """The document changes when the policy does (its allowed values are the policy's), so its
-    version is the policy's, with the digest as build metadata: `1.0.0+sha256.5d1ea8c95553`."""
+    version is the policy's, with the digest as build metadata: `2.0.0+sha256.5d1ea8c95553`."""
     return f"{policy.version}+sha256.{policy.digest[:12]}"
 
 

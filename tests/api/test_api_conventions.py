@@ -62,13 +62,13 @@ def test_the_documents_version_is_the_policys_and_changes_with_it(tmp_path: Path
     before = client.get("/openapi.json").json["info"]["version"]
     assert before == f"{policy.version}+sha256.{policy.digest[:12]}"
     text = (folder / "policy.yaml").read_text()
-    (folder / "policy.yaml").write_text(text.replace("version: 1.0.0", "version: 1.1.0"))
+    (folder / "policy.yaml").write_text(text.replace("version: 2.0.0", "version: 2.1.0"))
     (folder / "facts.yaml").write_text((folder / "facts.yaml").read_text() + "\n# a comment\n")
     with app.app_context():
         owner = create_key("policy-owner", "owner")[1]
     assert client.post("/v1/policy/reload", headers={"Authorization": f"Bearer {owner}"}).status_code == 200
     after = client.get("/openapi.json").json["info"]["version"]
-    assert after.startswith("1.1.0+sha256.") and after != before
+    assert after.startswith("2.1.0+sha256.") and after != before
 
 
 def test_docs_is_an_interactive_page_served_from_installed_files_with_a_strict_csp(client):

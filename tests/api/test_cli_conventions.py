@@ -26,11 +26,11 @@ def run(*args: str, **kw):
     return CliRunner().invoke(main, list(args), catch_exceptions=False, **kw)
 
 
-def copy_policy(tmp_path: Path, name: str, version: str = "1.0.0", wording: str | None = None) -> Path:
+def copy_policy(tmp_path: Path, name: str, version: str = "2.0.0", wording: str | None = None) -> Path:
     folder = tmp_path / name
     shutil.copytree(SHIPPED_POLICY, folder)
     policy = folder / "policy.yaml"
-    policy.write_text(policy.read_text().replace("version: 1.0.0", f"version: {version}"))
+    policy.write_text(policy.read_text().replace("version: 2.0.0", f"version: {version}"))
     if wording:
         rules = folder / "rules" / "3-consent.yaml"
         rules.write_text(
@@ -66,7 +66,7 @@ def test_a_config_file_in_a_parent_folder_is_found_and_its_relative_paths_are_it
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("INFOSHARE_POLICY", raising=False)
     work = tmp_path / "org"
-    copy_policy(work, "our-policy", "3.0.0")
+    copy_policy(work, "our-policy", "4.0.0")
     (work / "infoshare.toml").write_text(
         '[store]\ndatabase_url = "sqlite:///data/store.sqlite3"\n[policy]\nfolder = "our-policy"\n'
     )
@@ -74,7 +74,7 @@ def test_a_config_file_in_a_parent_folder_is_found_and_its_relative_paths_are_it
     inner.mkdir(parents=True)
     monkeypatch.chdir(inner)
     checked = run("check")
-    assert checked.exit_code == 0 and "information-sharing 3.0.0" in checked.stdout
+    assert checked.exit_code == 0 and "information-sharing 4.0.0" in checked.stdout
     assert run("keys", "list").exit_code == 0 and (work / "data" / "store.sqlite3").is_file()
 
 
@@ -95,15 +95,15 @@ def test_reload_activates_a_checked_folder_for_every_server_and_refuses_a_broken
     database = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
     monkeypatch.setenv("DATABASE_URL", database)
     app = create_app({"DATABASE_URL": database, "INFOSHARE_POLICY": str(SHIPPED_POLICY)})
-    newer = copy_policy(tmp_path, "newer", "1.1.0", "Consent was given (1.1.0).")
+    newer = copy_policy(tmp_path, "newer", "2.1.0", "Consent was given (2.1.0).")
     result = run("reload", "--policy", str(newer))
-    assert result.exit_code == 0 and "1.1.0" in result.stdout and "replaced 1.0.0" in result.stdout
+    assert result.exit_code == 0 and "2.1.0" in result.stdout and "replaced 2.0.0" in result.stdout
     app.config["INFOSHARE_POLICY_POLL_SECONDS"] = 0.0
     with app.app_context():
         from infoshare.service.reload import follow_active_version
 
         follow_active_version(app)
-    assert app.extensions["infoshare"].policy.version == "1.1.0"
+    assert app.extensions["infoshare"].policy.version == "2.1.0"
     (newer / "policy.yaml").write_text("version: [\n")
     refused = run("reload", "--policy", str(newer))
     assert (
@@ -128,33 +128,35 @@ def test_changed_files_under_a_version_the_store_holds_are_refused_by_reload_che
     with app.app_context(), pytest.raises(PolicyError) as refused:
         reload_from_files(app, "test")
     [problem] = refused.value.problems
-    version_line = (folder / "policy.yaml").read_text().splitlines().index("version: 1.0.0") + 1
+    version_line = (folder / "policy.yaml").read_text().splitlines().index("version: 2.0.0") + 1
     assert problem.file == "policy.yaml" and problem.line == version_line
-    assert "version `1.0.0` is already in the store" in problem.message and "`version: 1.0.1`" in problem.message
+    assert "version `2.0.0` is already in the store" in problem.message and "`version: 2.0.1`" in problem.message
     with app.app_context():
         assert versions.active()["digest"] == app.extensions["infoshare"].policy.digest  # nothing changed
     checked = run("check", "--policy", str(folder))
-    assert checked.exit_code == 1 and "version `1.0.0` is already in the store" in checked.stderr
+    assert checked.exit_code == 1 and "version `2.0.0` is already in the store" in checked.stderr
     with pytest.raises(PolicyError):
         create_app({"DATABASE_URL": database, "INFOSHARE_POLICY": str(folder)})
-    (folder / "policy.yaml").write_text((folder / "policy.yaml").read_text().replace("1.0.0", "1.0.1"))
+    (folder / "policy.yaml").write_text(
+        (folder / "policy.yaml").read_text().replace("version: 2.0.0", "version: 2.0.1")
+    )
     assert run("check", "--policy", str(folder)).exit_code == 0
 
 
 def test_a_server_started_on_an_older_version_does_not_move_the_others_back(tmp_path):
     database = f"sqlite:///{tmp_path / 's.sqlite3'}"
-    old, new = copy_policy(tmp_path, "old"), copy_policy(tmp_path, "new", "1.1.0", "Consent was given (new).")
+    old, new = copy_policy(tmp_path, "old"), copy_policy(tmp_path, "new", "2.1.0", "Consent was given (new).")
     first = create_app({"DATABASE_URL": database, "INFOSHARE_POLICY": str(old)})
     second = create_app({"DATABASE_URL": database, "INFOSHARE_POLICY": str(new)})
-    assert second.extensions["infoshare"].policy.version == "1.1.0"
+    assert second.extensions["infoshare"].policy.version == "2.1.0"
     restarted = create_app({"DATABASE_URL": database, "INFOSHARE_POLICY": str(old)})
     with restarted.app_context():
-        assert versions.active()["version"] == "1.1.0"
-    assert restarted.extensions["infoshare"].policy.version == "1.1.0"  # answers with the active one
+        assert versions.active()["version"] == "2.1.0"
+    assert restarted.extensions["infoshare"].policy.version == "2.1.0"  # answers with the active one
     told = create_app({"DATABASE_URL": database, "INFOSHARE_POLICY": str(old), "INFOSHARE_ACTIVATE": True})
     with told.app_context():
-        assert versions.active()["version"] == "1.0.0"
-    assert first.extensions["infoshare"].policy.version == "1.0.0"
+        assert versions.active()["version"] == "2.0.0"
+    assert first.extensions["infoshare"].policy.version == "2.0.0"
 
 
 def test_a_reload_names_the_version_the_store_had_active_as_previous(tmp_path, caplog):
@@ -162,24 +164,24 @@ def test_a_reload_names_the_version_the_store_had_active_as_previous(tmp_path, c
     database = f"sqlite:///{tmp_path / 's.sqlite3'}"
     old = copy_policy(tmp_path, "old")
     app = create_app({"DATABASE_URL": database, "INFOSHARE_POLICY": str(old), "INFOSHARE_POLICY_POLL_SECONDS": 60})
-    create_app({"DATABASE_URL": database, "INFOSHARE_POLICY": str(copy_policy(tmp_path, "mid", "1.1.0", "(mid)"))})
-    app.config["INFOSHARE_POLICY"] = str(copy_policy(tmp_path, "last", "1.2.0", "(last)"))
+    create_app({"DATABASE_URL": database, "INFOSHARE_POLICY": str(copy_policy(tmp_path, "mid", "2.1.0", "(mid)"))})
+    app.config["INFOSHARE_POLICY"] = str(copy_policy(tmp_path, "last", "2.2.0", "(last)"))
     with app.app_context(), caplog.at_level("INFO", "infoshare.policy"):
         previous, policy = reload_from_files(app, "SIGHUP")
-    assert previous["version"] == "1.1.0" and policy.version == "1.2.0"
-    assert "was 1.1.0" in caplog.text
+    assert previous["version"] == "2.1.0" and policy.version == "2.2.0"
+    assert "was 2.1.0" in caplog.text
 
 
 def test_get_policy_lists_the_versions_activated_when_and_by_whom(tmp_path):
     database = f"sqlite:///{tmp_path / 's.sqlite3'}"
     create_app({"DATABASE_URL": database, "INFOSHARE_POLICY": str(copy_policy(tmp_path, "a"))})
-    app = create_app({"DATABASE_URL": database, "INFOSHARE_POLICY": str(copy_policy(tmp_path, "b", "2.0.0", "(b)"))})
+    app = create_app({"DATABASE_URL": database, "INFOSHARE_POLICY": str(copy_policy(tmp_path, "b", "3.0.0", "(b)"))})
     from infoshare.service.access.keys import create_key
 
     with app.app_context():
         token = create_key("case-system", "reader")[1]
     body = app.test_client().get("/v1/policy", headers={"Authorization": f"Bearer {token}"}).json
-    assert [(a["version"], a["activated_by"]) for a in body["activations"]] == [("2.0.0", "start"), ("1.0.0", "start")]
+    assert [(a["version"], a["activated_by"]) for a in body["activations"]] == [("3.0.0", "start"), ("2.0.0", "start")]
     assert all(a["activated_at"].endswith("+00:00") for a in body["activations"])
 
 

@@ -99,10 +99,10 @@ def test_impact_finds_exactly_the_changes_the_edit_causes_as_text_json_and_html(
     refer = next(c for c in report["changes"] if c["to"] == "refer")
     assert all("consent-refused" in why["rules_after"] for why in refer["because"])
 
-    assert [(u["version"], u["decisions"]) for u in report["recorded_under"]] == [("1.0.0", RECORDED)]
+    assert [(u["version"], u["decisions"]) for u in report["recorded_under"]] == [("2.0.0", RECORDED)]
     page = edited.parent / "impact.html"
     result = impact(edited, "--html", page)
-    assert f"as edited, on {RECORDED:,} recorded decisions, recorded under 1.0.0 (sha256 " in result.stdout
+    assert f"as edited, on {RECORDED:,} recorded decisions, recorded under 2.0.0 (sha256 " in result.stdout
     assert f"Do not share -> Refer: {refer['count']:,} decisions" in result.stdout and "cases: GEN-" in result.stdout
     assert "do_not_share" not in result.stdout
     text = page.read_text()

@@ -73,12 +73,12 @@ def test_a_reload_whose_policy_tests_fail_is_refused_too(served, policy_dir):
 def test_a_good_reload_answers_with_the_new_digest_everywhere(served, policy_dir):
     app, client, headers = served
     old = client.get("/v1/policy", headers=headers["case-system"]).json
-    edit(policy_dir, "policy.yaml", "version: 1.0.0", "version: 1.1.0")
+    edit(policy_dir, "policy.yaml", "version: 2.0.0", "version: 2.1.0")
     response = client.post("/v1/policy/reload", headers=headers["policy-owner"])
     assert response.status_code == 200, response.json
     new = response.json["policy"]
     assert response.json["previous"]["digest"] == old["digest"] and response.json["changed"]
-    assert new["version"] == "1.1.0" and new["digest"] != old["digest"]
+    assert new["version"] == "2.1.0" and new["digest"] != old["digest"]
     assert client.get("/v1/policy", headers=headers["case-system"]).json["digest"] == new["digest"]
     made = client.post(
         "/v1/decisions", json={"case_ref": "R-1", "facts": SHARE_FACTS}, headers=headers["case-system"]
@@ -95,7 +95,7 @@ def test_reload_under_concurrent_requests_never_errs_or_mixes_versions(served, p
     original = {name: (policy_dir / name).read_text() for name in (CONSENT_RULES, "policy.yaml")}
     reworded = {
         CONSENT_RULES: original[CONSENT_RULES].replace(because, other),
-        "policy.yaml": original["policy.yaml"].replace("version: 1.0.0", "version: 1.0.1"),
+        "policy.yaml": original["policy.yaml"].replace("version: 2.0.0", "version: 2.0.1"),
     }
     variants = {because: original, other: reworded}
     answers: list[tuple[int, str, str]] = []
@@ -138,7 +138,7 @@ def test_a_decision_is_re_explained_under_the_version_it_was_decided_under(serve
         "/v1/decisions", json={"case_ref": "EXPLAIN-1", "facts": SHARE_FACTS}, headers=headers["case-system"]
     ).json
     edit(policy_dir, CONSENT_RULES, old_wording, "Consent was given.")
-    edit(policy_dir, "policy.yaml", "version: 1.0.0", "version: 2.0.0")
+    edit(policy_dir, "policy.yaml", "version: 2.0.0", "version: 3.0.0")
     assert client.post("/v1/policy/reload", headers=headers["policy-owner"]).status_code == 200
     shutil.rmtree(policy_dir)  # the files are gone: only the store remembers the old text
 
@@ -151,7 +151,7 @@ def test_a_decision_is_re_explained_under_the_version_it_was_decided_under(serve
     assert decided["text"].startswith("  - id: share-with-consent\n") and old_wording in decided["text"]
     assert decided["text"].count("- id:") == 1 and decided["source"].startswith(f"{CONSENT_RULES}:")
     now = client.post("/v1/evaluate", json={"facts": SHARE_FACTS}, headers=headers["case-system"]).json
-    assert now["basis"] == ["Consent was given."] and now["policy"]["version"] == "2.0.0"
+    assert now["basis"] == ["Consent was given."] and now["policy"]["version"] == "3.0.0"
     assert "as_decided" not in client.get(f"/v1/decisions/{made['id']}", headers=headers["case-system"]).json
     wrong = client.get(f"/v1/decisions/{made['id']}?explain=now", headers=headers["case-system"])
     assert wrong.status_code == 400 and wrong.json["messages"] == {"explain": ["Must be as-decided."]}
@@ -181,7 +181,7 @@ def test_a_stored_version_whose_text_was_altered_is_not_used_to_re_explain(serve
     made = client.post(
         "/v1/decisions", json={"case_ref": "EXPLAIN-2", "facts": SHARE_FACTS}, headers=headers["case-system"]
     ).json
-    edit(policy_dir, "policy.yaml", "version: 1.0.0", "version: 2.0.0")
+    edit(policy_dir, "policy.yaml", "version: 2.0.0", "version: 3.0.0")
     assert client.post("/v1/policy/reload", headers=headers["policy-owner"]).status_code == 200
 
     db = sqlite3.connect(tmp_path / "reload.sqlite3", isolation_level=None)

@@ -112,13 +112,13 @@ def test_reload_moves_every_worker_and_a_broken_reload_moves_none(tmp_path):
     rules = policy / "rules" / "3-consent.yaml"
     consented = "The subject of the information has consented to this sharing."
     shipped_rules = rules.read_text()
-    wording = {"1.0.0": consented}
+    wording = {"2.0.0": consented}
 
     def release(number: str) -> None:
         """Version `number` of the policy, with the consent rule worded for that version."""
         wording[number] = f"The subject has consented to this sharing (policy {number})."
         rules.write_text(shipped_rules.replace(consented, wording[number]))
-        version.write_text(good.replace("version: 1.0.0", f"version: {number}"))
+        version.write_text(good.replace("version: 2.0.0", f"version: {number}"))
 
     good = version.read_text()
     with serving(env, log, workers=3) as base, steady_load(base, asker) as answers:
@@ -126,23 +126,23 @@ def test_reload_moves_every_worker_and_a_broken_reload_moves_none(tmp_path):
         first = call("GET", f"{base}/v1/policy", token=asker)[1]["digest"]
         assert digests(base, asker, log, master) == {first}
 
-        version.write_text(good.replace("version: 1.0.0", "version: [1.0.0"))
+        version.write_text(good.replace("version: 2.0.0", "version: [2.0.0"))
         status, refused = call("POST", f"{base}/v1/policy/reload", token=owner)
         assert status == 422 and refused["messages"]["policy"][0].startswith("policy.yaml:")
         time.sleep(0.5)
         assert digests(base, asker, log, master) == {first}
 
-        release("1.1.0")
+        release("2.1.0")
         status, reloaded = call("POST", f"{base}/v1/policy/reload", token=owner)
         assert status == 200, reloaded
         second = reloaded["policy"]["digest"]
-        assert second != first and reloaded["policy"]["version"] == "1.1.0"
+        assert second != first and reloaded["policy"]["version"] == "2.1.0"
         settle(base, asker, log, master, second)
 
-        release("1.2.0")
+        release("2.2.0")
         os.kill(master, signal.SIGHUP)
         deadline = time.monotonic() + 15
-        while call("GET", f"{base}/v1/policy", token=asker)[1]["version"] != "1.2.0":
+        while call("GET", f"{base}/v1/policy", token=asker)[1]["version"] != "2.2.0":
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.2)
         third = call("GET", f"{base}/v1/policy", token=asker)[1]["digest"]
@@ -157,5 +157,5 @@ def test_reload_moves_every_worker_and_a_broken_reload_moves_none(tmp_path):
         time.sleep(1.0)  # the re-forked workers are up and have polled the store
         assert digests(base, asker, log, master) == {third}
     assert len(answers) > 100 and {a for a in answers if a[0] != 200} == set()
-    assert {number for _, number, _ in answers} == {"1.0.0", "1.1.0", "1.2.0"}
+    assert {number for _, number, _ in answers} == {"2.0.0", "2.1.0", "2.2.0"}
     assert {(number, basis) for _, number, basis in answers} == set(wording.items()), "an answer mixed versions"

@@ -87,12 +87,12 @@ def test_policy_versions_and_reload_on_postgresql(pg_url, tmp_path):
         first.test_client().post("/v1/decisions", json={"case_ref": "PG-V", "facts": SHARE_FACTS}, headers=asker).json
     )
     rules = folder / "policy.yaml"
-    rules.write_text(rules.read_text().replace("version: 1.0.0", "version: 1.0.1"))
+    rules.write_text(rules.read_text().replace("version: 2.0.0", "version: 2.0.1"))
     reloaded = first.test_client().post("/v1/policy/reload", headers=owner)
     assert reloaded.status_code == 200, reloaded.json
-    assert second.test_client().get("/v1/policy", headers=asker).json["version"] == "1.0.1"
+    assert second.test_client().get("/v1/policy", headers=asker).json["version"] == "2.0.1"
     read = second.test_client().get(f"/v1/decisions/{made['id']}?explain=as-decided", headers=asker).json
-    assert read["as_decided"]["policy"]["version"] == "1.0.0" and read["as_decided"]["reproduced"]
+    assert read["as_decided"]["policy"]["version"] == "2.0.0" and read["as_decided"]["reproduced"]
 
 
 def _open_store(url: str, at: float) -> str:

@@ -243,12 +243,12 @@ INSURERS_REFERRED = """rules:
 
 
 def _candidate(site) -> str:
-    """A copy of the shipped policy, version 1.1.0, where sharing with an insurer is referred."""
+    """A copy of the shipped policy, version 2.1.0, where sharing with an insurer is referred."""
     target = site.folder / "candidates-root" / "insurers-referred"
     shutil.copytree(SHIPPED_POLICY, target)
     (target / "rules" / "9-insurers.yaml").write_text(INSURERS_REFERRED)
     policy_file = target / "policy.yaml"
-    policy_file.write_text(re.sub(r"(?m)^version: .*$", "version: 1.1.0", policy_file.read_text()))
+    policy_file.write_text(re.sub(r"(?m)^version: .*$", "version: 2.1.0", policy_file.read_text()))
     # As a policy owner would, the version's own example of sharing with an insurer changes with the rule.
     cases = target / "tests" / "cases.yaml"
     edited, count = re.subn(
@@ -313,7 +313,7 @@ def test_policy_owner_sees_the_impact_of_a_candidate_and_activates_it(page: Page
     page.goto(site.at("/policy/candidate"))
     page.get_by_label("A folder on the server").fill(folder)
     page.get_by_role("button", name="Check this version").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Impact of version 1.1.0 on recorded decisions")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Impact of version 2.1.0 on recorded decisions")
     expect(page.get_by_text("The checker found no problem")).to_be_visible()
     change = page.locator(".change")
     expect(change).to_have_count(1)
@@ -323,10 +323,10 @@ def test_policy_owner_sees_the_impact_of_a_candidate_and_activates_it(page: Page
     expect(change).to_contain_text("insurers-are-referred")
     expect(change).to_contain_text("CASE-INS-1")
     accessible(page)
-    page.get_by_role("button", name="Activate version 1.1.0").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Version 1.1.0 is active")
+    page.get_by_role("button", name="Activate version 2.1.0").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Version 2.1.0 is active")
     accessible(page)
-    assert site.app.extensions["infoshare"].policy.version == "1.1.0"
+    assert site.app.extensions["infoshare"].policy.version == "2.1.0"
     with site.app.app_context():
         latest = PolicyActivation.select().order_by(PolicyActivation.id.desc()).first()
         assert latest.activated_by == "web page by person-pat.owner"
