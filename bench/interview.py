@@ -43,14 +43,14 @@ TARGET_RATIO = 2.0  # interview p50 at most twice evaluate's
 
 
 def answers(space: Any, name: str) -> list[Any]:
-    classes = space.part.classes[name]
+    classes = space.classes[name]
     return [next(v for v in c.members if v is not None) for c in classes if any(v is not None for v in c.members)]
 
 
 def walk_cases(engine: Any) -> tuple[list[dict[str, Any]], list[tuple[int, int]]]:
     """Every partial case on the interview's walks, and (questions asked, complete cases) per end."""
     space = space_for(engine)
-    given = {n: len(answers(space, n)) for n in space.part.read}
+    given = {n: len(answers(space, n)) for n in space.read}
     cases: list[dict[str, Any]] = []
     ends: list[tuple[int, int]] = []
 
@@ -59,7 +59,7 @@ def walk_cases(engine: Any) -> tuple[list[dict[str, Any]], list[tuple[int, int]]
         result = interview(engine, case)
         if result.settled:
             # every complete case that answers the same: the open read facts take any given class
-            ends.append((asked, math.prod(given[n] for n in space.part.read if n not in case)))
+            ends.append((asked, math.prod(given[n] for n in space.read if n not in case)))
             return
         fact = result.questions[0].fact
         for value in answers(space, fact):

@@ -55,7 +55,7 @@ import itertools
 import math
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -371,7 +371,7 @@ class Masks(_Classing):
                 self._derives[name].append((bit, value))
         self._derive_mask = sum(1 << bit for bit, r in enumerate(self.rules) if r.then.derive)
         self._settled: dict[int, tuple[dict[str, Any], int]] = {}
-        self._attributes = [_attributes(r) if _concludes_outcome(r) else None for r in self.rules]
+        self._attributes = [_attributes(r) if concludes_outcome(r) else None for r in self.rules]
         self._examples: dict[int, dict[str, Any]] = {}
         self.evaluated = 0
 
@@ -582,7 +582,7 @@ def check_exhaustively(policy: Policy, engine: Engine | None = None, sample: int
         shadowed=[
             r.id
             for r in policy.rules
-            if tallies.fired.get(r.id) and not tallies.stood.get(r.id) and _concludes_outcome(r)
+            if tallies.fired.get(r.id) and not tallies.stood.get(r.id) and concludes_outcome(r)
         ],
         dead=[r.id for r in policy.rules if not tallies.fired.get(r.id)],
         behaviours=sum(len(c.behaviours) for c in components),
@@ -659,22 +659,37 @@ def _components(part: Masks) -> list[tuple[list[Unit], int]]:
     return list(groups.values())
 
 
-def _fold(part: Masks, units: list[Unit], own: int) -> _Component:
-    """Every combination of `units`' classes, folded into the behaviours of the rules in `own`."""
-    tagged = {u for u in units if len(u.facts) > 1}  # a pair's class decides the scope property: never merged
-    folded: dict[tuple[int, tuple[int, ...]], tuple[int, tuple[int, ...]]] = {(own, ()): (1, ())}
-    for unit in units[:-1]:
-        step: dict[tuple[int, tuple[int, ...]], tuple[int, tuple[int, ...]]] = {}
-        sizes = [c.size for c in part.classes[unit]]
-        masks = part.masks[unit]
-        is_tagged = unit in tagged
+Folded = dict[tuple[int, tuple[int, ...]], tuple[int, tuple[int, ...]]]
+
+
+def fold(units: Sequence[Sequence[tuple[int, int]]], start: int = -1, apart: Container[int] = ()) -> Folded:
+    """Every choice of one class per unit (each class given as its mask and its size), folded into the
+    distinct ANDs of the chosen masks with `start` (reduction 3): each with the number of value
+    combinations behind it and the first choice (class positions, one per unit) that made it. The
+    classes of the units whose positions are in `apart` are kept apart (in the key), never merged.
+    `check --exhaustive` folds the whole space so; the interview folds the completions of a partial case."""
+    folded: Folded = {(start, ()): (1, ())}
+    for position, classes_here in enumerate(units):
+        step: Folded = {}
+        is_apart = position in apart
         for (mask, tags), (weight, chosen) in folded.items():
-            for index, unit_mask in enumerate(masks):
-                key = (mask & unit_mask, tags + (index,) if is_tagged else tags)
+            for index, (unit_mask, size) in enumerate(classes_here):
+                key = (mask & unit_mask, tags + (index,) if is_apart else tags)
                 known = step.get(key)
-                add = weight * sizes[index]
+                add = weight * size
                 step[key] = (known[0] + add, known[1]) if known else (add, chosen + (index,))
         folded = step
+    return folded
+
+
+def _fold(part: Masks, units: list[Unit], own: int) -> _Component:
+    """Every combination of `units`' classes, folded into the behaviours of the rules in `own`."""
+    # a pair's class decides the scope property: never merged
+    folded = fold(
+        [list(zip(part.masks[u], (c.size for c in part.classes[u]))) for u in units[:-1]],
+        own,
+        {k for k, u in enumerate(units[:-1]) if len(u.facts) > 1},
+    )
     last = units[-1]
     behaviours: dict[int, _Behaviour] = {}
     groups = []
@@ -740,7 +755,7 @@ def _combine(
         key = (behaviour.signature, k)
         found = outcomes.get(key)
         if found is None:
-            found = outcomes[key] = _outcome(policy, behaviour.rules + combos[k].rules)
+            found = outcomes[key] = combined_outcome(policy, behaviour.rules + combos[k].rules)
         return found
 
     shares = set(policy.outcomes["decision"].shares)
@@ -795,7 +810,7 @@ def _combine(
                     stands = sum(
                         w
                         for sig, w in by_signature.items()
-                        if _stands(rule, outcomes.get((sig, k)) or _outcome(policy, []))
+                        if _stands(rule, outcomes.get((sig, k)) or combined_outcome(policy, []))
                     )
                     tallies.stood[rule.id] += behaviour.weight * rest * stands
     every = sorted(main.behaviours)
@@ -823,7 +838,7 @@ class _Outcome:
     concluded: bool
 
 
-def _outcome(policy: Policy, rules: list[Rule]) -> _Outcome:
+def combined_outcome(policy: Policy, rules: list[Rule]) -> _Outcome:
     """What rules with these conclusions combine into; shared by every behaviour with the same signature,
     so it holds no rule of its own (`decide` gives a behaviour's own deciding rules)."""
     decided = decide(policy, rules)
@@ -967,7 +982,7 @@ def _nearest(part: Masks, facts: dict[str, Any], settled: dict[str, Any]) -> tup
     return tuple(r for r, n in unmet.items() if n == least)
 
 
-def _concludes_outcome(rule: Rule) -> bool:
+def concludes_outcome(rule: Rule) -> bool:
     then = rule.then
     return any(v is not None for v in (then.decision, then.confidentiality, then.explain_to_subject, then.item))
 

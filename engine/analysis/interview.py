@@ -4,30 +4,36 @@ Given the facts known so far, a fact not yet given is asked only if some
 answer to it can change the decision, the confidentiality or whether to
 tell the subject (the *outcome*), for some way of answering (or not
 answering) the other facts still open. That is decided exactly, with the
-reduction `infoshare check --exhaustive` uses (``engine.analysis.exhaustive``):
+reduction and the fold `infoshare check --exhaustive` uses
+(``engine.analysis.exhaustive``: ``Masks`` and ``fold``):
 
-- a fact no rule reads can change nothing, and values no rule tells apart
-  are one class, so the open facts range over their value classes (each
-  with "not given" in one of them);
-- the rules fall into components that share no fact; which rules of a
-  component fire depends only on its facts (its *behaviour*), and the
-  outcome only on which rules fire, so the outcome is a function of one
-  behaviour per component. Each behaviour comes from evaluating its
-  component in durable-rules; the outcome of a whole case is the engine's
-  own combination (``engine.verdict.resolve``) of the rules its components'
-  behaviours fire, which is what evaluating that case gives (the docstring
-  of ``engine.analysis.exhaustive`` says why; a test evaluates such cases
-  in durable-rules and compares).
+- a fact no rule reads can change nothing, and the values of a unit (one
+  fact, or a ground's purpose and recipient) that every condition treats
+  alike are one class, each with the mask of the rules whose conditions on
+  the unit hold; a whole case fires, after its derived facts are settled,
+  what the AND of its classes' masks gives (``Masks.fired``), and its
+  outcome follows from the fired rules by the engine's own combination
+  (``exhaustive.combined_outcome``, which is ``engine.verdict.decide``);
+- for an open fact f, the completions of the *other* open facts are folded
+  into the distinct masks they can make (``fold``), so millions of
+  completions become a few hundred masks; f can change the outcome exactly
+  when, for one of those masks (and one answer to f's partner in a pair),
+  two of f's value classes give different outcomes. That is a proof over
+  every completion, not a sample;
+- a completion the policy declares contradictory (facts.yaml
+  ``contradictions:``, which refers whatever else the case says) is no
+  reason to ask: answers that would contradict the case are not counted as
+  changing its outcome (unless every completion contradicts itself, when
+  the case is settled on the Co-ordinator);
+- the answer is *settled* when no open fact can change the outcome.
 
-For the component holding an open fact f, every completion of its open
-facts gets a *signature*: its outcome under every combination of the other
-components' reachable behaviours. f can change the outcome exactly when
-two completions that differ only in f have different signatures; the
-answer is *settled* when every completion of every open fact has one and
-the same outcome, which is when no open fact can change it. Nothing is
-sampled and nothing guessed; what is learnt (behaviours, outcomes, and the
-analysis of each partial case) is kept per policy digest, so a case is
-worked out once.
+The fired rules are computed without the engine, so each distinct set the
+analysis meets is confirmed in durable-rules the first time a process meets
+it: a whole case that gives it is evaluated by the engine, which must fire
+exactly those of the rules that conclude an outcome (the others matter only
+through them) and reach the same outcome; a disagreement is an EvaluationError (the service fails
+closed with a 503). What is learnt (outcomes, confirmations, the analysis of
+each partial case) is kept per policy digest, so a case is worked out once.
 
 The order of the questions: first the fact whose answer most often settles
 the case at once (the share of its answers after which nothing more can
@@ -42,19 +48,26 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from infoshare.engine.analysis.exhaustive import Partition
-from infoshare.engine.evaluator import Engine
-from infoshare.engine.policy.model import Fact, Policy
-from infoshare.engine.verdict import Firing, Verdict, resolve
+from infoshare.engine.analysis.exhaustive import (
+    Masks,
+    Unit,
+    ValueClass,
+    combined_outcome,
+    concludes_outcome,
+    domain,
+    fold,
+)
+from infoshare.engine.evaluator import Engine, EvaluationError
+from infoshare.engine.policy.model import Policy
+from infoshare.engine.verdict import Verdict
 
 OUTCOMES = ("decision", "confidentiality", "explain_to_subject")
 Outcome = tuple[Any, ...]  # one value per name in OUTCOMES
-Row = tuple[int, ...]  # one class per fact of a component, in its order
-Context = tuple[int | None, ...]  # one behaviour per component, None for the component being varied
 OrderKey = tuple[float, float, int]
 
 
@@ -174,43 +187,58 @@ def space_for_policy(policy: Policy) -> Space:
 class Space:
     """One policy's reduced case space and everything learnt about it so far."""
 
-    MAX_CASES = 8192  # partial cases whose analysis is kept (a few KiB each; an interview's walks pass ~2,300)
-    MAX_SIGNATURES = 128  # combinations of the other components' reach whose outcomes are kept (~50 KiB each)
+    MAX_CASES = 8192  # partial cases whose analysis is kept (a few KiB each)
 
     def __init__(self, engine: Engine):
         self.engine, self.policy = engine, engine.policy
-        self.part = Partition(engine.policy, engine)
+        self.masks = masks = Masks(engine.policy, engine)
+        self.case_facts = masks.case_facts
+        self.read = [n for n in masks.case_facts if n in masks.read]  # the vocabulary's order
+        self._unit_of = {n: u for u in masks.units for n in u.facts}
+        bits = list(enumerate(masks.rules))
+        # the outcome is what the rules that conclude one (a contradiction concludes `refer`) combine into;
+        # the rules that derive facts matter only through which of those fire
+        self._deciding = sum(1 << b for b, r in bits if concludes_outcome(r))
+        self._relevant = self._deciding | sum(1 << b for b, r in bits if r.then.derive)
+        self._deciding_ids = {r.id for r in masks.rules_in(self._deciding)}
+        self._contradictions = sum(1 << b for b, r in bits if r.contradiction)
+        self._unit_masks = {u: [m & self._relevant for m in found] for u, found in masks.masks.items()}
+        self.classes = {n: self._fact_classes(n) for n in self.read}
+        self._class_of = {
+            n: {_key(v): i for i, c in enumerate(found) for v in c.members} for n, found in self.classes.items()
+        }
+        self._by_mask: dict[int, tuple[Outcome, bool]] = {}  # AND of class masks -> outcome, contradicted
+        self._by_fired: dict[int, tuple[Outcome, bool]] = {}  # fired deciding rules -> the same, confirmed
+        self.confirmed: dict[int, dict[str, Any]] = {}  # fired deciding rules -> the case the engine fired them on
         self._lock = threading.RLock()
-        self._outcomes: dict[tuple[int, ...], Outcome] = {}
-        self._fired: dict[tuple[int, int], list[Firing]] = {}
-        self._signature_cache: OrderedDict[
-            tuple[int, tuple[tuple[int | None, ...], ...]], tuple[list[Context], dict[int, tuple[Outcome, ...]]]
-        ] = OrderedDict()
-        self._rules = {r.id: r for r in engine.policy.rules}
         self._cases: OrderedDict[tuple[int | None, ...], Analysis] = OrderedDict()
-        read = self.part.read
-        self._positions = [[read.index(n) for n in names] for names, _ in self.part.components]
-        self._component_of = {n: i for i, (names, _) in enumerate(self.part.components) for n in names}
-        self._index = {n: read.index(n) for n in read}
+
+    def _fact_classes(self, name: str) -> list[ValueClass]:
+        """`name`'s values that its unit's classes never tell apart, whatever its partner in a pair says."""
+        unit = self._unit_of[name]
+        if len(unit.facts) == 1:
+            return self.masks.classes[unit]
+        at = unit.facts.index(name)
+        partner = domain(self.case_facts[unit.facts[1 - at]])
+        groups: dict[tuple[int, ...], ValueClass] = {}
+        for value in domain(self.case_facts[name]):
+            key = tuple(self.masks.class_index(unit, _pair(at, value, other)) for other in partner)
+            if key in groups:
+                groups[key].members.append(value)
+            else:
+                groups[key] = ValueClass(value, [value])
+        return list(groups.values())
 
     def known_classes(self, case: dict[str, Any]) -> tuple[int | None, ...]:
         """Each read fact's class in the partial case, None where it is not given (still open)."""
-        classes_of = self.part._class_of
-        out: list[int | None] = []
-        for name in self.part.read:
-            if name in case:
-                value = case[name]
-                out.append(classes_of[name][frozenset(value) if isinstance(value, list) else value])
-            else:
-                out.append(None)
-        return tuple(out)
+        return tuple(self._class_of[n][_key(case[n])] if n in case else None for n in self.read)
 
     def analysis(self, case: dict[str, Any]) -> Analysis:
         key = self.known_classes(case)
         with self._lock:
             found = self._cases.get(key)
             if found is None:
-                found = self._analyse(key)
+                found = self._analyse(dict(zip(self.read, key)))
                 self._cases[key] = found
                 while len(self._cases) > self.MAX_CASES:
                     self._cases.popitem(last=False)
@@ -218,132 +246,167 @@ class Space:
                 self._cases.move_to_end(key)
             return found
 
-    def outcome(self, vector: tuple[int, ...]) -> Outcome:
-        """The outcome of a whole case with one behaviour per component: the rules each behaviour fired
-        (in durable-rules), combined as the engine combines them."""
-        known = self._outcomes.get(vector)
-        if known is None:
-            firings = [f for index, behaviour in enumerate(vector) for f in self._firings(index, behaviour)]
-            verdict = resolve(self.policy, {}, firings, 0)
-            known = self._outcomes[vector] = tuple(getattr(verdict, name) for name in OUTCOMES)
-        return known
+    def _choices(self, unit: Unit, known: dict[str, int | None]) -> list[tuple[int, dict[str, Any]]]:
+        """The unit's classes its open facts can still put it in, each with the facts of one such case."""
+        options = [
+            [self.classes[n][known[n]].representative]  # type: ignore[index]
+            if known[n] is not None
+            else [c.representative for c in self.classes[n]]
+            for n in unit.facts
+        ]
+        out: dict[int, tuple[int, dict[str, Any]]] = {}  # by mask: classes with one mask fire alike
+        for values in itertools.product(*options):
+            found = self.masks.class_index(unit, values if len(values) > 1 else values[0])
+            out.setdefault(self._unit_masks[unit][found], (found, dict(zip(unit.facts, values))))
+        return list(out.values())
 
-    def _firings(self, index: int, behaviour: int) -> list[Firing]:
-        known = self._fired.get((index, behaviour))
-        if known is None:
-            fired = next(rules for rules, b in self.part._fired[index].items() if b == behaviour)
-            known = self._fired[(index, behaviour)] = [
-                Firing(self._rules[rule], None, frozenset()) for rule, items in sorted(fired) if not items
-            ]
-        return known
-
-    def _analyse(self, known: tuple[int | None, ...]) -> Analysis:
-        part = self.part
-        read = part.read
-        # Per component: each completion of its open facts (class choices, in the component's order) and
-        # the behaviour it gives.
-        completions: list[list[tuple[Row, int]]] = []
-        open_slots: list[list[int]] = []
-        for index, positions in enumerate(self._positions):
-            slots = [k for k, p in enumerate(positions) if known[p] is None]
-            ranges: list[Sequence[int]] = []
-            for p in positions:
-                given = known[p]
-                ranges.append(range(len(part.classes[read[p]])) if given is None else (given,))
-            rows = [(chosen, part.behaviour(index, chosen)[0]) for chosen in itertools.product(*ranges)]
-            completions.append(rows)
-            open_slots.append(slots)
-        reach = [sorted({b for _, b in rows}) for rows in completions]
-        example = [{b: chosen for chosen, b in reversed(rows)} for rows in completions]  # behaviour -> a row
-
+    def _analyse(self, known: dict[str, int | None]) -> Analysis:
+        choices = {u: self._choices(u, known) for u in self.masks.units}
+        open_facts = [n for n in self.read if known[n] is None]
         questions: list[tuple[OrderKey, Question, Witness]] = []
         possible: set[Outcome] = set()
-        for index, rows in enumerate(completions):
-            others = tuple(tuple(reach[i]) if i != index else (None,) for i in range(len(reach)))
-            contexts, signature = self._signatures(index, others, reach[index])
-            possible.update(o for b in reach[index] for o in signature[b])
-            for slot in open_slots[index]:
-                found = self._question(index, slot, rows, signature, contexts, example)
-                if found is not None:
-                    questions.append(found)
+        contradictory: set[Outcome] = set()
+        for name in open_facts:
+            found = self._question(name, known, choices)
+            possible |= found.possible
+            contradictory |= found.contradictory
+            if found.question is not None:
+                questions.append(found.question)
+        if not open_facts:
+            whole = {n: v for u in self.masks.units for n, v in choices[u][0][1].items()}
+            mask = -1
+            for unit in self.masks.units:
+                mask &= self._unit_masks[unit][choices[unit][0][0]]
+            outcome, contradicted = self._outcome(mask, lambda: whole)
+            (contradictory if contradicted else possible).add(outcome)
         questions.sort(key=lambda q: q[0])
-        return Analysis(frozenset(possible), tuple(q[1] for q in questions), tuple(q[2] for q in questions))
-
-    def _signatures(
-        self, index: int, others: tuple[tuple[int | None, ...], ...], behaviours: list[int]
-    ) -> tuple[list[Context], dict[int, tuple[Outcome, ...]]]:
-        """The contexts (the other components' reachable behaviours, combined) and, for each of this
-        component's behaviours, its outcome in every context; kept, as the same reach recurs."""
-        key = (index, others)
-        known = self._signature_cache.get(key)
-        if known is None:
-            known = self._signature_cache[key] = (list(itertools.product(*others)), {})
-            while len(self._signature_cache) > self.MAX_SIGNATURES:
-                self._signature_cache.popitem(last=False)
-        else:
-            self._signature_cache.move_to_end(key)
-        contexts, signature = known
-        for behaviour in behaviours:
-            if behaviour not in signature:
-                signature[behaviour] = tuple(
-                    self.outcome(tuple(behaviour if b is None else b for b in ctx)) for ctx in contexts
-                )
-        return contexts, signature
+        return Analysis(
+            frozenset(possible or contradictory), tuple(q[1] for q in questions), tuple(q[2] for q in questions)
+        )
 
     def _question(
-        self,
-        index: int,
-        slot: int,
-        rows: list[tuple[Row, int]],
-        signature: dict[int, tuple[Outcome, ...]],
-        contexts: list[Context],
-        example: list[dict[int, Row]],
-    ) -> tuple[OrderKey, Question, Witness] | None:
-        """The question for the open fact in `slot` of component `index`, if its answer can change the outcome."""
-        part = self.part
-        name = part.components[index][0][slot]
-        fact = part.case_facts[name]
-        groups: dict[Row, dict[tuple[Outcome, ...], Row]] = defaultdict(dict)  # the rest -> signature -> a row
-        after: dict[int, set[tuple[Outcome, ...]]] = defaultdict(set)  # class of this fact -> signatures
-        for chosen, behaviour in rows:
-            sig = signature[behaviour]
-            groups[chosen[:slot] + chosen[slot + 1 :]].setdefault(sig, chosen)
-            after[chosen[slot]].add(sig)
-        witness: tuple[Row, Row, Context] | None = None
+        self, name: str, known: dict[str, int | None], choices: dict[Unit, list[tuple[int, dict[str, Any]]]]
+    ) -> _Found:
+        """Whether some answer to the open fact `name` changes the outcome of some completion of the other
+        open facts that contradicts nothing, the outcomes each of its classes still allows, and a witness."""
+        unit = self._unit_of[name]
+        # the fewest choices first: the known facts' masks narrow every later step of the fold
+        rest = sorted((u for u in self.masks.units if u != unit), key=lambda u: len(choices[u]))
+        folded = fold([[(self._unit_masks[u][c], 1) for c, _ in choices[u]] for u in rest])
+        classes = self.classes[name]
+        if len(unit.facts) == 1:
+            partners: list[dict[str, Any]] = [{}]
+        else:
+            other = unit.facts[1 - unit.facts.index(name)]
+            given = known[other]
+            partners = [{other: c.representative} for c in self.classes[other]]
+            if given is not None:
+                partners = [partners[given]]
+        columns = [
+            tuple(
+                self._unit_masks[unit][
+                    self.masks.class_index(unit, tuple({**partner, name: c.representative}[n] for n in unit.facts))
+                    if partner
+                    else k
+                ]
+                for k, c in enumerate(classes)
+            )
+            for partner in partners
+        ]
+        # each completion of the other facts gives one outcome per class of this fact: its vector
+        vectors: dict[tuple[tuple[Outcome, bool], ...], tuple[tuple[int, ...], int]] = {}  # vector -> where first
+        by_mask = self._by_mask
+        for at, column in enumerate(columns):
+            if len(set(column)) == 1:  # no class of it is told apart from another here
+                column = column[:1]
+            for (mask, _), (_, chosen) in folded.items():
+                both = [mask & unit_mask for unit_mask in column]
+                vector: tuple[Any, ...] = tuple(map(by_mask.get, both))
+                if None in vector:
+                    vector = tuple(
+                        self._outcome(
+                            m,
+                            partial(
+                                self._whole, rest, choices, chosen, {**partners[at], name: classes[k].representative}
+                            ),
+                        )
+                        for k, m in enumerate(both)
+                    )
+                if vector not in vectors:
+                    vectors[vector] = (chosen, at)
+        after: list[set[Outcome]] = [set() for _ in classes]
+        against: list[set[Outcome]] = [set() for _ in classes]  # outcomes of contradictory completions
         separated: dict[str, set[Any]] = defaultdict(set)
-        done: set[frozenset[tuple[Outcome, ...]]] = set()
-        for by_signature in groups.values():
-            if len(by_signature) < 2 or (signatures := frozenset(by_signature)) in done:
-                continue
-            done.add(signatures)
-            for k, name_k in enumerate(OUTCOMES):
-                if any(len({sig[c][k] for sig in signatures}) > 1 for c in range(len(contexts))):
-                    separated[name_k].update(o[k] for sig in signatures for o in sig)
-            if witness is None:
-                (sig_a, row_a), (sig_b, row_b) = list(by_signature.items())[:2]
-                where = next(c for c in range(len(contexts)) if sig_a[c] != sig_b[c])
-                witness = (row_a, row_b, contexts[where])
+        witness: tuple[tuple[int, ...], int, int, int] | None = None
+        for vector, (chosen, at) in vectors.items():
+            seen: dict[Outcome, int] = {}
+            for k in range(len(classes)):
+                outcome, contradicted = vector[k if len(vector) > 1 else 0]
+                if contradicted:
+                    against[k].add(outcome)
+                else:
+                    after[k].add(outcome)
+                    seen.setdefault(outcome, k)
+            if len(seen) > 1:
+                for j, outcome_name in enumerate(OUTCOMES):
+                    if len({o[j] for o in seen}) > 1:
+                        separated[outcome_name].update(o[j] for o in seen)
+                if witness is None:
+                    first, second = list(seen.values())[:2]
+                    witness = (chosen, at, first, second)
+        possible = {o for found in after for o in found}
+        contradictory = {o for found in against for o in found}
         if witness is None:
-            return None
-        outcomes_after = {c: {o for sig in sigs for o in sig} for c, sigs in after.items()}
-        return self._describe(index, fact, outcomes_after, separated, witness, example)
+            return _Found(None, possible, contradictory)
+        chosen, at, first, second = witness
+        cases = tuple(
+            self.masks.case(self._whole(rest, choices, chosen, {**partners[at], name: classes[k].representative}))
+            for k in (first, second)
+        )
+        outcomes_after = [found or against[k] for k, found in enumerate(after)]
+        question = self._describe(name, outcomes_after, separated, Witness(name, (cases[0], cases[1])))
+        return _Found(question, possible, contradictory)
+
+    def _whole(
+        self,
+        rest: list[Unit],
+        choices: dict[Unit, list[tuple[int, dict[str, Any]]]],
+        chosen: tuple[int, ...],
+        own: dict[str, Any],
+    ) -> dict[str, Any]:
+        """A whole case: the other units' facts as `chosen` (positions in their choices), and `own`."""
+        out: dict[str, Any] = {}
+        for unit, position in zip(rest, chosen):
+            out.update(choices[unit][position][1])
+        return {**out, **own}
+
+    def _outcome(self, mask: int, example: Callable[[], dict[str, Any]]) -> tuple[Outcome, bool]:
+        """The outcome of the cases whose classes' masks AND to `mask`, and whether they contradict
+        themselves; a set of fired rules met for the first time is confirmed in durable-rules on `example`."""
+        fired = self.masks.fired(mask)[0] & self._deciding
+        found = self._by_fired.get(fired)
+        if found is None:
+            rules = self.masks.rules_in(fired)
+            decided = combined_outcome(self.policy, rules)
+            found = ((decided.decision, decided.confidentiality, decided.explain), bool(fired & self._contradictions))
+            case = self.masks.case(example())
+            verdict = self.engine.evaluate(case)
+            got = {e["rule"] for e in verdict.rationale} & self._deciding_ids
+            if got != {r.id for r in rules} or tuple(getattr(verdict, n) for n in OUTCOMES) != found[0]:
+                raise EvaluationError("the rules engine and the interview's analysis disagree on a case")
+            self._by_fired[fired] = found
+            self.confirmed[fired] = case
+        self._by_mask[mask] = found
+        return found
 
     def _describe(
-        self,
-        index: int,
-        fact: Fact,
-        after: dict[int, set[Outcome]],
-        separated: dict[str, set[Any]],
-        witness: tuple[Row, Row, Context],
-        example: list[dict[int, Row]],
+        self, name: str, after: list[set[Outcome]], separated: dict[str, set[Any]], witness: Witness
     ) -> tuple[OrderKey, Question, Witness]:
-        classes = self.part.classes[fact.name]
-        answers = [v for c in classes for v in c.members if v is not None]
-        class_of = self.part._class_of[fact.name]
-        settling = [len(after[class_of[_key(v)]]) == 1 for v in answers]
-        left = [len({o for o in after[class_of[_key(v)]]}) for v in answers]
-        settles = sum(settling) / len(answers)
-        mean_left = sum(left) / len(answers)
+        fact = self.case_facts[name]
+        class_of = self._class_of[name]
+        answers = [v for c in self.classes[name] for v in c.members if v is not None]
+        settles = sum(len(after[class_of[_key(v)]]) <= 1 for v in answers) / len(answers)
+        mean_left = sum(len(after[class_of[_key(v)]]) for v in answers) / len(answers)
         decision_at = OUTCOMES.index("decision")
         if fact.type == "choices":
             values = tuple({"value": v, "label": fact.label(v)} for v in fact.values)
@@ -369,26 +432,21 @@ class Space:
             separates=separates,
             settles=round(settles, 4),
         )
-        order = (-settles, mean_left, self.part.read.index(fact.name))
-        return order, question, self._witness(index, fact.name, witness, example)
+        return (-settles, mean_left, self.read.index(name)), question, witness
 
-    def _witness(
-        self, index: int, name: str, found: tuple[Row, Row, Context], example: list[dict[int, Row]]
-    ) -> Witness:
-        """Whole cases, each a completion of the known facts, differing only in `name`."""
-        row_a, row_b, context = found
-        part = self.part
-        chosen: list[Row | None] = [example[i][b] if b is not None else None for i, b in enumerate(context)]
-        cases = []
-        for row in (row_a, row_b):
-            chosen[index] = row
-            whole = {
-                n: part.classes[n][c].representative
-                for (names, _), rows in zip(part.components, chosen)
-                for n, c in zip(names, rows or ())
-            }
-            cases.append(part.case(whole))
-        return Witness(name, (cases[0], cases[1]))
+
+@dataclass(frozen=True)
+class _Found:
+    """What one open fact's analysis found: its question (None: no answer to it changes the outcome) and
+    the outcomes the completions reach, apart from those of completions that contradict themselves."""
+
+    question: tuple[OrderKey, Question, Witness] | None
+    possible: set[Outcome]
+    contradictory: set[Outcome]
+
+
+def _pair(at: int, value: Any, other: Any) -> tuple[Any, Any]:
+    return (value, other) if at == 0 else (other, value)
 
 
 _OUTCOME_WORDS = {

@@ -27,15 +27,15 @@ def test_an_interview_answers_the_verdict_and_the_open_questions(app, client, as
         "no": "No, they do not need to know it",
         "unsure": "I am not sure",
     }
-    # "no" shares nothing; only facts that contradict each other (still unanswered) would go to the Co-ordinator
-    assert next(v for v in first["values"] if v["value"] == "no")["decisions"] == ["do_not_share", "refer"]
+    # "no" shares nothing, whatever else holds (answers the policy declares contradictory do not count)
+    assert next(v for v in first["values"] if v["value"] == "no")["decisions"] == ["do_not_share"]
     assert "decision" in first["separates"] and first["why"].startswith("The answer can still change the decision")
 
 
 def test_a_settled_case_asks_nothing(client, as_role):
-    # every fact that could still change an answer is given: what seeking consent would do (confidentiality)
-    # and the crime questions (no crime, yet a serious one, would contradict itself and go to the Co-ordinator)
-    settled = {**SHARE_FACTS, "seeking_consent_would": [], "crime_suspected": "no", "serious_crime": "no"}
+    # every fact that could still change an answer is given: what seeking consent would do (confidentiality);
+    # the crime questions are not needed (only a case that contradicts itself would answer otherwise)
+    settled = {**SHARE_FACTS, "seeking_consent_would": []}
     for role in ("case-system", "coordinator", "policy-owner"):
         response = client.post("/v1/interview", json={"facts": settled}, headers=as_role(role))
         assert response.status_code == 200, (role, response.json)
