@@ -39,6 +39,7 @@ from infoshare.engine.policy.problems import Problem
 from infoshare.service.api.openapi import body_factories, build_spec
 from infoshare.service.state import PolicySnapshot, ServiceState
 from infoshare.service.store import versions
+from infoshare.service.warmup import warm_interview
 
 log = logging.getLogger("infoshare.policy")
 
@@ -194,3 +195,4 @@ def follow_active_version(app: Flask) -> None:
         return
     install(app, state, snapshot)
     log.info("policy sha256 %s active in this worker", digest)
+    warm_interview(app, snapshot.engine)  # a worker, never the master: see service.warmup

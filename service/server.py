@@ -22,6 +22,9 @@ stops the command before any port is bound, and every worker serves the same
 loaded policy. Request logs are the app's JSON lines; gunicorn's own access
 log is off so there is one line per request.
 
+Each worker, as it starts, works out the interview's first answers in a
+background thread (``service.warmup``); readiness and serving never wait for it.
+
 SIGHUP to the master reloads the policy safely (see service.reload): the
 master loads and checks the folder before gunicorn forks the new workers.
 
@@ -43,6 +46,7 @@ from peewee import PeeweeException
 from infoshare.engine import PolicyError
 from infoshare.service.reload import reload_from_files
 from infoshare.service.store.connections import release
+from infoshare.service.warmup import warm_interview
 
 log = logging.getLogger("infoshare.policy")
 
@@ -114,6 +118,8 @@ def run(app: Flask, host: str, port: int, workers: int, worker_class: str = "gth
             "on_reload": _reload_on_hup(app),
             # Before each fork (in the master) and at each exit (worker, master): see the docstring.
             "pre_fork": lambda _arbiter, _worker: release(database),
+            # Each worker, once forked, works out the interview's first answers in the background.
+            "post_worker_init": lambda _worker: warm_interview(app, app.extensions["infoshare"].engine),
             "worker_exit": lambda _arbiter, _worker: release(database),
             "on_exit": lambda _arbiter: release(database),
         },

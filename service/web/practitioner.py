@@ -12,16 +12,14 @@ a case system's ``POST /v1/decisions`` would, in the practitioner's name.
 
 from __future__ import annotations
 
-import logging
-import threading
-
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from infoshare.engine import Engine, EvaluationError
+from infoshare.engine import EvaluationError
 from infoshare.engine.analysis.interview import interview_valid
 from infoshare.engine.policy.factschema import MAX_ITEMS
 from infoshare.engine.policy.model import Fact
+from infoshare.service import warmup
 from infoshare.service.api.decisions import CASE_REF, record_decision
 from infoshare.service.api.verdicts import evaluate, no_verdict
 from infoshare.service.requestlog import note
@@ -31,9 +29,6 @@ from infoshare.service.web import answers
 from infoshare.service.web.sessions import needs
 
 bp = Blueprint("share", __name__, url_prefix="/share")
-log = logging.getLogger("infoshare.web")
-_warmed: set[str] = set()
-_warm_lock = threading.Lock()
 
 
 def _row() -> dict:
@@ -86,28 +81,9 @@ def questions(facts: dict) -> list[str]:
 
 
 def warm_interview() -> None:
-    """Start the interview's analysis of each first answer in the background, once per version
-    and process. The first analysis of a subject takes seconds (5 to 8 s measured here under
-    load), so it runs while a practitioner reads the start page, not after their first answer.
-    ``INFOSHARE_WARM_INTERVIEW = False`` turns it off (tests that do not need it)."""
-    if not current_app.config.get("INFOSHARE_WARM_INTERVIEW", True):
-        return
-    engine = snapshot().engine
-    with _warm_lock:
-        if engine.policy.digest in _warmed:
-            return
-        _warmed.add(engine.policy.digest)
-    firsts = [{f.name: v} for f in engine.policy.case_facts if f.required and f.type == "choice" for v in f.values]
-    threading.Thread(target=_warm, args=(engine, firsts), name="interview-warm-up", daemon=True).start()
-
-
-def _warm(engine: Engine, cases: list[dict]) -> None:
-    for case in cases:
-        try:
-            interview_valid(engine, case)
-        except EvaluationError as exc:  # the request that needs it will answer 503 and say so
-            log.warning("interview warm-up failed: %s", type(exc).__name__)
-            return
+    """The interview's first analyses for this request's policy version, in the background
+    (``service.warmup``): a practitioner reading the start page never waits for them."""
+    warmup.warm_interview(current_app, snapshot().engine)
 
 
 def _fact(name: str) -> Fact:

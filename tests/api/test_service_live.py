@@ -191,3 +191,27 @@ def test_a_revoked_key_and_a_spent_rate_limit_hold_in_every_worker(tmp_path):
         after = list(pool.map(lambda _: call("GET", f"{base}/v1/policy", token=revoked), range(30)))
     assert {status for status, _ in after} == {401}
     assert all("revoked" in body["error"] and body["request_id"] for _, body in after)
+
+
+def test_each_worker_works_out_the_interview_at_start_without_holding_up_readiness(tmp_path):
+    """A started server is ready at once, and each worker then works out the interview's first answers
+    in the background, so the first practitioner's interview does not wait for them."""
+    env = environment(tmp_path / "warm.sqlite3")
+    token = infoshare("keys", "create", "--role", "case-system", "--name", "warm", env=env).stdout.splitlines()[-1]
+    log = tmp_path / "server.log"
+
+    def warmed() -> list[dict]:
+        lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+        return [line for line in lines if line["logger"] == "infoshare.interview"]
+
+    with serving(env, log, workers=2) as base:
+        assert call("GET", f"{base}/readyz")[0] == 200
+        status, verdict = call("POST", f"{base}/v1/evaluate", {"facts": BARE_FACTS}, token)
+        assert status == 200 and verdict["decision"] == "undetermined"
+        deadline = time.monotonic() + 120
+        while len(warmed()) < 2:
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.2)
+        assert all("worked out" in line["message"] for line in warmed()), warmed()
+        status, body = call("POST", f"{base}/v1/interview", {"facts": {"subject": "adult"}}, token)
+        assert status == 200 and body["settled"] is False and body["questions"]
