@@ -124,13 +124,18 @@ def _serving(command: list[str], port: int, env: dict[str, str], log: Path) -> I
 
 @contextmanager
 def infoshare_server(
-    workers: int, database_url: str | None = None, token: str | None = None, env: dict[str, str] | None = None
+    workers: int,
+    database_url: str | None = None,
+    token: str | None = None,
+    env: dict[str, str] | None = None,
+    worker_class: str | None = None,
 ) -> Iterator[Server]:
     """`infoshare serve` with its production settings on a store and a case-system key.
 
     By default the store is a fresh sqlite file and the key a fresh one; a
     second server on the same store is given the first one's URL and key.
-    ``env`` adds to the server's environment.
+    ``env`` adds to the server's environment; ``worker_class`` replaces the
+    default front (``--worker-class``).
     """
     with tempfile.TemporaryDirectory(prefix="infoshare-bench-") as tmp:
         database_url = database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
@@ -149,6 +154,8 @@ def infoshare_server(
             token = created.stdout.strip().splitlines()[-1]
         port = free_port()
         command = [*infoshare, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+        if worker_class is not None:
+            command += ["--worker-class", worker_class]
         with _serving(command, port, env, Path(tmp) / "server.log") as process:
             yield Server(process, port, database_url, token)
 

@@ -22,13 +22,9 @@ import argparse
 import json
 import os
 import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,37 +39,6 @@ from infoshare.engine.policy.loader import SHIPPED_POLICY
 REPO = Path(__file__).resolve().parent.parent
 TIMEOUT = 10.0
 TARGET_P99_MS = 100.0
-
-
-@contextmanager
-def server(worker_class: str, workers: int = 2) -> Iterator[http_load.Server]:
-    with tempfile.TemporaryDirectory(prefix="infoshare-slow-") as tmp:
-        database = Path(tmp) / "bench.sqlite3"
-        env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "INFOSHARE_RATE_LIMIT": "0"}
-        infoshare = [sys.executable, "-m", "service"]
-        created = subprocess.run(
-            [*infoshare, "keys", "create", "--role", "case-system", "--name", "bench"],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        port = http_load.free_port()
-        command = [
-            *infoshare,
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--worker-class",
-            worker_class,
-        ]
-        with http_load._serving(command, port, env, Path(tmp) / "server.log") as process:
-            yield http_load.Server(process, port, f"sqlite:///{database}", created.stdout.strip().splitlines()[-1])
 
 
 class Attack:
@@ -191,7 +156,10 @@ def main() -> int:
         "cores": os.cpu_count(),
         "fronts": {},
     }
-    with server("sync") as sync, server("gthread") as threaded:
+    with (
+        http_load.infoshare_server(2, worker_class="sync") as sync,
+        http_load.infoshare_server(2, worker_class="gthread") as threaded,
+    ):
         targets = {"sync": sync, "gthread": threaded}
         record = {
             name: [
