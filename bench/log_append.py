@@ -14,6 +14,7 @@ noisy: compare the two rows of one run.
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 import uuid
@@ -24,16 +25,9 @@ from infoshare.service.store.database import open_store
 from infoshare.service.store.logchain import append
 from infoshare.service.store.models import Decision
 
-FACTS = {
-    "subject": "child",
-    "consent": "given",
-    "harm_concern": "no",
-    "purpose": "referral",
-    "recipient": "childrens_social_care",
-    "recipient_needs_to_know": "yes",
-    "secure_channel": True,
-    "information": [{"item": "School attendance record", "needed_for_purpose": True, "accurate_and_up_to_date": True}],
-}
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from shared_cases import SHARE_FACTS as FACTS  # noqa: E402  (the case the service tests send)
+
 VERDICT = {"decision": "share", "rationale": [{"because": "x" * 200, "clauses": [{"text": "y" * 300}]}] * 8}
 
 

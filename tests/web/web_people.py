@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from shared_cases import SHARE_FACTS
+
 CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "correct horse battery staple"
 PEOPLE = {
@@ -11,18 +13,6 @@ PEOPLE = {
     "kim.lee": ("practitioner", "Kim Lee"),
     "jo.coordinator": ("coordinator", "Jo Adeyemi"),
     "pat.owner": ("policy-owner", "Pat Owner"),
-}
-
-# A case the shipped policy answers `share`: consent given, every condition holds.
-SHARE_FACTS = {
-    "subject": "child",
-    "consent": "given",
-    "harm_concern": "no",
-    "purpose": "referral",
-    "recipient": "childrens_social_care",
-    "recipient_needs_to_know": "yes",
-    "secure_channel": True,
-    "information": [{"item": "Attendance record", "needed_for_purpose": True, "accurate_and_up_to_date": True}],
 }
 
 INSURER_FACTS = {
