@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import getpass
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import click
 from peewee import PeeweeException
@@ -40,7 +42,9 @@ from infoshare.service.cli.interview import interview_command
 from infoshare.service.reload import activate_checked
 from infoshare.service.store import logaudit, versions
 from infoshare.service.store.database import open_store
-from infoshare.service.store.models import ApiKey
+from infoshare.service.store.models import ApiKey, Client
+
+T = TypeVar("T")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -199,6 +203,17 @@ def _open_key_store(what: str = "key store") -> None:
         raise click.ClickException(f"cannot open the {what} (DATABASE_URL): {exc}") from None
 
 
+def _listing(found: Sequence[T], none_yet: str, header: str, line: Callable[[T], str]) -> None:
+    """What a `list` command found, a line each under a header; or, where there is nothing yet,
+    how to make the first one."""
+    if not found:
+        click.echo(none_yet)
+        return
+    click.echo(header)
+    for item in found:
+        click.echo(line(item))
+
+
 @clients.command("create")
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(ROLES), help=ROLE_HELP)
@@ -217,14 +232,17 @@ def clients_create(name: str, role: str) -> None:
 def clients_list() -> None:
     """List clients with their role and how many active keys each has."""
     _open_key_store()
-    found = list_clients()
-    if not found:
-        click.echo("No clients yet. Create one with: infoshare clients create NAME --role case-system")
-        return
-    click.echo(f"{'NAME':<32} {'ROLE':<13} {'CREATED (UTC)':<20} ACTIVE KEYS")
-    for client in found:
+
+    def line(client: Client) -> str:
         active = ApiKey.select().where((ApiKey.client == client) & ApiKey.revoked_at.is_null()).count()
-        click.echo(f"{client.name:<32} {client.role:<13} {client.created_at:%Y-%m-%d %H:%M:%S}  {active}")
+        return f"{client.name:<32} {client.role:<13} {client.created_at:%Y-%m-%d %H:%M:%S}  {active}"
+
+    _listing(
+        list_clients(),
+        "No clients yet. Create one with: infoshare clients create NAME --role case-system",
+        f"{'NAME':<32} {'ROLE':<13} {'CREATED (UTC)':<20} ACTIVE KEYS",
+        line,
+    )
 
 
 @main.group()
@@ -266,17 +284,20 @@ def keys_create(client_name: str | None, role: str | None, name: str | None) -> 
 def keys_list() -> None:
     """List keys by name, client and role (never the keys themselves)."""
     _open_key_store()
-    found = list_keys()
-    if not found:
-        click.echo("No keys yet. Create one with: infoshare keys create --role case-system")
-        return
-    click.echo(f"{'NAME':<32} {'CLIENT':<32} {'ROLE':<13} {'CREATED (UTC)':<20} STATUS")
-    for key in found:
+
+    def line(key: ApiKey) -> str:
         status = f"revoked {key.revoked_at:%Y-%m-%d %H:%M:%S}" if key.revoked_at else "active"
         if key.key_id is None and not key.revoked_at:
             status += " (an older unsalted key: replace it with a new one, then revoke it)"
         client = key.client_name or "(none: refused)"
-        click.echo(f"{key.name:<32} {client:<32} {key.role:<13} {key.created_at:%Y-%m-%d %H:%M:%S}  {status}")
+        return f"{key.name:<32} {client:<32} {key.role:<13} {key.created_at:%Y-%m-%d %H:%M:%S}  {status}"
+
+    _listing(
+        list_keys(),
+        "No keys yet. Create one with: infoshare keys create --role case-system",
+        f"{'NAME':<32} {'CLIENT':<32} {'ROLE':<13} {'CREATED (UTC)':<20} STATUS",
+        line,
+    )
 
 
 @keys.command("revoke")
@@ -352,13 +373,12 @@ def users_link(login: str, url: str) -> None:
 def users_list() -> None:
     """List the accounts (never a password)."""
     _open_key_store("account store")
-    found = people.list_people()
-    if not found:
-        click.echo('No accounts yet. Create one with: infoshare users create --role practitioner --name "Sam Patel"')
-        return
-    click.echo(f"{'LOGIN':<24} {'ROLE':<13} NAME")
-    for person in found:
-        click.echo(f"{person.login:<24} {person.role:<13} {person.name}")
+    _listing(
+        people.list_people(),
+        'No accounts yet. Create one with: infoshare users create --role practitioner --name "Sam Patel"',
+        f"{'LOGIN':<24} {'ROLE':<13} NAME",
+        lambda person: f"{person.login:<24} {person.role:<13} {person.name}",
+    )
 
 
 @main.group()
