@@ -85,6 +85,7 @@ def test_docs_is_an_interactive_page_served_from_installed_files_with_a_strict_c
     assert b"/openapi.json" in client.get("/docs/start.js").data
     csp = page.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-eval" not in csp
+    assert "style-src 'self';" in csp and "unsafe-inline" not in csp  # no inline style may be injected
     assert "<script>" not in html  # no inline script, so script-src 'self' holds
     assert client.get("/docs/swagger-ui/swagger-ui.js.map").status_code == 404
     assert client.get("/docs/swagger-ui/..%2f..%2fpyproject.toml").status_code == 404
