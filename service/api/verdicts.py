@@ -99,6 +99,14 @@ class VerdictSchema(Schema):
         required=True,
         metadata={"description": "False where telling the subject would defeat an exception."},
     )
-    missing_facts = fields.List(fields.String(), required=True)
+    missing_facts = fields.List(
+        fields.String(),
+        required=True,
+        metadata={
+            "description": "For an undetermined verdict, the facts it waits for (the rules' `missing:`), each "
+            "one that POST /v1/interview asks; that lists also the facts that matter once these are answered. "
+            "Empty for any other verdict."
+        },
+    )
     rationale = fields.List(fields.Nested(RationaleEntrySchema), required=True)
     policy = fields.Nested(PolicyRefSchema, required=True)
