@@ -13,6 +13,7 @@ from infoshare.service.bodylimit import WholeChunkedBody
 from infoshare.service.errors import register_error_handlers
 from infoshare.service.requestlog import configure_logging, init_request_log
 from infoshare.service.state import ServiceState
+from infoshare.service.store import checkpoints
 from infoshare.service.store.database import open_store
 from infoshare.service.web import init_app as init_web
 
@@ -52,6 +53,7 @@ def create_app(settings: dict | None = None, loaded: Policy | None = None) -> Fl
     app.extensions["infoshare"] = ServiceState(
         database=database,
         snapshot=reload.build(app, loaded),
+        checkpoints=checkpoints.for_app(database, app.config),  # signs once started, or inline (see there)
         limiter=RateLimiter(app.config["INFOSHARE_RATE_LIMIT"]),
         anonymous=RateLimiter(app.config["INFOSHARE_ANONYMOUS_RATE_LIMIT"]),
     )

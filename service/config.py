@@ -34,6 +34,10 @@ DEFAULT_ANONYMOUS_RATE_LIMIT = 6_000  # requests a minute per address without a 
 DEFAULT_STORE = "sqlite:///instance/infoshare.sqlite3"
 DEFAULT_SIGNING_KEY_FILE = "instance/log-signing.key"
 DEFAULT_CHECKPOINT_FILE = "instance/log-checkpoints.jsonl"
+# A checkpoint at least every this many records and this many seconds: what a crash or an
+# attacker can leave unsigned is about a second of decisions (see service.store.checkpoints).
+DEFAULT_CHECKPOINT_RECORDS = 1000
+DEFAULT_CHECKPOINT_SECONDS = 1.0
 
 # (section, key in the file) -> (setting and environment variable, default); a path default is
 # relative to the home.
@@ -42,6 +46,8 @@ FILE_SETTINGS: dict[tuple[str, str], tuple[str, Any]] = {
     ("policy", "folder"): ("INFOSHARE_POLICY", None),
     ("log", "signing_key_file"): ("INFOSHARE_LOG_SIGNING_KEY_FILE", DEFAULT_SIGNING_KEY_FILE),
     ("log", "checkpoint_file"): ("INFOSHARE_LOG_CHECKPOINT_FILE", DEFAULT_CHECKPOINT_FILE),
+    ("log", "checkpoint_records"): ("INFOSHARE_LOG_CHECKPOINT_RECORDS", DEFAULT_CHECKPOINT_RECORDS),
+    ("log", "checkpoint_seconds"): ("INFOSHARE_LOG_CHECKPOINT_SECONDS", DEFAULT_CHECKPOINT_SECONDS),
     ("server", "host"): ("INFOSHARE_HOST", "127.0.0.1"),
     ("server", "port"): ("INFOSHARE_PORT", 8080),
     ("server", "workers"): ("INFOSHARE_WORKERS", 2),
@@ -139,6 +145,10 @@ def from_environment(home: Home | None = None) -> dict:
         "INFOSHARE_POLICY_POLL_SECONDS", settings["INFOSHARE_POLICY_POLL_SECONDS"], float
     )
     settings["INFOSHARE_PORT"] = _number("INFOSHARE_PORT", settings["INFOSHARE_PORT"], int)
+    for name, kind in (("INFOSHARE_LOG_CHECKPOINT_RECORDS", int), ("INFOSHARE_LOG_CHECKPOINT_SECONDS", float)):
+        settings[name] = _number(name, settings[name], kind)
+        if settings[name] <= 0:
+            raise ConfigError(f"{name}={settings[name]!r}: give a number above 0")
     settings["INFOSHARE_WORKERS"] = _number("INFOSHARE_WORKERS", settings["INFOSHARE_WORKERS"], int)
     for name, default in (
         ("INFOSHARE_RATE_LIMIT", DEFAULT_RATE_LIMIT),

@@ -28,6 +28,10 @@ background thread (``service.warmup``); readiness and serving never wait for it.
 SIGHUP to the master reloads the policy safely (see service.reload): the
 master loads and checks the folder before gunicorn forks the new workers.
 
+The log's checkpoints are signed from the workers, each by a thread started
+once it has forked (``service.store.checkpoints``); the master starts no
+thread and holds no lock, so a fork never copies one that is held.
+
 Database sessions belong to one process each (``service.store.connections``):
 the master closes every connection it holds before it forks a worker, and
 each worker, and the master, closes its own as it exits, so after SIGTERM no
@@ -79,6 +83,15 @@ def _reload_on_hup(app: Flask):
     return on_reload
 
 
+def _in_each_worker(app: Flask) -> None:
+    """gunicorn's post_worker_init: the background work of one worker, started once it has forked
+    (the master never runs a thread that a fork could copy): the log's checkpoint signer, and the
+    interview's first answers."""
+    state = app.extensions["infoshare"]
+    state.checkpoints.start()
+    warm_interview(app, state.engine)
+
+
 WORKER_CLASSES = ("gthread", "sync")
 THREADS = 256
 KEEPALIVE_SECONDS = 5
@@ -118,8 +131,7 @@ def run(app: Flask, host: str, port: int, workers: int, worker_class: str = "gth
             "on_reload": _reload_on_hup(app),
             # Before each fork (in the master) and at each exit (worker, master): see the docstring.
             "pre_fork": lambda _arbiter, _worker: release(database),
-            # Each worker, once forked, works out the interview's first answers in the background.
-            "post_worker_init": lambda _worker: warm_interview(app, app.extensions["infoshare"].engine),
+            "post_worker_init": lambda _worker: _in_each_worker(app),
             "worker_exit": lambda _arbiter, _worker: release(database),
             "on_exit": lambda _arbiter: release(database),
         },

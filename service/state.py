@@ -20,6 +20,7 @@ from peewee import Database
 
 from infoshare.engine import Engine, Policy
 from infoshare.service.access.ratelimit import RateLimiter
+from infoshare.service.store.checkpoints import Checkpointer
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class PolicySnapshot:
 class ServiceState:
     database: Database
     snapshot: PolicySnapshot
+    checkpoints: Checkpointer
     built: dict[str, PolicySnapshot] = field(default_factory=dict)  # by digest: a version is compiled once
     checked_at: float = 0.0  # monotonic time the active version was last looked up in the store
     unusable: str | None = None  # an activated digest this process could not load

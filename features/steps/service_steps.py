@@ -19,10 +19,13 @@ from infoshare.service.access.keys import ROLES, create_key
 def service(context) -> dict:
     made = context.service
     if not made:
+        folder = Path(context.workdir.name)
         app = create_app(
             {
-                "DATABASE_URL": f"sqlite:///{Path(context.workdir.name) / 'decisions.sqlite3'}",
+                "DATABASE_URL": f"sqlite:///{folder / 'decisions.sqlite3'}",
                 "INFOSHARE_POLICY": str(context.policy.directory),
+                "INFOSHARE_LOG_SIGNING_KEY_FILE": str(folder / "log-signing.key"),
+                "INFOSHARE_LOG_CHECKPOINT_FILE": str(folder / "log-checkpoints.jsonl"),
             },
             loaded=context.policy,
         )

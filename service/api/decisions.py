@@ -28,7 +28,7 @@ from infoshare.service.api.payload import STORABLE_TEXT, Pattern, load_json
 from infoshare.service.api.verdicts import DECISIONS, VerdictSchema, evaluate
 from infoshare.service.errors import ApiError
 from infoshare.service.requestlog import note
-from infoshare.service.state import snapshot
+from infoshare.service.state import current, snapshot
 from infoshare.service.store.idempotency import claim, recorded_under, release
 from infoshare.service.store.logchain import append
 from infoshare.service.store.models import Decision, Review, as_utc
@@ -186,6 +186,7 @@ def record_decision(body: dict[str, Any], **idempotent: str) -> Decision:
             "the decision could not be recorded, so no verdict is returned and nothing may be shared on it; try again",
         ) from None
     note(decision_id=row.id, decision=row.decision)
+    current().checkpoints.noted()
     return row
 
 

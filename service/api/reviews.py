@@ -24,6 +24,7 @@ from infoshare.service.api.decisions import (
 from infoshare.service.api.openapi import documented
 from infoshare.service.api.payload import Pattern, load_json
 from infoshare.service.requestlog import note
+from infoshare.service.state import current
 from infoshare.service.store.logchain import append
 from infoshare.service.store.models import Decision, Review
 
@@ -88,7 +89,7 @@ def record_review(decision: Decision, body: dict) -> Review:
     """Append a review validated by ReviewRequestSchema, as this request's key (or signed-in
     person); the web pages' review form records through here too."""
     note(decision_id=decision.id, case_ref=decision.case_ref, decision=body["decision"])
-    return append(
+    added = append(
         Review,
         decision=decision,
         final_decision=body["decision"],
@@ -97,3 +98,5 @@ def record_review(decision: Decision, body: dict) -> Review:
         client=g.api_key.client_name,
         reviewed_by=" ".join(body["reviewed_by"].split()),
     )
+    current().checkpoints.noted()
+    return added

@@ -18,7 +18,14 @@ from pathlib import Path
 import click
 
 from infoshare.engine.policy.loader import SHIPPED_FEATURES, SHIPPED_POLICY
-from infoshare.service.config import CONFIG_FILE, DEFAULT_CHECKPOINT_FILE, DEFAULT_RATE_LIMIT, DEFAULT_SIGNING_KEY_FILE
+from infoshare.service.config import (
+    CONFIG_FILE,
+    DEFAULT_CHECKPOINT_FILE,
+    DEFAULT_CHECKPOINT_RECORDS,
+    DEFAULT_CHECKPOINT_SECONDS,
+    DEFAULT_RATE_LIMIT,
+    DEFAULT_SIGNING_KEY_FILE,
+)
 
 POLICY_FOLDER = "policy"
 FEATURES_FOLDER = "features"
@@ -42,6 +49,8 @@ folder = "{POLICY_FOLDER}"
 # The key that signs the log's checkpoints, and where the checkpoints are kept (outside the database).
 signing_key_file = "{DEFAULT_SIGNING_KEY_FILE}"
 checkpoint_file = "{DEFAULT_CHECKPOINT_FILE}"
+checkpoint_records = {DEFAULT_CHECKPOINT_RECORDS}     # sign the log's head at least every this many records
+checkpoint_seconds = {DEFAULT_CHECKPOINT_SECONDS}      # and every this many seconds
 
 [server]
 host = "127.0.0.1"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import itertools
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -40,7 +41,7 @@ from infoshare.service.cli.impact import impact_command
 from infoshare.service.cli.init import init_command
 from infoshare.service.cli.interview import interview_command
 from infoshare.service.reload import activate_checked
-from infoshare.service.store import logaudit, versions
+from infoshare.service.store import caseexport, checkpointaudit, checkpoints, logaudit, signing, versions
 from infoshare.service.store.database import open_store
 from infoshare.service.store.models import ApiKey, Client
 
@@ -383,7 +384,27 @@ def users_list() -> None:
 
 @main.group()
 def log() -> None:
-    """Verify and export the decision log's hash chain (DATABASE_URL's database)."""
+    """Verify, sign and export the decision log (DATABASE_URL's database, its checkpoint file)."""
+
+
+def _public_key(path: str | None, settings: dict, needed: bool) -> signing.PublicKey | None:
+    """The public key given, else the one beside the configured signing key (None if there is
+    none and it is not ``needed``)."""
+    file = path or settings["INFOSHARE_LOG_SIGNING_KEY_FILE"] + signing.PUBLIC_SUFFIX
+    if path is None and not needed and not Path(file).exists():
+        return None
+    try:
+        return signing.load_public(file)
+    except signing.SigningKeyError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+public_key_option = click.option(
+    "--public-key",
+    "public_key",
+    type=click.Path(dir_okay=False),
+    help="The log's public key (default: the .pub beside INFOSHARE_LOG_SIGNING_KEY_FILE).",
+)
 
 
 @log.command("verify")
@@ -391,44 +412,167 @@ def log() -> None:
     "--file", "path", type=click.File("r"), help="Verify an export made by `infoshare log export` instead of the store."
 )
 @click.option(
+    "--checkpoints",
+    "checkpoint_file",
+    type=click.Path(dir_okay=False),
+    help="The signed checkpoints to hold the store to (default: INFOSHARE_LOG_CHECKPOINT_FILE).",
+)
+@public_key_option
+@click.option(
     "--head",
     "expect_head",
     metavar="HASH",
     help="A head hash noted earlier: fail if the chain no longer holds it (records cut off the end).",
 )
-def log_verify(path, expect_head: str | None) -> None:
-    """Walk the chain and name the first record altered, inserted or removed (exit 1).
+@click.option(
+    "--require-signed", is_flag=True, help="Exit 3 if records after the last checkpoint are covered by the chain only."
+)
+def log_verify(
+    path, checkpoint_file: str | None, public_key: str | None, expect_head: str | None, require_signed: bool
+) -> None:
+    """Check the log and name what was altered; never changes anything.
 
-    The store is read as it is: nothing is installed or linked, and an append-only
-    trigger that is missing, disabled or altered is a finding too (exit 1).
+    The store: walk the chain (the first record altered, inserted or removed
+    is named) and hold it to every signed checkpoint with the public key
+    only: FORGED (a checkpoint line not signed by the key), REWRITTEN (the
+    records a checkpoint signed were changed and the chain recomputed),
+    REORDERED (they were moved), TRUNCATED (records it covered are gone).
+    Records after the last checkpoint are reported as the unsigned tail.
+    An export (--file): a full one is checked on its own, a case export
+    against its signed checkpoint with the public key.
+
+    The store is read as it is: nothing is installed or linked, and an
+    append-only trigger that is missing, disabled or altered is a finding
+    (UNGUARDED).
+
+    Exit status: 0 intact (an unsigned tail is reported on stderr), 1 a
+    finding, 3 intact but with an unsigned tail and --require-signed.
     """
-    if path is None:
-        try:
-            open_store(settings_used()["DATABASE_URL"], set_up=False)
-            result = logaudit.verify_store(expect_head)
-        except PeeweeException as exc:
-            raise click.ClickException(f"cannot read the decision log (DATABASE_URL): {exc}") from None
-    else:
-        try:
-            result = logaudit.verify_export(path, expect_head)
-        except logaudit.ExportUnreadable as exc:
-            raise click.ClickException(f"{path.name}: {exc}") from None
-    for guard in result.missing_guards:
-        click.echo(f"UNGUARDED: {guard}: the database does not refuse changes to the log without it", err=True)
-    if result.problem is not None:
-        click.echo(f"TAMPERED: {result.problem} ({result.count} records checked before it)", err=True)
+    settings = settings_used()
+    if path is not None:
+        _verify_file(path, public_key, settings, expect_head)
+        return
+    file = checkpoint_file or settings["INFOSHARE_LOG_CHECKPOINT_FILE"]
+    has_checkpoints = next(checkpoints.read_lines(file), None) is not None
+    public = _public_key(public_key, settings, needed=has_checkpoints)
+    try:
+        open_store(settings["DATABASE_URL"], set_up=False)
+        report = checkpointaudit.verify(file, public, expect_head)
+    except PeeweeException as exc:
+        raise click.ClickException(f"cannot read the decision log (DATABASE_URL): {exc}") from None
+    result = report.chain
+    for finding in report.findings:
+        checked = f" ({result.count} records checked before it)" if finding.label == "TAMPERED" else ""
+        click.echo(f"{finding}{checked}", err=True)
+    if result.ok:
+        seq, head = result.head
+        waiting = f"; {result.pending} recorded and waiting to be linked" if result.pending else ""
+        click.echo(f"OK: {result.count} records, chain intact; head is link {seq} {head}{waiting}")
+    if report.signed is not None:
+        click.echo(
+            f"signed: {report.checkpoints} checkpoints in {file}, the last of link {report.signed.seq} "
+            f"at {report.signed.time} by key {report.signed.key_id}",
+            err=True,
+        )
+    if report.unsigned and not report.tampered:
+        last = report.signed.seq if report.signed else 0
+        click.echo(
+            f"UNSIGNED TAIL: {report.unsigned} records after the last checkpoint (links {last + 1} to "
+            f"{report.store_seq}) are covered by the chain only"
+            + ("" if report.signed else f": no checkpoint in {file}"),
+            err=True,
+        )
+    if report.tampered:
+        sys.exit(1)
+    if report.unsigned and require_signed:
+        sys.exit(3)
+
+
+def _verify_file(path, public_key: str | None, settings: dict, expect_head: str | None) -> None:
+    """`log verify --file`: a full export on its own, a case export with the public key."""
+    first = path.readline()
+    try:
+        header = logaudit._parse(first, 1)
+        if caseexport.is_case_export(header):
+            public = _public_key(public_key, settings, needed=True)
+            assert public is not None
+            result = caseexport.verify(header, path, public)
+        else:
+            result = logaudit.verify_export(itertools.chain([first], path), expect_head)
+    except logaudit.ExportUnreadable as exc:
+        raise click.ClickException(f"{path.name}: {exc}") from None
     if not result.ok:
+        click.echo(f"TAMPERED: {result.problem} ({result.count} records checked before it)", err=True)
         sys.exit(1)
     seq, head = result.head
-    waiting = f"; {result.pending} recorded and waiting to be linked" if result.pending else ""
-    click.echo(f"OK: {result.count} records, chain intact; head is link {seq} {head}{waiting}")
+    if caseexport.is_case_export(header):
+        checkpoint = header["checkpoint"]
+        click.echo(
+            f"OK: {result.count} records of case {header['case_ref']}, each unchanged and in the log as signed "
+            f"at link {seq} {head} ({checkpoint['time']}, key {checkpoint['key_id']}); "
+            "none of the case's records to then is missing"
+        )
+        return
+    click.echo(f"OK: {result.count} records, chain intact; head is link {seq} {head}")
+
+
+def _sign_now(settings: dict) -> checkpoints.Checkpoint | None:
+    """Sign the head now with the service's key; a store that disagrees with what was signed is refused."""
+    database = open_store(settings["DATABASE_URL"])
+    try:
+        signer = checkpoints.for_app(database, settings, create=False)
+    except signing.SigningKeyError as exc:
+        raise click.ClickException(str(exc)) from None
+    checkpoint = signer.sign()
+    if signer.refusal:
+        raise click.ClickException(f"not signed: {signer.refusal}; run `infoshare log verify`")
+    return checkpoint
+
+
+@log.command("checkpoint")
+def log_checkpoint() -> None:
+    """Sign the log's head now (the service does every few seconds), e.g. before a backup."""
+    settings = settings_used()
+    try:
+        checkpoint = _sign_now(settings)
+    except PeeweeException as exc:
+        raise click.ClickException(f"cannot open the decision log (DATABASE_URL): {exc}") from None
+    if checkpoint is None:
+        click.echo("nothing new to sign: the last checkpoint holds the head")
+    else:
+        click.echo(f"signed link {checkpoint.seq} {checkpoint.head} at {checkpoint.time} by key {checkpoint.key_id}")
 
 
 @log.command("export")
-@click.option("--case", "case_ref", metavar="REF", help="Only this case's decisions and their reviews.")
+@click.option(
+    "--case",
+    "case_ref",
+    metavar="REF",
+    help="Only this case's decisions and their reviews, with the proof that they are all of them "
+    "as of a signed checkpoint (the head is signed first if the signing key is here).",
+)
+@public_key_option
 @click.option("--output", type=click.File("w"), default="-", show_default=True, help="Where to write.")
-def log_export(case_ref: str | None, output) -> None:
+def log_export(case_ref: str | None, public_key: str | None, output) -> None:
     """Write the log as JSON lines with its chain, verifiable with `infoshare log verify --file`."""
     _open_key_store("decision log")
-    count = logaudit.export(output, case_ref)
-    click.echo(f"exported {count} records", err=True)
+    if case_ref is None:
+        count = logaudit.export(output)
+        click.echo(f"exported {count} records", err=True)
+        return
+    settings = settings_used()
+    if Path(settings["INFOSHARE_LOG_SIGNING_KEY_FILE"]).exists():
+        _sign_now(settings)
+    public = _public_key(public_key, settings, needed=True)
+    assert public is not None
+    file = settings["INFOSHARE_LOG_CHECKPOINT_FILE"]
+    signed, _ = checkpointaudit.read_checkpoints(file, public)
+    if not signed:
+        raise click.ClickException(f"no checkpoint signed by key {public.key_id} in {file}: nothing proves an export")
+    try:
+        count = caseexport.export(output, case_ref, signed[-1])
+    except caseexport.StoreDisagrees as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"exported {count} records of case {case_ref}, proven by the checkpoint of link {signed[-1].seq}", err=True
+    )

@@ -22,7 +22,7 @@ What an export proves on its own:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -193,28 +193,40 @@ def _unchained() -> str | None:
     return None
 
 
-def verify_store(expect_head: str | None = None) -> Verification:
+def verify_store(
+    expect_head: str | None = None, observe: Callable[[Iterable[Entry]], Iterable[Entry]] | None = None
+) -> Verification:
     """Walk the store's whole chain, then look for records that are not on it, and for
-    append-only triggers that are not in place (found, never put back: see ``appendonly``)."""
+    append-only triggers that are not in place (found, never put back: see ``appendonly``).
+
+    ``observe`` wraps the walk's entries, to see each as it is checked
+    (``service.store.checkpointaudit`` compares them with the checkpoints)."""
     guards = tuple(appendonly.missing(LogLink._meta.database))
-    result = check_entries(_entries(_links()), whole_chain=True, expect_head=expect_head)
+    entries: Iterable[Entry] = _entries(_links())
+    result = check_entries(observe(entries) if observe else entries, whole_chain=True, expect_head=expect_head)
     if result.ok:
         problem = _unchained()
         return Verification(result.count, result.head, problem, LogPending.select().count(), guards)
     return Verification(result.count, result.head, result.problem, missing_guards=guards)
 
 
+def of_case(case_ref: str) -> Any:
+    """The condition on links that selects one case's decisions and their reviews."""
+    decisions = Decision.select(Decision.id).where(Decision.case_ref == case_ref)
+    reviews = Review.select(Review.id).where(Review.decision.in_(decisions))
+    return ((LogLink.kind == "decision") & LogLink.record_id.in_(decisions)) | (
+        (LogLink.kind == "review") & LogLink.record_id.in_(reviews)
+    )
+
+
+def case_entries(case_ref: str, upto: int) -> Iterator[Entry]:
+    """One case's entries in chain order, to link ``upto``."""
+    return _entries(_links(of_case(case_ref) & (LogLink.seq <= upto)))
+
+
 def export(out: IO[str], case_ref: str | None = None) -> int:
     """Write the chain (or one case's part of it) as JSON lines; returns the records written."""
-    if case_ref is None:
-        links = _links()
-    else:
-        decisions = Decision.select(Decision.id).where(Decision.case_ref == case_ref)
-        reviews = Review.select(Review.id).where(Review.decision.in_(decisions))
-        links = _links(
-            ((LogLink.kind == "decision") & LogLink.record_id.in_(decisions))
-            | ((LogLink.kind == "review") & LogLink.record_id.in_(reviews))
-        )
+    links = _links() if case_ref is None else _links(of_case(case_ref))
     seq, chain_head = head()
     out.write(json.dumps({"format": FORMAT, "case_ref": case_ref, "head": {"seq": seq, "hash": chain_head}}) + "\n")
     count = 0
@@ -228,7 +240,7 @@ class ExportUnreadable(ValueError):
     """An export file that is not an infoshare log export, with where and why."""
 
 
-def verify_export(lines: IO[str], expect_head: str | None = None) -> Verification:
+def verify_export(lines: Iterator[str], expect_head: str | None = None) -> Verification:
     """Check an export on its own (see the module's docstring for what that proves)."""
     header = _parse(next(lines, ""), 1)
     if header.get("format") != FORMAT:

@@ -1,0 +1,391 @@
+"""Signed checkpoints of the decision log's head, appended to a file the database never holds.
+
+Whoever can write the store can rewrite every record and recompute every
+hash of the chain (``service.logchain``); what they cannot do is sign. So
+the service signs the chain's head with its Ed25519 key (``service.store.
+signing``) at least every ``INFOSHARE_LOG_CHECKPOINT_RECORDS`` records and
+every ``INFOSHARE_LOG_CHECKPOINT_SECONDS`` seconds, and appends each
+checkpoint as one JSON line to ``INFOSHARE_LOG_CHECKPOINT_FILE``. A later
+``infoshare log verify`` compares the store with those lines using the
+public key only (``service.store.checkpointaudit``).
+
+A checkpoint signs:
+
+- ``seq`` and ``head``: the chain's last link and its hash, so any change to
+  a record at or before it, however well rehashed, no longer reaches it;
+- ``since`` and ``records``: the previous checkpoint's seq and an
+  order-independent digest of the (kind, id, content hash) of the records
+  after it, so a verifier can tell records put in another order (the same
+  digest) from records changed (another);
+- ``cases``: the root of the case map (``service.store.casemap``), which a
+  case's export proves itself against;
+- ``time`` and ``key_id``.
+
+Who signs: every server worker runs one daemon thread, started after the
+fork (gunicorn's ``post_worker_init``; no thread and no lock exist in the
+master, so forking never copies a held lock), which signs every T seconds
+and when its requests have added N records. Workers coordinate through the
+checkpoint file's ``flock``: under it each reads the lines others appended,
+and signs only if its head is beyond the last one, so the file's seq never
+goes backwards. A single process (the CLI, a test's app) signs inline once
+N records were added, or when asked (``infoshare log checkpoint``).
+
+Before signing, the signer checks the chain is the one already signed:
+the links it reads follow each other and the head it knew, and the store
+still holds the last checkpoint's head at its seq. If not (the store was
+rewritten, truncated, or its chain rebuilt), it refuses, logs why, and
+signs nothing until the store agrees again: a checkpoint never vouches for
+a rewritten history.
+
+Each line is written with one ``write`` on an ``O_APPEND`` descriptor and
+``fsync``ed before the lock is released, so a crash leaves whole lines.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, cast
+
+from peewee import Database, PeeweeException, SqliteDatabase
+from playhouse.pool import PooledDatabase
+
+from infoshare.service.store import signing
+from infoshare.service.store.casemap import CaseMap
+from infoshare.service.store.logchain import GENESIS, link_hash
+from infoshare.service.store.models import Decision, LogLink, Review
+from infoshare.service.store.private import FILE_MODE, private_folder
+
+log = logging.getLogger("infoshare.checkpoints")
+
+FORMAT = "infoshare-checkpoint/1"
+BATCH = 1000
+RETRY_SECONDS = 30.0  # after a refusal: the store disagrees with what was signed until someone looks
+
+
+def records_digest(total: int) -> str:
+    return f"{total:064x}"
+
+
+def record_term(kind: str, record_id: int, content: str) -> int:
+    """One record's share of the order-independent digest: its hash as a number, summed mod 2**256."""
+    return int(hashlib.sha256(f"record\n{kind}\n{record_id}\n{content}".encode()).hexdigest(), 16)
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    seq: int
+    head: str
+    since: int
+    records: str
+    cases: str
+    time: str
+    key_id: str
+    signature: str = ""
+
+    def message(self) -> bytes:
+        """The bytes signed: every field but the signature, in canonical JSON."""
+        fields = {**asdict(self), "format": FORMAT}
+        del fields["signature"]
+        return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode("ascii")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"format": FORMAT, **asdict(self)}
+
+    def line(self) -> bytes:
+        return json.dumps(self.as_dict(), sort_keys=True, separators=(",", ":")).encode("ascii") + b"\n"
+
+    def signed_by(self, public: signing.PublicKey) -> bool:
+        return self.key_id == public.key_id and public.verify(self.message(), self.signature)
+
+    @classmethod
+    def from_dict(cls, value: Any) -> Checkpoint:
+        """Raises ValueError unless ``value`` has every field with the right type."""
+        if not isinstance(value, dict) or value.get("format") != FORMAT:
+            raise ValueError(f"not a checkpoint (expected format {FORMAT!r})")
+        try:
+            fields = {name: value[name] for name in cls.__dataclass_fields__}
+        except KeyError as exc:
+            raise ValueError(f"the checkpoint has no {exc}") from None
+        for name, kind in (("seq", int), ("since", int)):
+            if type(fields[name]) is not kind:
+                raise ValueError(f"the checkpoint's {name} is not a whole number")
+        if any(
+            not isinstance(fields[name], str) for name in ("head", "records", "cases", "time", "key_id", "signature")
+        ):
+            raise ValueError("the checkpoint has a field that is not text")
+        return cls(**fields)
+
+    @classmethod
+    def parse(cls, text: bytes | str) -> Checkpoint:
+        try:
+            value = json.loads(text)
+        except ValueError:
+            raise ValueError("not JSON") from None
+        return cls.from_dict(value)
+
+
+def read_lines(path: str | os.PathLike[str]) -> Iterator[tuple[int, bytes]]:
+    """The checkpoint file's lines with their numbers (none if there is no file)."""
+    try:
+        with open(path, "rb") as file:
+            for number, text in enumerate(file, start=1):
+                if text.strip():
+                    yield number, text
+    except FileNotFoundError:
+        return
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[int]:
+    """The checkpoint file open for appending (0600, made if missing), under its exclusive flock."""
+    private_folder(path.parent)
+    descriptor = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, FILE_MODE)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield descriptor
+    finally:
+        os.close(descriptor)  # releases the flock
+
+
+@dataclass(frozen=True)
+class ChainedLink:
+    """A link as the signer reads it: what the chain holds, and the case its record belongs to."""
+
+    seq: int
+    kind: str
+    record_id: int
+    content_hash: str
+    prev_hash: str
+    hash: str
+    case_ref: str | None
+
+
+def links_after(seq: int, upto: int | None = None) -> Iterator[ChainedLink]:
+    """The store's links after ``seq`` (to ``upto``), in order, each with its record's case, a batch at a time."""
+    while True:
+        query = LogLink.select(*LINK_COLUMNS).where(LogLink.seq > seq)
+        if upto is not None:
+            query = query.where(LogLink.seq <= upto)
+        batch = cast(list[tuple[int, str, int, str, str, str]], list(query.order_by(LogLink.seq).limit(BATCH).tuples()))
+        cases = _cases(batch)
+        for link in batch:
+            yield ChainedLink(*link, cases.get((link[1], link[2])))
+        if len(batch) < BATCH:
+            return
+        seq = batch[-1][0]
+
+
+LINK_COLUMNS = (LogLink.seq, LogLink.kind, LogLink.record_id, LogLink.content_hash, LogLink.prev_hash, LogLink.hash)
+
+
+def _cases(batch: list[tuple[int, str, int, str, str, str]]) -> dict[tuple[str, int], str]:
+    """The case of each decision and review in the batch (other kinds of record have none)."""
+    found: dict[tuple[str, int], str] = {}
+    decisions = [record_id for _, kind, record_id, *_ in batch if kind == "decision"]
+    reviews = [record_id for _, kind, record_id, *_ in batch if kind == "review"]
+    if decisions:
+        rows = cast(
+            Iterable[tuple[int, str]],
+            Decision.select(Decision.id, Decision.case_ref).where(Decision.id.in_(decisions)).tuples(),
+        )
+        for decision_id, case_ref in rows:
+            found[("decision", decision_id)] = case_ref
+    if reviews:
+        query = (
+            Review.select(Review.id, Decision.case_ref)
+            .join(Decision, on=Review.decision == Decision.id)
+            .where(Review.id.in_(reviews))
+        )
+        rows = cast(Iterable[tuple[int, str]], query.tuples())
+        for review_id, case_ref in rows:
+            found[("review", review_id)] = case_ref
+    return found
+
+
+class ChainDisagrees(RuntimeError):
+    """The store's chain is not the one already signed; the message says where."""
+
+
+@dataclass
+class _Tail:
+    """What this process knows of the chain: its head, and the case map up to it."""
+
+    seq: int = 0
+    head: str = GENESIS
+    cases: CaseMap | None = None
+
+    def __post_init__(self) -> None:
+        self.cases = self.cases or CaseMap()
+
+
+class Checkpointer:
+    """Signs the log's head into the checkpoint file; one per process, shared by its threads."""
+
+    def __init__(
+        self,
+        database: Database,
+        signer: signing.Signer,
+        checkpoint_file: str,
+        every_records: int,
+        every_seconds: float,
+    ) -> None:
+        self.database = database
+        self.signer = signer
+        self.path = Path(checkpoint_file)
+        self.every_records = every_records
+        self.every_seconds = every_seconds
+        self.refusal: str | None = None  # why the last attempt did not sign, if the chain disagreed
+        self._known = _Tail()
+        self._last: Checkpoint | None = None  # the file's last checkpoint signed by this key
+        self._offset = 0  # how much of the file this process has read
+        self._torn = False  # the file ends in part of a line
+        self._added = 0  # records this process's requests added since it last signed
+        self._lock = threading.Lock()  # one signing at a time within the process (the flock is per file)
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start this process's signing thread; call it after any fork (a server worker's start)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="infoshare-checkpoints", daemon=True)
+            self._thread.start()
+
+    def noted(self, count: int = 1) -> None:
+        """Records were added here: at N, wake the signing thread, or sign now if there is none."""
+        self._added += count
+        if self._added < self.every_records:
+            return
+        if self._thread is not None:
+            self._wake.set()
+            return
+        try:
+            self.sign()
+        except (PeeweeException, OSError) as exc:  # the record is made; its checkpoint waits for the next
+            log.error("checkpoint not signed: %s", type(exc).__name__)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(RETRY_SECONDS if self.refusal else self.every_seconds)
+            self._wake.clear()
+            try:
+                self.sign()
+            except (PeeweeException, OSError) as exc:
+                log.error("checkpoint not signed: %s", type(exc).__name__)
+            finally:
+                self._hang_up()
+
+    def _hang_up(self) -> None:
+        """Between rounds the thread holds no session: a pooled one is closed, not kept idle, so a
+        worker's sessions stay one per request thread using the store (``service.store.connections``)."""
+        if isinstance(self.database, PooledDatabase) and not self.database.is_closed():
+            self.database.manual_close()
+        elif not isinstance(self.database, SqliteDatabase) and not self.database.is_closed():
+            self.database.close()
+
+    def sign(self) -> Checkpoint | None:
+        """Sign the head if it is beyond the file's last checkpoint; None if there was nothing new
+        or the chain disagrees with what was signed (``refusal`` says why, and it is logged)."""
+        with self._lock, locked(self.path) as descriptor:
+            self._added = 0
+            self._read_new_lines(descriptor)
+            try:
+                checkpoint = self._next()
+            except ChainDisagrees as exc:
+                if self.refusal != str(exc):
+                    log.error("the log is not signed: %s; run `infoshare log verify`", exc)
+                self.refusal = str(exc)
+                self._known = _Tail()
+                return None
+            self.refusal = None
+            if checkpoint is None:
+                return None
+            # A line a crash cut short is ended first, so it cannot swallow this one.
+            os.write(descriptor, (b"\n" if self._torn else b"") + checkpoint.line())
+            os.fsync(descriptor)
+            self._offset, self._torn = os.fstat(descriptor).st_size, False
+            self._last = checkpoint
+            return checkpoint
+
+    def _read_new_lines(self, descriptor: int) -> None:
+        """Read what other processes appended since this one last looked (under the flock)."""
+        size = os.fstat(descriptor).st_size
+        if size < self._offset:
+            log.error("the checkpoint file %s is shorter than when it was last read: lines were removed", self.path)
+            self._offset, self._last = 0, None
+        with open(self.path, "rb") as file:
+            file.seek(self._offset)
+            data = file.read(size - self._offset)
+        complete = data[: data.rfind(b"\n") + 1]
+        self._offset += len(complete)
+        self._torn = len(complete) < len(data)
+        public = self.signer.public
+        for text in complete.splitlines():
+            try:
+                checkpoint = Checkpoint.parse(text)
+            except ValueError:
+                continue
+            if checkpoint.signed_by(public) and (self._last is None or checkpoint.seq > self._last.seq):
+                self._last = checkpoint
+
+    def _next(self) -> Checkpoint | None:
+        """Catch up with the store from this process's head and build the checkpoint of the new head."""
+        since = self._last.seq if self._last else 0
+        since_head = self._last.head if self._last else GENESIS
+        if self._known.seq > since:  # the file lost lines this process saw: start again from the beginning
+            self._known = _Tail()
+        known = self._known
+        if known.seq == since and known.head != since_head:
+            raise ChainDisagrees(f"link {since}'s hash is not the one the last checkpoint signed")
+        total = 0
+        for link in links_after(known.seq):
+            if link.seq != known.seq + 1 or link.prev_hash != known.head:
+                raise ChainDisagrees(f"link {link.seq} does not follow link {known.seq} as it did")
+            if link.hash != link_hash(link.seq, link.kind, link.record_id, link.prev_hash, link.content_hash):
+                raise ChainDisagrees(f"link {link.seq}'s hash does not match its content")
+            if link.case_ref is not None:
+                assert known.cases is not None
+                known.cases.add(link.case_ref, link.hash)
+            if link.seq > since:
+                total = (total + record_term(link.kind, link.record_id, link.content_hash)) % (1 << 256)
+            known.seq, known.head = link.seq, link.hash
+            if known.seq == since and known.head != since_head:
+                raise ChainDisagrees(f"link {since}'s hash is not the one the last checkpoint signed")
+        if known.seq < since:
+            raise ChainDisagrees(f"the store ends at link {known.seq}, before link {since} that was signed")
+        if known.seq == since:
+            return None
+        assert known.cases is not None
+        unsigned = Checkpoint(
+            seq=known.seq,
+            head=known.head,
+            since=since,
+            records=records_digest(total),
+            cases=known.cases.root(),
+            time=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            key_id=self.signer.public.key_id,
+        )
+        return Checkpoint(**{**asdict(unsigned), "signature": self.signer.sign(unsigned.message())})
+
+
+def for_app(database: Database, settings: dict, create: bool = True) -> Checkpointer:
+    """The process's checkpointer from the settings; the key file is made if missing and ``create``
+    (the service's start), else a missing key is a ``SigningKeyError`` (a command must not sign
+    with a key of its own)."""
+    key_file = settings["INFOSHARE_LOG_SIGNING_KEY_FILE"]
+    return Checkpointer(
+        database,
+        signing.load_or_create(key_file) if create else signing.load(key_file),
+        settings["INFOSHARE_LOG_CHECKPOINT_FILE"],
+        int(settings["INFOSHARE_LOG_CHECKPOINT_RECORDS"]),
+        float(settings["INFOSHARE_LOG_CHECKPOINT_SECONDS"]),
+    )

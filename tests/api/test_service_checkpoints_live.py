@@ -1,0 +1,80 @@
+"""A running server signs the log's head by itself, and a crash leaves only an unsigned tail.
+
+`infoshare serve` with two workers signs within a fraction of a second of
+a record. Then the test holds the checkpoint file's lock (as a slow disk or
+a stalled signer would), records three more decisions and kills the whole
+process group with SIGKILL: the log must verify, with exactly those three
+reported as the unsigned tail, and sign once a signer runs again.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from service_cases import SHARE_FACTS
+from test_service_live import REPO, call, infoshare, start_server
+
+from infoshare.service.store.checkpoints import Checkpoint, read_lines
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'live.sqlite3'}"
+    return request.getfixturevalue("pg_url")
+
+
+def last_signed(file: Path) -> int:
+    lines = list(read_lines(file))
+    return Checkpoint.parse(lines[-1][1]).seq if lines else 0
+
+
+def test_a_server_signs_by_itself_and_a_sigkill_leaves_an_unsigned_tail_that_verifies(tmp_path, store_url):
+    home = tmp_path / "home"
+    env = {
+        **os.environ,
+        "INFOSHARE_HOME": str(home),
+        "DATABASE_URL": store_url,
+        "INFOSHARE_POLICY": "",
+        "INFOSHARE_LOG_CHECKPOINT_SECONDS": "0.2",
+    }
+    checkpoints = home / "instance" / "log-checkpoints.jsonl"
+    token = infoshare("keys", "create", "--role", "case-system", "--name", "ckpt", env=env).stdout.splitlines()[-1]
+    process, base = start_server(env, tmp_path / "server.log", 2, start_new_session=True)
+    try:
+        for n in range(2):
+            assert call("POST", f"{base}/v1/decisions", {"case_ref": f"K-{n}", "facts": SHARE_FACTS}, token)[0] == 201
+        head = int(infoshare("log", "verify", env=env).stdout.split()[1])  # "OK: <n> records, ..."
+        deadline = time.monotonic() + 10
+        while last_signed(checkpoints) < head:
+            assert time.monotonic() < deadline, "the server signed nothing within 10 s"
+            time.sleep(0.05)
+        with open(checkpoints, "rb") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)  # the workers' signers now wait
+            for n in range(3):
+                made = call("POST", f"{base}/v1/decisions", {"case_ref": f"T-{n}", "facts": SHARE_FACTS}, token)
+                assert made[0] == 201
+            time.sleep(0.5)  # past a signing round: each worker is waiting for the lock
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+    assert last_signed(checkpoints) == head
+    verified = subprocess.run(
+        [sys.executable, "-m", "service", "log", "verify"], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    assert verified.returncode == 0, verified.stderr
+    assert verified.stdout.startswith(f"OK: {head + 3} records, chain intact")
+    assert f"UNSIGNED TAIL: 3 records after the last checkpoint (links {head + 1} to {head + 3})" in verified.stderr
+    assert "REWRITTEN" not in verified.stderr and "TRUNCATED" not in verified.stderr
+    assert f"signed link {head + 3}" in infoshare("log", "checkpoint", env=env).stdout
+    assert "UNSIGNED" not in infoshare("log", "verify", "--require-signed", env=env).stderr
