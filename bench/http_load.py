@@ -140,7 +140,9 @@ def infoshare_server(
     with tempfile.TemporaryDirectory(prefix="infoshare-bench-") as tmp:
         database_url = database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
         # One key drives all the load here; the per-key rate limit is for real callers, so it is off.
-        env = {**os.environ, **(env or {}), "DATABASE_URL": database_url, "INFOSHARE_RATE_LIMIT": "0"}
+        # The log's checkpoints are per store: a fresh store gets a fresh checkpoint file.
+        checkpoints = {"INFOSHARE_LOG_CHECKPOINT_FILE": str(Path(tmp) / "log-checkpoints.jsonl")}
+        env = {**os.environ, **checkpoints, **(env or {}), "DATABASE_URL": database_url, "INFOSHARE_RATE_LIMIT": "0"}
         infoshare = [sys.executable, "-m", "service"]
         if token is None:
             created = subprocess.run(
