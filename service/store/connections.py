@@ -15,12 +15,23 @@ them (``?max_connections=4``).
   in flight) is bounded by the cap. A thread that finds the cap reached
   waits up to ``timeout`` (10 s) for one to be given back, then fails with
   ``PoolExhausted`` (a 503, never a 500).
-- checked on checkout: peewee's pool runs ``SELECT 1`` on an idle
-  connection before handing it out and discards one that fails, so
-  sessions ended by the server (a restart, a failover, an idle timeout,
-  ``pg_terminate_backend``) are replaced without a failed request. A
-  connection that breaks during a request fails that request (503) and is
-  not returned to the pool.
+- checked on checkout, with a round trip only where one is needed: a
+  server sends nothing to an idle session except to end it (the FATAL
+  message of a restart, a failover, an idle timeout or
+  ``pg_terminate_backend``, then the end of the stream), so a connection
+  whose socket has anything to read is discarded at once. A session ended
+  a moment ago may not have said so yet (measured: a socket check alone
+  let a statement run on a just-ended session in 2 of 6 tries), so before
+  a checkout's first statement the pool still runs ``SELECT 1`` and
+  replaces the connection if it fails, unless that statement is a read
+  that is retried once on a new connection when its session turns out to
+  be ended (``read_retried``). The reads every request starts with (the
+  API key's revocation check, the active policy version) are such reads,
+  so recording a decision spends no round trip on the check, and sessions
+  the server ended are replaced without a failed request either way. A
+  connection that breaks during a write fails that request (503), since
+  the write may or may not have been committed, and is not returned to
+  the pool.
 - ``stale_timeout`` (300 s): a connection older than this is closed instead
   of reused, so sessions move to a new primary after a failover even when
   the old one still answers.
@@ -45,12 +56,17 @@ session, and the child opens its own.
 from __future__ import annotations
 
 import os
+import select
 import threading
 import weakref
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
-from peewee import Database, OperationalError
+import psycopg2
+from peewee import Database, InterfaceError, OperationalError
 from playhouse.pool import MaxConnectionsExceeded, PooledDatabase, PooledPostgresqlDatabase
+from psycopg2.extensions import TRANSACTION_STATUS_IDLE, TRANSACTION_STATUS_UNKNOWN
 
 POOL_DEFAULTS: dict[str, Any] = {
     "max_connections": 8,
@@ -74,9 +90,69 @@ class PostgresqlPool(PooledPostgresqlDatabase):
 
     def connect(self, reuse_if_open: bool = False) -> bool:
         try:
-            return super().connect(reuse_if_open)
+            opened = super().connect(reuse_if_open)
         except MaxConnectionsExceeded as exc:
             raise PoolExhausted(str(exc)) from None
+        if opened:
+            self._state.unchecked = True  # type: ignore[attr-defined]  # peewee's per-thread state
+        return opened
+
+    def cursor(self, named_cursor: Any = None) -> Any:
+        """A cursor on this thread's connection; a checkout's first statement runs on a session
+        known to be alive (``SELECT 1``, replacing dead ones) unless it is a retried read."""
+        state: Any = self._state  # type: ignore[attr-defined]  # peewee's per-thread state
+        cursor = super().cursor(named_cursor)
+        for _ in range(self._max_connections + 1):  # each failed try discards one pooled connection
+            if not getattr(state, "unchecked", False) or getattr(state, "retried_read", False):
+                break
+            try:
+                state.conn.cursor().execute("SELECT 1")
+                break
+            except psycopg2.Error:
+                self.replace_connection()
+                cursor = super().cursor(named_cursor)
+        state.unchecked = False
+        return cursor
+
+    def _is_closed(self, conn: Any) -> bool:
+        """Whether a pooled connection may not be handed out: closed, in an unknown state,
+        in a transaction that cannot be rolled back, or with something from the server waiting."""
+        if conn.closed:
+            return True
+        status = conn.info.transaction_status
+        if status == TRANSACTION_STATUS_UNKNOWN:
+            return True
+        if status != TRANSACTION_STATUS_IDLE:
+            try:
+                conn.rollback()
+            except psycopg2.Error:
+                return True
+            return False
+        waiting = select.poll()
+        waiting.register(conn.fileno(), select.POLLIN | select.POLLPRI)
+        return bool(waiting.poll(0))
+
+    def session_ended(self) -> bool:
+        """Whether this thread's connection is one the server has ended (or the network lost)."""
+        return not self.is_closed() and self.connection().closed != 0
+
+    def replace_connection(self) -> None:
+        """Drop this thread's connection, without returning it to the pool, and take another,
+        inside the same ``connection_context`` blocks (peewee forgets them on close)."""
+        state: Any = self._state  # type: ignore[attr-defined]  # peewee's per-thread state
+        blocks = state.ctx
+        self.manual_close()
+        self.connect()
+        state.ctx = blocks
+
+    @contextmanager
+    def retried_read(self) -> Iterator[None]:
+        state: Any = self._state  # type: ignore[attr-defined]  # peewee's per-thread state
+        state.retried_read = True
+        try:
+            yield
+        finally:
+            state.retried_read = False
 
     def detach_inherited(self) -> None:
         """In a forked child: forget the parent's connections without touching their sessions."""
@@ -95,6 +171,29 @@ class PostgresqlPool(PooledPostgresqlDatabase):
 
 
 _pools: weakref.WeakSet[PostgresqlPool] = weakref.WeakSet()
+
+T = TypeVar("T")
+
+
+def read_retried(database: Database, read: Callable[[], T]) -> T:
+    """``read()``, run again on another connection for as long as its session turns out to have
+    been ended (every pooled session may have been ended at once, by a failover).
+
+    Only for statements that change nothing: a write whose session ended may
+    have been committed, so running it again could record twice. Inside a
+    transaction nothing is retried (the transaction went with the session).
+    """
+    if not isinstance(database, PostgresqlPool):
+        return read()
+    with database.retried_read():
+        for _ in range(database._max_connections):  # each failed try discards one pooled connection
+            try:
+                return read()
+            except (OperationalError, InterfaceError):
+                if database.in_transaction() or not database.session_ended():
+                    raise
+            database.replace_connection()
+        return read()
 
 
 def _detach_in_child() -> None:

@@ -22,9 +22,10 @@ the cost on the hot path stays small on each backend:
 - PostgreSQL: holding a lock across the commit would make every writer wait
   for every other's disk flush (measured at 8 writers: 1,400 inserts/s fell
   to 200/s). So the record is committed together with a ``log_pending`` row
-  holding its content hash, in one statement and without a lock, and then the writer links every
-  pending record at once in one call of the ``infoshare_link_pending()``
-  function (installed at start; one round trip). It takes a
+  holding its content hash, without a lock, and then the writer links every
+  pending record at once with the ``infoshare_link_pending()`` function
+  (installed at start); both steps are one procedure call, one round trip
+  (``service.store.pgappend``). The linking takes a
   transaction-scoped advisory lock keyed on the link table's oid (one chain
   per schema) and commits without waiting for the disk (``synchronous_commit
   off``), so the lock is held for microseconds and never across a flush.
@@ -51,7 +52,7 @@ from typing import Any, TypeVar
 
 from peewee import Database, Model, ModelSelect, PeeweeException, SqliteDatabase, fn
 
-from infoshare.service.store import prepared
+from infoshare.service.store import pgappend, prepared
 from infoshare.service.store.models import (
     ApiKey,
     Client,
@@ -225,15 +226,8 @@ def append(model: type[Record], **fields: Any) -> Record:
             row.id = prepared.insert(model, row)
             database.execute_sql(LINK_ONE, (kind, row.id, digest, kind, row.id, digest))
         return row
-    params: list[Any]  # declared: mypy does not infer it through the constrained Record type
-    statement, params = prepared.insert_statement(model, row)
-    cursor = database.execute_sql(  # one statement, one round trip, committed at once
-        f"WITH added AS ({statement} RETURNING id) INSERT INTO log_pending (kind, record_id, content_hash) "
-        "SELECT %s, id, %s FROM added RETURNING record_id",
-        [*params, kind, digest],
-    )
-    row.id = cursor.fetchone()[0]
-    _link_or_leave(database, f"{kind} {row.id}")
+    if not pgappend.append(model, row, digest):
+        log.error("%s %s is recorded; linking it failed and is left to the next writer", kind, row.id)
     return row
 
 
@@ -406,3 +400,4 @@ def install(database: Database) -> None:
         database.register_function(link_hash, "infoshare_link_hash", 5, deterministic=True)
     else:
         database.execute_sql(LINK_PENDING_FUNCTION)
+        pgappend.install(database, {Decision: "decision", Review: "review"})

@@ -18,6 +18,7 @@ from infoshare.engine import Policy, PolicyError
 from infoshare.engine.policy.loader import load_policy_files
 from infoshare.engine.policy.problems import Problem
 from infoshare.service.store import logchain
+from infoshare.service.store.connections import read_retried
 from infoshare.service.store.models import PolicyActivation, PolicyVersion, as_utc
 
 log = logging.getLogger("infoshare.versions")
@@ -122,7 +123,10 @@ def history(limit: int = 50) -> list[dict[str, Any]]:
 
 
 def active_digest() -> str | None:
-    row = PolicyActivation.select(PolicyActivation.digest).order_by(PolicyActivation.id.desc()).first()
+    """The digest the latest activation names; each worker reads it about once a second, often as
+    the first statement of a request, so it is retried on a new connection if its session had ended."""
+    query = PolicyActivation.select(PolicyActivation.digest).order_by(PolicyActivation.id.desc())
+    row = read_retried(PolicyActivation._meta.database, query.first)
     return row.digest if row else None
 
 

@@ -292,25 +292,25 @@ def test_on_postgresql_the_log_is_chained_and_the_database_refuses_changes(pg_ur
     assert "UNGUARDED: trigger decision_append_only is disabled" in result.stderr
 
 
-def test_on_postgresql_a_record_whose_linking_failed_is_kept_and_linked_by_the_next_writer(pg_url, monkeypatch):
-    from peewee import OperationalError
-
+def test_on_postgresql_a_record_whose_linking_failed_is_kept_and_linked_by_the_next_writer(pg_url, monkeypatch, caplog):
     from infoshare.service.store import logchain
 
     app = create_app({"DATABASE_URL": pg_url, "INFOSHARE_POLICY": str(SHIPPED_POLICY)})
+    database = app.extensions["infoshare"].database
     with app.app_context():
         headers = {"Authorization": f"Bearer {create_key('case-system', 'pg-pending')[1]}"}
     client = app.test_client()
     monkeypatch.setenv("DATABASE_URL", pg_url)
-    linking = logchain.link_pending
-
-    def dropped(_database):
-        raise OperationalError("server closed the connection unexpectedly")
-
-    monkeypatch.setattr(logchain, "link_pending", dropped)
+    with database.connection_context():  # linking fails in the database, after the record's commit
+        database.execute_sql(
+            "CREATE OR REPLACE FUNCTION infoshare_link_pending() RETURNS bigint LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'linking unavailable'; END $$"
+        )
     first = client.post("/v1/decisions", json={"case_ref": "PG-P", "facts": SHARE_FACTS}, headers=headers)
     assert first.status_code == 201  # committed, so it is answered; its link is owed
-    monkeypatch.setattr(logchain, "link_pending", linking)
+    assert f"decision {first.json['id']} is recorded; linking it failed" in caplog.text
+    with database.connection_context():
+        logchain.install(database)
     with app.app_context():
         waiting = verify_store()
     assert waiting.ok and (waiting.count, waiting.pending) == (5, 1)

@@ -119,3 +119,55 @@ def _recreate_schema(url: str) -> None:
     dsn, _, options = url.partition("?options=-csearch_path%3D")
     with psycopg2.connect(dsn) as connection, connection.cursor() as cursor:
         cursor.execute(f"DROP SCHEMA {options} CASCADE; CREATE SCHEMA {options}")
+
+
+def _counting_statements(database) -> list[str]:
+    """Every statement the pool's connections send from now on (new connections, counted cursors)."""
+    import psycopg2.extensions
+
+    sent: list[str] = []
+
+    class Counting(psycopg2.extensions.cursor):
+        def execute(self, query, vars=None):
+            sent.append(query if isinstance(query, str) else query.decode())
+            return super().execute(query, vars)
+
+    database.close_all()
+    database.connect_params["cursor_factory"] = Counting
+    return sent
+
+
+def test_recording_a_decision_on_postgresql_takes_two_round_trips_once_its_key_is_known(pg_url):
+    """The key's revocation check (also the session's liveness check) and one call that records,
+    commits and links: no SELECT 1 on checkout, no key join, no separate linking statement."""
+    app = create_app(
+        {"DATABASE_URL": pg_url, "INFOSHARE_POLICY": str(SHIPPED_POLICY), "INFOSHARE_POLICY_POLL_SECONDS": 3600}
+    )
+    with app.app_context():
+        headers = {"Authorization": f"Bearer {create_key('case-system', 'pg-trips')[1]}"}
+    client = app.test_client()
+    sent = _counting_statements(app.extensions["infoshare"].database)
+    record = {"case_ref": "PG-TRIPS", "facts": SHARE_FACTS}
+    for _ in range(2):  # the key is found, then its check prepared in the session
+        assert client.post("/v1/decisions", json=record, headers=headers).status_code == 201
+    sent.clear()
+    made = [client.post("/v1/decisions", json=record, headers=headers) for _ in range(3)]
+    assert [response.status_code for response in made] == [201] * 3
+    assert [statement.split()[0] for statement in sent] == ["EXECUTE", "CALL"] * 3, sent
+    case_file = client.get("/v1/cases/PG-TRIPS/decisions", headers=headers).json["decisions"]
+    assert [d["id"] for d in case_file][2:] == [response.json["id"] for response in made]
+
+
+def test_a_key_revoked_by_another_server_is_refused_at_once_on_postgresql(pg_url):
+    """Each process remembers the keys it found, but reads their revocation on every request."""
+    serving, other = (create_app({"DATABASE_URL": pg_url, "INFOSHARE_POLICY": str(SHIPPED_POLICY)}) for _ in range(2))
+    with serving.app_context():
+        headers = {"Authorization": f"Bearer {create_key('case-system', 'pg-revoked')[1]}"}
+    client = serving.test_client()
+    assert [client.get("/v1/policy", headers=headers).status_code for _ in range(3)] == [200] * 3
+    with other.app_context():
+        from infoshare.service.access.keys import revoke_key
+
+        revoke_key("pg-revoked")
+    refused = client.get("/v1/policy", headers=headers)
+    assert refused.status_code == 401 and "revoked" in refused.json["error"]
