@@ -107,9 +107,11 @@ def memory_kib(pid: int) -> dict[str, int]:
 
 
 @contextmanager
-def _serving(command: list[str], port: int, env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
+def _serving(
+    command: list[str], port: int, env: dict[str, str], log: Path, tree: Path = REPO
+) -> Iterator[subprocess.Popen]:
     with open(log, "w") as out:
-        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=out)
+        process = subprocess.Popen(command, cwd=tree, env=env, stdout=out, stderr=out)
     try:
         _wait_ready(port, process, log)
         yield process
@@ -129,13 +131,15 @@ def infoshare_server(
     token: str | None = None,
     env: dict[str, str] | None = None,
     worker_class: str | None = None,
+    tree: Path | None = None,
 ) -> Iterator[Server]:
     """`infoshare serve` with its production settings on a store and a case-system key.
 
     By default the store is a fresh sqlite file and the key a fresh one; a
     second server on the same store is given the first one's URL and key.
     ``env`` adds to the server's environment; ``worker_class`` replaces the
-    default front (``--worker-class``).
+    default front (``--worker-class``); ``tree`` is another checkout to serve
+    from, with its own ``.venv`` (an earlier commit, to compare in one run).
     """
     with tempfile.TemporaryDirectory(prefix="infoshare-bench-") as tmp:
         database_url = database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
@@ -143,11 +147,11 @@ def infoshare_server(
         # The log's checkpoints are per store: a fresh store gets a fresh checkpoint file.
         checkpoints = {"INFOSHARE_LOG_CHECKPOINT_FILE": str(Path(tmp) / "log-checkpoints.jsonl")}
         env = {**os.environ, **checkpoints, **(env or {}), "DATABASE_URL": database_url, "INFOSHARE_RATE_LIMIT": "0"}
-        infoshare = [sys.executable, "-m", "service"]
+        infoshare = [str(tree / ".venv" / "bin" / "python") if tree else sys.executable, "-m", "service"]
         if token is None:
             created = subprocess.run(
                 [*infoshare, "keys", "create", "--role", "case-system", "--name", "bench"],
-                cwd=REPO,
+                cwd=tree or REPO,
                 env=env,
                 capture_output=True,
                 text=True,
@@ -158,7 +162,7 @@ def infoshare_server(
         command = [*infoshare, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
         if worker_class is not None:
             command += ["--worker-class", worker_class]
-        with _serving(command, port, env, Path(tmp) / "server.log") as process:
+        with _serving(command, port, env, Path(tmp) / "server.log", tree or REPO) as process:
             yield Server(process, port, database_url, token)
 
 
