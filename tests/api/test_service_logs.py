@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime
 
@@ -101,3 +102,35 @@ def test_error_bodies_carry_the_request_id_of_their_log_line(client, as_role, re
     assert response.status_code == 400
     assert line["request_id"] == response.json["request_id"] == response.headers["X-Request-ID"]
     assert line["status"] == 400 and line["error"] == response.json["error"]
+
+
+def test_the_request_line_written_straight_to_the_stream_is_the_line_logging_writes(
+    client, as_role, tmp_path, monkeypatch
+):
+    """As deployed, the JSON handler is the only one, and the request line skips `logging`'s machinery;
+    with any other handler present it goes through `logging`. Both give the same line."""
+    out = open(tmp_path / "service.log", "w")  # noqa: SIM115 - closed below
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(JsonFormatter())
+    monkeypatch.setattr(logging.getLogger("infoshare"), "handlers", [handler])
+    monkeypatch.setattr(logging.getLogger("infoshare"), "level", logging.INFO)
+    monkeypatch.setattr(logging.root, "handlers", [])  # as deployed: nothing else listens
+    handled: list[str] = []
+    request_logger = logging.getLogger("infoshare.request")
+    monkeypatch.setattr(request_logger, "handle", lambda record: handled.append(record.request_id))
+    body = {"case_ref": "CASE-STRAIGHT", "facts": SHARE_FACTS}
+    headers = {**as_role("case-system"), "X-Request-ID": "straight-1"}
+    straight = client.post("/v1/decisions", json=body, headers=headers)
+    assert handled == []  # no record was made: the line went straight to the stream
+    monkeypatch.delattr(request_logger, "handle")  # the class's own again
+    monkeypatch.setattr(logging.root, "handlers", [logging.NullHandler()])  # someone else listens too
+    through = client.post("/v1/decisions", json=body, headers={**headers, "X-Request-ID": "through-1"})
+    out.close()
+    lines = [json.loads(line) for line in (tmp_path / "service.log").read_text().splitlines()]
+    first, second = (line for line in lines if line["logger"] == "infoshare.request")
+    assert [first["request_id"], second["request_id"]] == ["straight-1", "through-1"]
+    assert list(first) == list(second)  # the same keys in the same order
+    varying = {"time", "request_id", "latency_ms", "decision_id"}
+    assert {k: v for k, v in first.items() if k not in varying} == {k: v for k, v in second.items() if k not in varying}
+    assert first["decision_id"] == straight.json["id"] and second["decision_id"] == through.json["id"]
+    assert datetime.fromisoformat(first["time"]).tzinfo is not None
