@@ -34,7 +34,7 @@ from infoshare.engine import load_policy
 from infoshare.engine.analysis.exhaustive import domain
 from infoshare.engine.analysis.impact import DecisionCache
 from infoshare.engine.policy.loader import SHIPPED_POLICY
-from infoshare.service.store import versions
+from infoshare.service.store import signing, versions
 from infoshare.service.store.database import open_store
 
 REPO = Path(__file__).resolve().parent.parent
@@ -60,7 +60,7 @@ def fill(path: Path, count: int, seed: int) -> tuple[float, int]:
     decide = DecisionCache(policy)
     database = open_store(f"sqlite:///{path}")
     with database.connection_context():
-        versions.activate(policy, "bench")
+        versions.activate(policy, "bench", signing.load_or_create(path.with_name(path.name + ".key")), {})
     database.close()
     rng = random.Random(seed)
     distinct: set[str] = set()

@@ -50,10 +50,12 @@ def create_app(settings: dict | None = None, loaded: Policy | None = None) -> Fl
     app.register_blueprint(openapi.bp)
     app.register_blueprint(docs.bp)
     init_web(app)
+    checkpointer = checkpoints.for_app(database, app.config)  # signs once started, or inline (see there)
     app.extensions["infoshare"] = ServiceState(
         database=database,
         snapshot=reload.build(app, loaded),
-        checkpoints=checkpoints.for_app(database, app.config),  # signs once started, or inline (see there)
+        checkpoints=checkpointer,
+        signer=checkpointer.signer,
         limiter=RateLimiter(app.config["INFOSHARE_RATE_LIMIT"]),
         anonymous=RateLimiter(app.config["INFOSHARE_ANONYMOUS_RATE_LIMIT"]),
     )

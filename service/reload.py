@@ -6,8 +6,12 @@ checks it in full (the loader's checks and the policy's own tests), and only
 then stores the version's text and appends an activation row naming its
 digest. Each worker looks up the latest activation before a request, at most
 once every ``INFOSHARE_POLICY_POLL_SECONDS`` (default 1 s, one indexed
-one-row query), and when it names another digest the worker rebuilds that
-version from the store's text and swaps its snapshot. So all workers of one
+one-row query), and when it names another digest the worker vets the
+activation (``service.store.guard``: signed with the log's key, in the
+verified chain, the version's text matching its digest and passing the
+checker and the policy's own tests), rebuilds that version from the store's
+text and swaps its snapshot. A refused activation leaves the worker on its
+version, named in the log and in ``/readyz``. So all workers of one
 server, and every server sharing the store, converge within the poll
 interval, and a worker forked later (gunicorn replaces workers) catches up
 on its first request. The store, not process memory, says which version is
@@ -34,11 +38,12 @@ from peewee import PeeweeException
 
 from infoshare.engine import Engine, Policy, PolicyError, facts_schema, load_policy
 from infoshare.engine.analysis.memo import MemoEngine
-from infoshare.engine.analysis.policytests import run_tests
+from infoshare.engine.analysis.policytests import run_tests, test_files
 from infoshare.engine.policy.problems import Problem
 from infoshare.service.api.openapi import body_factories, build_spec
-from infoshare.service.state import PolicySnapshot, ServiceState
-from infoshare.service.store import versions
+from infoshare.service.state import PolicySnapshot, Refusal, ServiceState
+from infoshare.service.store import guard, versions
+from infoshare.service.store.signing import Signer
 from infoshare.service.warmup import warm_interview
 
 log = logging.getLogger("infoshare.policy")
@@ -74,7 +79,7 @@ def start(app: Flask, policy: Policy) -> None:
         if active == policy.digest:
             versions.remember(policy)
         elif active is None or app.config.get("INFOSHARE_ACTIVATE") or not versions.was_active(policy.digest):
-            versions.activate(policy, "start")
+            versions.activate(policy, "start", state.signer, test_files(policy.directory) if policy.directory else {})
         else:
             current = versions.active()
             assert current is not None  # the store has an active version: `active` was not None
@@ -107,9 +112,12 @@ def checked(directory: Path) -> tuple[Policy, Engine]:
     return policy, engine
 
 
-def activate_checked(directory: Path, by: str, digest: str | None = None) -> tuple[dict | None, Policy, Engine]:
-    """Load and check the folder in full, then store and activate it for every server sharing
-    the store: (the activation it replaced, as the store says; the policy; its engine).
+def activate_checked(
+    directory: Path, by: str, signer: Signer, digest: str | None = None
+) -> tuple[dict | None, Policy, Engine]:
+    """Load and check the folder in full, then store and activate it (signed with ``signer``,
+    carrying the folder's tests) for every server sharing the store: (the activation it
+    replaced, as the store says; the policy; its engine).
 
     Raises PolicyError, and changes nothing, if the folder has any problem, reuses a stored
     version string for other files, or, if ``digest`` is given, no longer holds that version
@@ -128,7 +136,7 @@ def activate_checked(directory: Path, by: str, digest: str | None = None) -> tup
             ]
         )
     previous = versions.active()
-    versions.activate(policy, by)
+    versions.activate(policy, by, signer, test_files(directory))
     log.info(
         "policy %s %s (sha256 %s) active, activated by %s; was %s",
         policy.id,
@@ -144,7 +152,7 @@ def activate_folder(app: Flask, directory: Path, by: str, digest: str | None = N
     """Check, store and activate the policy in ``directory`` (see activate_checked) and answer
     with it in this process at once; (the activation it replaced, the new policy)."""
     state: ServiceState = app.extensions["infoshare"]
-    previous, policy, engine = activate_checked(directory, by, digest)
+    previous, policy, engine = activate_checked(directory, by, state.signer, digest)
     install(app, state, state.built.get(policy.digest) or build(app, policy, engine))
     state.checked_at = time.monotonic()
     return previous, policy
@@ -156,27 +164,41 @@ def reload_from_files(app: Flask, by: str) -> tuple[dict | None, Policy]:
 
 
 def follow_active_version(app: Flask) -> None:
-    """Before a request: if another version has been activated, swap to it (at most once per poll)."""
+    """Before a request: if another version has been activated, swap to it (at most once per
+    poll), once the activation guard (``service.store.guard``) has vetted the activation;
+    a refused one leaves this process on its version, and is not looked at again."""
     state: ServiceState = app.extensions["infoshare"]
     now = time.monotonic()
     if now - state.checked_at < app.config["INFOSHARE_POLICY_POLL_SECONDS"]:
         return
     state.checked_at = now
     try:
-        digest = versions.active_digest()
-        if digest is None or digest in (state.snapshot.policy.digest, state.unusable):
+        latest = versions.latest_activation()
+        if latest is None or latest[1] == state.snapshot.policy.digest:
+            state.refused = None  # what answers is what the store names: nothing is refused any more
             return
-        snapshot = state.built.get(digest)
-        if snapshot is None:
-            policy = versions.stored(digest)
-            if policy is None:
-                log.error(
-                    "active policy version %s is not in the store; answering with %s",
-                    digest,
-                    state.snapshot.policy.digest,
-                )
-                return
-            snapshot = build(app, policy)
+        if state.refused is not None and state.refused.activation == latest[0]:
+            return
+        known = state.built.get(latest[1])
+        try:
+            vetted = guard.vet(
+                versions.activation(latest[0]),
+                state.signer.public,
+                state.verified,
+                (known.policy, known.engine) if known else None,
+            )
+        except guard.NotLinkedYet:
+            return
+        except guard.Refused as exc:
+            state.refused = Refusal(latest[0], latest[1], str(exc))
+            log.error(
+                "refused activation %s of policy version %s: %s; answering with %s",
+                latest[0],
+                latest[1],
+                exc,
+                state.snapshot.policy.digest,
+            )
+            return
     except PeeweeException as exc:
         log.error(
             "cannot look up the active policy version (%s); answering with %s",
@@ -184,15 +206,9 @@ def follow_active_version(app: Flask) -> None:
             state.snapshot.policy.digest,
         )
         return
-    except PolicyError as exc:
-        state.unusable = digest  # not retried every poll; a newer activation is followed as usual
-        log.error(
-            "active policy version %s does not load here; answering with %s:\n%s",
-            digest,
-            state.snapshot.policy.digest,
-            exc,
-        )
-        return
+    state.verified = vetted.verified
+    snapshot = known or build(app, vetted.policy, vetted.engine)
     install(app, state, snapshot)
-    log.info("policy sha256 %s active in this worker", digest)
+    state.refused = None
+    log.info("policy sha256 %s active in this worker (activation %s)", latest[1], latest[0])
     warm_interview(app, snapshot.engine)  # a worker, never the master: see service.warmup

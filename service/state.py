@@ -21,6 +21,7 @@ from peewee import Database
 from infoshare.engine import Engine, Policy
 from infoshare.service.access.ratelimit import RateLimiter
 from infoshare.service.store.checkpoints import Checkpointer
+from infoshare.service.store.signing import Signer
 
 
 @dataclass(frozen=True)
@@ -35,14 +36,25 @@ class PolicySnapshot:
         return self.loaders[factory]
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """An activation this process would not follow, and why (``/readyz`` shows it)."""
+
+    activation: int
+    digest: str
+    reason: str
+
+
 @dataclass
 class ServiceState:
     database: Database
     snapshot: PolicySnapshot
     checkpoints: Checkpointer
+    signer: Signer  # the log's signing key: signs this process's activations, checks everyone's
     built: dict[str, PolicySnapshot] = field(default_factory=dict)  # by digest: a version is compiled once
     checked_at: float = 0.0  # monotonic time the active version was last looked up in the store
-    unusable: str | None = None  # an activated digest this process could not load
+    refused: Refusal | None = None  # the latest activation, if this process refused it (service.store.guard)
+    verified: tuple[int, str] = (0, "0" * 64)  # the chain's link this process verified it up to
     swap_lock: threading.Lock = field(default_factory=threading.Lock)
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0))  # per client
     anonymous: RateLimiter = field(default_factory=lambda: RateLimiter(0))  # per address, without a valid key

@@ -6,6 +6,7 @@ change; `infoshare check` runs them, and so does the pytest suite.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,13 +64,23 @@ class PolicyTest:
     line: int
 
 
-def load_tests(directory: Path) -> list[PolicyTest]:
-    """Every test case under `directory`/tests; PolicyError if a file is malformed."""
+def test_files(directory: Path) -> dict[str, str]:
+    """The text of each test file under `directory`/tests, by name (`tests/cases.yaml`): what an
+    activation carries, so every process that follows it runs the tests it was checked with."""
+    return {
+        f"{TESTS_DIR}/{file.name}": file.read_text(encoding="utf-8")
+        for file in sorted((directory / TESTS_DIR).glob("*.yaml"))
+    }
+
+
+def load_tests(tests: Path | Mapping[str, str]) -> list[PolicyTest]:
+    """Every test case under a policy folder's tests/, or in test files given by name and text
+    (as ``test_files`` returns them); PolicyError if a file is malformed."""
     problems: list[Problem] = []
     out: list[PolicyTest] = []
-    for file in sorted((directory / TESTS_DIR).glob("*.yaml")):
-        name = f"{TESTS_DIR}/{file.name}"
-        source = read_or_report(file, name, problems)
+    files = test_files(tests) if isinstance(tests, Path) else tests
+    for name, text in sorted(files.items()):
+        source = read_or_report(text.encode("utf-8"), name, problems)
         if source is None:
             continue
         data, found = validate_with(FileSchema(), source.data, source, ())
@@ -129,17 +140,18 @@ def _shown(value: Any) -> str:
     return show(value)
 
 
-def run_tests(engine: Engine, directory: Path) -> tuple[int, list[Problem]]:
-    """Run the policy's tests: how many there are, and each failure as a file:line Problem.
+def run_tests(engine: Engine, tests: Path | Mapping[str, str]) -> tuple[int, list[Problem]]:
+    """Run the policy's tests (a policy folder's, or test files by name and text): how many there
+    are, and each failure as a file:line Problem.
 
     A malformed test file is a Problem too, so a reload refuses it like `check` does.
     """
     try:
-        tests = load_tests(directory)
+        cases = load_tests(tests)
     except PolicyError as err:
         return 0, list(err.problems)
-    return len(tests), [
+    return len(cases), [
         Problem(test.file, test.line, f"test `{test.name}`: {message}")
-        for test in tests
+        for test in cases
         for message in failures(engine, test)
     ]

@@ -18,8 +18,22 @@ class HealthSchema(Schema):
     status = fields.String(required=True)
 
 
+class RefusedActivationSchema(Schema):
+    activation = fields.Integer(required=True, metadata={"description": "The refused activation's id."})
+    digest = fields.String(required=True, metadata={"description": "sha256 of the version it names."})
+    reason = fields.String(required=True, metadata={"description": "Why this worker would not follow it."})
+
+
 class ReadySchema(HealthSchema):
     policy = fields.Dict(metadata={"description": "id, version and digest of the loaded policy."})
+    refused_activation = fields.Nested(
+        RefusedActivationSchema,
+        metadata={
+            "description": "Present, with `status` `degraded`, when this worker refused the latest activation "
+            "(not signed with the log's key, not in the verified log, or its version fails the checker or "
+            "the policy's own tests) and keeps answering with the version above."
+        },
+    )
 
 
 bp = Blueprint("health", __name__)
@@ -42,7 +56,11 @@ def healthz() -> ResponseReturnValue:
 @open_to_anyone
 def readyz() -> ResponseReturnValue:
     """Only ready when a decision could be recorded right now: an unreachable,
-    read-only, locked or full store makes it 503, so traffic goes elsewhere."""
+    read-only, locked or full store makes it 503, so traffic goes elsewhere.
+
+    A refused activation makes it ``degraded`` but still 200: the worker answers
+    correctly with the version it had, and a 503 from every worker would turn one
+    forged row into an outage. Monitoring should alert on ``degraded``."""
     state = current()
     try:
         check_writable(state.database)
@@ -52,7 +70,11 @@ def readyz() -> ResponseReturnValue:
     except StoreFull as exc:
         return error_response(503, f"not ready: {exc}")
     policy = state.policy
-    return {
-        "status": "ready",
-        "policy": {"id": policy.id, "version": policy.version, "digest": policy.digest},
-    }
+    ready = {"status": "ready", "policy": {"id": policy.id, "version": policy.version, "digest": policy.digest}}
+    if state.refused is not None:  # still 200: the version it answers with is the one it had vetted
+        refused = state.refused
+        ready.update(
+            status="degraded",
+            refused_activation={"activation": refused.activation, "digest": refused.digest, "reason": refused.reason},
+        )
+    return ready

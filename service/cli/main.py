@@ -174,7 +174,8 @@ def reload_command(directory: Path) -> None:
     settings = settings_used()
     try:
         open_store(settings["DATABASE_URL"])
-        previous, policy, _ = activate_checked(directory, f"infoshare reload by {getpass.getuser()}")
+        signer = signing.load_or_create(settings["INFOSHARE_LOG_SIGNING_KEY_FILE"])
+        previous, policy, _ = activate_checked(directory, f"infoshare reload by {getpass.getuser()}", signer)
     except PolicyError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)

@@ -88,13 +88,16 @@ class Verification:
         return self.problem is None and not self.missing_guards
 
 
-def check_entries(entries: Iterable[Entry], whole_chain: bool, expect_head: str | None = None) -> Verification:
+def check_entries(
+    entries: Iterable[Entry], whole_chain: bool, expect_head: str | None = None, after: Entry | None = None
+) -> Verification:
     """Walk entries in chain order and name the first that was altered, inserted or removed.
 
-    ``whole_chain``: the entries must be the chain from its first link, with no
-    gaps; otherwise (one case's records) only neighbouring links are compared.
+    ``whole_chain``: the entries must be the chain from its first link (or from
+    just after ``after``, a link verified before), with no gaps; otherwise (one
+    case's records) only neighbouring links are compared.
     """
-    previous: Entry | None = None
+    previous: Entry | None = after
     count = 0
     seen_head = expect_head is None
     for entry in entries:
@@ -222,6 +225,18 @@ def of_case(case_ref: str) -> Any:
 def case_entries(case_ref: str, upto: int) -> Iterator[Entry]:
     """One case's entries in chain order, to link ``upto``."""
     return _entries(_links(of_case(case_ref) & (LogLink.seq <= upto)))
+
+
+def verify_through(seq: int, after: tuple[int, str] = (0, GENESIS)) -> Verification:
+    """Walk the store's chain up to link ``seq``, from just after the link ``after`` names by
+    (seq, hash), verified before: a worker checks an activation this way, only the part of the
+    chain it has not seen yet. The links after ``after`` must still follow the hash it had."""
+    start = Entry(after[0], "", 0, None, "", "", after[1]) if after[0] else None
+    links = _links((LogLink.seq > after[0]) & (LogLink.seq <= seq))
+    result = check_entries(_entries(links), whole_chain=True, after=start)
+    if result.ok and result.head[0] != seq:
+        return Verification(result.count, result.head, f"link {seq} is missing")
+    return result
 
 
 def export(out: IO[str], case_ref: str | None = None) -> int:

@@ -4,15 +4,21 @@ A version is stored (its files' full text, keyed by digest, and chained in
 the decision log) the first time a service loads it, before it answers anything, so every recorded decision's
 digest names a version the store can rebuild. Activations are appended, never
 updated: the latest names the version every worker must answer with, and the
-rows read as a history of what answered when.
+rows read as a history of what answered when. Each is signed with the log's
+signing key by whatever makes it, over what ``signed_part`` says, and
+carries the policy's own tests it was checked with; a worker follows it only
+once ``service.store.guard`` has vetted it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Iterable
 from typing import Any, cast
+
+from peewee import Database, SqliteDatabase
 
 from infoshare.engine import Policy, PolicyError
 from infoshare.engine.policy.loader import load_policy_files
@@ -20,8 +26,10 @@ from infoshare.engine.policy.problems import Problem
 from infoshare.service.store import logchain
 from infoshare.service.store.connections import read_retried
 from infoshare.service.store.models import PolicyActivation, PolicyVersion, as_utc
+from infoshare.service.store.signing import Signer
 
 log = logging.getLogger("infoshare.versions")
+ACTIVATION_FORMAT = "infoshare-activation/1"
 
 
 def remember(policy: Policy) -> None:
@@ -34,13 +42,46 @@ def remember(policy: Policy) -> None:
             logchain.chain("policy_version", row)
 
 
-def activate(policy: Policy, by: str) -> None:
-    """Make ``policy`` the version every worker answers with (stored first); PolicyError if its
-    version string already names another text in the store (see ``version_problem``)."""
-    with logchain.chained_writes(PolicyVersion._meta.database):
+def activate(policy: Policy, by: str, signer: Signer, tests: dict[str, str]) -> None:
+    """Make ``policy`` the version every worker answers with (stored first), signed with the
+    log's signing key and carrying the policy's own ``tests`` it was checked with (file name ->
+    text); PolicyError if its version string already names another text in the store (see
+    ``version_problem``)."""
+    database = PolicyVersion._meta.database
+    with logchain.chained_writes(database):
         refuse_reused_version(policy)
         remember(policy)
-        logchain.chain("activation", PolicyActivation.create(digest=policy.digest, activated_by=by))
+        row = PolicyActivation(digest=policy.digest, activated_by=by, tests=tests)
+        row.id = _next_activation_id(database)  # signed with the row, so a copy under another id fails
+        row.signature = signer.sign(signed_part(row))
+        row.save(force_insert=True)
+        logchain.chain("activation", row)
+
+
+def signed_part(row: PolicyActivation) -> bytes:
+    """What an activation's signature signs: its id, the version's digest, the tests it carries,
+    who made it and when, as canonical JSON."""
+    return json.dumps(
+        {
+            "format": ACTIVATION_FORMAT,
+            "id": row.id,
+            "digest": row.digest,
+            "tests": row.tests,
+            "activated_by": row.activated_by,
+            "activated_at": row.activated_at.isoformat(),
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=True,
+    ).encode("ascii")
+
+
+def _next_activation_id(database: Database) -> int:
+    """The id the next activation gets (inside ``chained_writes``, so no other activation of the
+    service takes it first)."""
+    if isinstance(database, SqliteDatabase):
+        return database.execute_sql("SELECT COALESCE(MAX(id), 0) + 1 FROM policy_activation").fetchone()[0]
+    return database.execute_sql("SELECT nextval(pg_get_serial_sequence('policy_activation', 'id'))").fetchone()[0]
 
 
 def version_problem(policy: Policy) -> Problem | None:
@@ -122,12 +163,21 @@ def history(limit: int = 50) -> list[dict[str, Any]]:
     ]
 
 
+def activation(activation_id: int) -> PolicyActivation:
+    return PolicyActivation.get_by_id(activation_id)
+
+
 def active_digest() -> str | None:
-    """The digest the latest activation names; each worker reads it about once a second, often as
-    the first statement of a request, so it is retried on a new connection if its session had ended."""
-    query = PolicyActivation.select(PolicyActivation.digest).order_by(PolicyActivation.id.desc())
+    latest = latest_activation()
+    return latest[1] if latest else None
+
+
+def latest_activation() -> tuple[int, str] | None:
+    """The latest activation's (id, digest): what a worker polls, about once a second, often as the
+    first statement of a request, so it is retried on a new connection if its session had ended."""
+    query = PolicyActivation.select(PolicyActivation.id, PolicyActivation.digest).order_by(PolicyActivation.id.desc())
     row = read_retried(PolicyActivation._meta.database, query.first)
-    return row.digest if row else None
+    return (row.id, row.digest) if row else None
 
 
 def stored(digest: str) -> Policy | None:

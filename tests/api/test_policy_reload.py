@@ -158,19 +158,20 @@ def test_a_decision_is_re_explained_under_the_version_it_was_decided_under(serve
 
 
 def test_a_worker_keeps_its_version_when_the_activated_one_does_not_load(served, caplog):
-    from infoshare.service.store.models import PolicyActivation, PolicyVersion
+    """Even signed and in the log (as a newer server's format might be), a version that does not
+    load here is refused, once, and named."""
+    from activations import signed_activation
 
     app, client, headers = served
     policy = app.extensions["infoshare"].policy
     broken = {**policy.files, "facts.yaml": "facts: [\n"}
     with app.app_context():
-        PolicyVersion.create(digest="0" * 64, policy_id=policy.id, version="9", files=broken)
-        PolicyActivation.create(digest="0" * 64, activated_by="test")
+        signed_activation(app, "0" * 64, broken)
     for _ in range(3):
         answer = client.get("/v1/policy", headers=headers["case-system"])
         assert answer.status_code == 200 and answer.json["digest"] == policy.digest
-    refusals = [r for r in caplog.records if "does not load here" in r.getMessage()]
-    assert len(refusals) == 1 and "facts.yaml:" in refusals[0].getMessage()
+    refusals = [r for r in caplog.records if "refused activation" in r.getMessage()]
+    assert len(refusals) == 1 and "does not pass the policy checker: facts.yaml:" in refusals[0].getMessage()
 
 
 def test_a_stored_version_whose_text_was_altered_is_not_used_to_re_explain(served, policy_dir, tmp_path, caplog):

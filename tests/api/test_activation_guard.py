@@ -1,0 +1,182 @@
+"""A worker follows an activation only once it is signed, in the verified log, and its version
+passes the checker and the policy's own tests; otherwise it keeps answering with its version,
+says so in /readyz (degraded, still 200) and in the application log. On sqlite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+from activations import signed_activation
+
+from infoshare.engine.policy.loader import SHIPPED_POLICY, digest_of_files, read_policy_files
+from infoshare.service import create_app
+from infoshare.service.access.keys import create_key
+from infoshare.service.reload import activate_checked
+from infoshare.service.store import signing
+from infoshare.service.store.models import PolicyActivation, PolicyVersion
+
+CONSENT_RULES = "rules/3-consent.yaml"
+REFUSED = {
+    "subject": "child",
+    "harm_concern": "no",
+    "consent": "refused",
+    "seeking_consent_would": [],
+    "purpose": "referral",
+    "recipient": "childrens_social_care",
+    "recipient_needs_to_know": "yes",
+    "information": [{"item": "school report", "needed_for_purpose": True, "accurate_and_up_to_date": True}],
+}
+
+
+def consent_refused_shares() -> tuple[str, dict[str, str]]:
+    """The shipped text with rule consent-refused concluding `share`, under its correct digest."""
+    files = {name: data.decode("utf-8") for name, data in read_policy_files(SHIPPED_POLICY).items()}
+    rule = files[CONSENT_RULES]
+    at = rule.index("- id: consent-refused")
+    end = rule.index("decision: do_not_share", at)
+    files[CONSENT_RULES] = rule[:end] + "decision: share" + rule[end + len("decision: do_not_share") :]
+    return digest_of_files(files), files
+
+
+def next_version(tmp_path: Path) -> Path:
+    """A copy of the shipped policy as version 1.0.1: a genuine edit to activate."""
+    folder = tmp_path / "policy"
+    shutil.copytree(SHIPPED_POLICY, folder)
+    edit = folder / "policy.yaml"
+    edit.write_text(edit.read_text().replace("version: 1.0.0", "version: 1.0.1"))
+    return folder
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request) -> str:
+    return request.getfixturevalue("database_url" if request.param == "sqlite" else "pg_url")
+
+
+@pytest.fixture
+def worker(store_url):
+    """A worker on the store, looking up the active version before every request."""
+    app = create_app(
+        {"DATABASE_URL": store_url, "INFOSHARE_POLICY": str(SHIPPED_POLICY), "INFOSHARE_POLICY_POLL_SECONDS": 0.0}
+    )
+    with app.app_context():
+        token = create_key("case-system", "cms")[1]
+    return app, {"Authorization": f"Bearer {token}"}
+
+
+def answer(app, headers) -> str:
+    response = app.test_client().post("/v1/evaluate", json={"facts": REFUSED}, headers=headers)
+    assert response.status_code == 200, response.json
+    return response.json["decision"]
+
+
+def ready(app) -> dict:
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 200  # degraded is still ready: the old version answers correctly
+    return response.json
+
+
+def refusals(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "refused activation" in r.getMessage()]
+
+
+def test_a_forged_version_and_activation_are_refused_and_the_old_version_keeps_answering(worker, caplog):
+    """Finding 3: two rows inserted with write access to the store change nothing that answers."""
+    app, headers = worker
+    shipped = app.extensions["infoshare"].policy.digest
+    assert answer(app, headers) == "do_not_share"
+    digest, files = consent_refused_shares()
+    with app.app_context():
+        PolicyVersion.create(digest=digest, policy_id="information-sharing", version="1.0.0", files=files)
+        forged = PolicyActivation.create(digest=digest, activated_by="start").id
+
+    for _ in range(3):  # asked again and again: still refused, and logged once
+        assert answer(app, headers) == "do_not_share"
+    status = ready(app)
+    assert status["status"] == "degraded" and status["policy"]["digest"] == shipped
+    assert status["refused_activation"]["activation"] == forged
+    assert status["refused_activation"]["digest"] == digest
+    assert "not signed" in status["refused_activation"]["reason"]
+    [logged] = refusals(caplog)
+    assert f"refused activation {forged} of policy version {digest}: it is not signed" in logged
+
+
+def test_a_signature_copied_from_another_activation_does_not_verify(worker, caplog):
+    app, headers = worker
+    digest, files = consent_refused_shares()
+    with app.app_context():
+        genuine = PolicyActivation.select().order_by(PolicyActivation.id.desc()).first()
+        PolicyVersion.create(digest=digest, policy_id="information-sharing", version="1.0.0", files=files)
+        PolicyActivation.create(
+            digest=digest, activated_by=genuine.activated_by, tests=genuine.tests, signature=genuine.signature
+        )
+    assert answer(app, headers) == "do_not_share"
+    assert "its signature does not verify with the log's public key" in ready(app)["refused_activation"]["reason"]
+
+
+def test_an_activation_signed_by_another_key_is_refused(worker, tmp_path):
+    """Whoever activates must hold this service's signing key, not just any key."""
+    app, headers = worker
+    other = signing.load_or_create(tmp_path / "elsewhere" / "other.key")
+    policy_dir = next_version(tmp_path)
+    with app.app_context():
+        activate_checked(policy_dir, "someone else", other)
+    assert answer(app, headers) == "do_not_share"
+    assert "signature does not verify" in ready(app)["refused_activation"]["reason"]
+
+
+def test_a_signed_activation_whose_version_fails_the_policys_own_tests_is_refused(worker, caplog):
+    """Even with the signing key, a version the policy's tests refute is not followed."""
+    app, headers = worker
+    digest, files = consent_refused_shares()
+    with app.app_context():
+        tests = {"tests/cases.yaml": (SHIPPED_POLICY / "tests" / "cases.yaml").read_text()}
+        signed_activation(app, digest, files, tests)
+    assert answer(app, headers) == "do_not_share"
+    reason = ready(app)["refused_activation"]["reason"]
+    assert reason.startswith("its version fails the policy's own tests: tests/cases.yaml:")
+    assert "consent refused with no exception and no overriding duty is not shared" in reason
+
+
+def test_an_activation_is_refused_when_the_log_before_it_does_not_verify(worker, store_url, tmp_path):
+    app, headers = worker
+    policy_dir = next_version(tmp_path)
+    with app.app_context():
+        from infoshare.service.store.models import ApiKey
+
+        database = ApiKey._meta.database
+        database.execute_sql("UPDATE api_key SET role = 'coordinator' WHERE name = 'cms'")  # not guarded
+        activate_checked(policy_dir, "owner", app.extensions["infoshare"].signer)
+    other = create_app({"DATABASE_URL": store_url, "INFOSHARE_POLICY": str(SHIPPED_POLICY)})
+    status = ready(other)
+    assert "the decision log does not verify up to it: key 1" in status["refused_activation"]["reason"]
+    assert status["policy"]["digest"] == app.extensions["infoshare"].policy.digest  # the shipped version
+
+
+def test_a_genuine_activation_after_a_refused_one_is_followed_and_ready_again(worker, store_url, tmp_path, caplog):
+    app, headers = worker
+    digest, files = consent_refused_shares()
+    with app.app_context():
+        PolicyVersion.create(digest=digest, policy_id="information-sharing", version="1.0.0", files=files)
+        PolicyActivation.create(digest=digest, activated_by="start")
+    assert answer(app, headers) == "do_not_share" and ready(app)["status"] == "degraded"
+
+    owner = create_app({"DATABASE_URL": store_url, "INFOSHARE_POLICY": str(SHIPPED_POLICY)})
+    policy_dir = next_version(tmp_path)
+    with owner.app_context():
+        _, policy, _ = activate_checked(policy_dir, "owner", owner.extensions["infoshare"].signer)
+    caplog.set_level(logging.INFO, logger="infoshare.policy")
+    assert answer(app, headers) == "do_not_share"
+    status = ready(app)
+    assert status == {"status": "ready", "policy": {"id": policy.id, "version": "1.0.1", "digest": policy.digest}}
+
+
+def test_the_signature_and_tests_an_activation_carries_are_in_the_store(worker):
+    app, _ = worker
+    with app.app_context():
+        row = PolicyActivation.get()
+    assert row.activated_by == "start" and row.signature and list(row.tests) == ["tests/cases.yaml"]
+    assert Path(app.config["INFOSHARE_LOG_SIGNING_KEY_FILE"]).stat().st_mode & 0o777 == 0o600
