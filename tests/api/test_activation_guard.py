@@ -12,14 +12,17 @@ from pathlib import Path
 import pytest
 from activations import signed_activation
 
+from infoshare.engine import load_policy
 from infoshare.engine.policy.loader import SHIPPED_POLICY, digest_of_files, read_policy_files
 from infoshare.service import create_app
 from infoshare.service.access.keys import create_key
 from infoshare.service.reload import activate_checked
 from infoshare.service.store import signing
 from infoshare.service.store.models import PolicyActivation, PolicyVersion
+from infoshare.service.store.versions import next_version as next_version_of
 
 CONSENT_RULES = "rules/3-consent.yaml"
+SHIPPED_VERSION = load_policy(SHIPPED_POLICY).version
 REFUSED = {
     "subject": "child",
     "harm_concern": "no",
@@ -43,11 +46,13 @@ def consent_refused_shares() -> tuple[str, dict[str, str]]:
 
 
 def next_version(tmp_path: Path) -> Path:
-    """A copy of the shipped policy as version 1.0.1: a genuine edit to activate."""
+    """A copy of the shipped policy under the next version: a genuine edit to activate."""
     folder = tmp_path / "policy"
     shutil.copytree(SHIPPED_POLICY, folder)
     edit = folder / "policy.yaml"
-    edit.write_text(edit.read_text().replace("version: 1.0.0", "version: 1.0.1"))
+    current = load_policy(SHIPPED_POLICY).version
+    edit.write_text(edit.read_text().replace(f"version: {current}", f"version: {next_version_of(current)}", 1))
+    assert load_policy(folder).version == next_version_of(current)
     return folder
 
 
@@ -90,7 +95,7 @@ def test_a_forged_version_and_activation_are_refused_and_the_old_version_keeps_a
     assert answer(app, headers) == "do_not_share"
     digest, files = consent_refused_shares()
     with app.app_context():
-        PolicyVersion.create(digest=digest, policy_id="information-sharing", version="1.0.0", files=files)
+        PolicyVersion.create(digest=digest, policy_id="information-sharing", version=SHIPPED_VERSION, files=files)
         forged = PolicyActivation.create(digest=digest, activated_by="start").id
 
     for _ in range(3):  # asked again and again: still refused, and logged once
@@ -109,7 +114,7 @@ def test_a_signature_copied_from_another_activation_does_not_verify(worker, capl
     digest, files = consent_refused_shares()
     with app.app_context():
         genuine = PolicyActivation.select().order_by(PolicyActivation.id.desc()).first()
-        PolicyVersion.create(digest=digest, policy_id="information-sharing", version="1.0.0", files=files)
+        PolicyVersion.create(digest=digest, policy_id="information-sharing", version=SHIPPED_VERSION, files=files)
         PolicyActivation.create(
             digest=digest, activated_by=genuine.activated_by, tests=genuine.tests, signature=genuine.signature
         )
@@ -160,7 +165,7 @@ def test_a_genuine_activation_after_a_refused_one_is_followed_and_ready_again(wo
     app, headers = worker
     digest, files = consent_refused_shares()
     with app.app_context():
-        PolicyVersion.create(digest=digest, policy_id="information-sharing", version="1.0.0", files=files)
+        PolicyVersion.create(digest=digest, policy_id="information-sharing", version=SHIPPED_VERSION, files=files)
         PolicyActivation.create(digest=digest, activated_by="start")
     assert answer(app, headers) == "do_not_share" and ready(app)["status"] == "degraded"
 
@@ -171,7 +176,10 @@ def test_a_genuine_activation_after_a_refused_one_is_followed_and_ready_again(wo
     caplog.set_level(logging.INFO, logger="infoshare.policy")
     assert answer(app, headers) == "do_not_share"
     status = ready(app)
-    assert status == {"status": "ready", "policy": {"id": policy.id, "version": "1.0.1", "digest": policy.digest}}
+    assert status == {
+        "status": "ready",
+        "policy": {"id": policy.id, "version": next_version_of(SHIPPED_VERSION), "digest": policy.digest},
+    }
 
 
 def test_the_signature_and_tests_an_activation_carries_are_in_the_store(worker):
