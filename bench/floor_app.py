@@ -29,8 +29,13 @@ def create_app() -> Flask:
     def ready() -> dict:
         return {"ready": True}
 
-    # The server releases the store's connections around each fork; the floor has a store it never opens.
-    app.extensions["infoshare"] = SimpleNamespace(database=SqliteDatabase(":memory:"))
+    # The server releases the store's connections around each fork and starts each worker's background
+    # work (the log's checkpoint signer, the interview's first answers): the floor has a store it never
+    # opens, no log to sign and no interview.
+    app.extensions["infoshare"] = SimpleNamespace(
+        database=SqliteDatabase(":memory:"), checkpoints=SimpleNamespace(start=lambda: None), engine=None
+    )
+    app.config["INFOSHARE_WARM_INTERVIEW"] = False
     return app
 
 
