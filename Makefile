@@ -55,7 +55,7 @@ soak: $(STAMP)
 	  INFOSHARE_SLOW_IDLE=200 INFOSHARE_SLOW_DRIP=50 \
 	  $(BIN)/pytest -q -s tests/api/test_service_crash.py tests/api/test_service_openapi_fuzz.py \
 	  tests/api/test_service_postgres_load.py tests/api/test_service_slow_clients.py
-	INFOSHARE_INTERVIEW_STATES=all $(BIN)/pytest -q tests/test_interview.py
+	INFOSHARE_INTERVIEW_STATES=all $(BIN)/pytest -q -s tests/test_interview.py
 
 check: $(STAMP)
 	$(BIN)/infoshare check

@@ -7,7 +7,9 @@ holds on a busy machine. The cases are every partial case on the
 interview's walks from {subject} (each answer to the first question, until
 settled), plus the seeded corpus's cases; the interview's analysis of a
 partial case is kept per policy digest, so the first pass (cold: each case
-analysed for the first time) is reported apart from the next (warm).
+analysed for the first time) is reported apart from the next (warm); both
+must be within twice evaluate's p50. Before them, the first analysis of
+each {subject} (what a server works out at start) is timed alone.
 
 The questions: over every complete case of the reduced space (one value
 per value class of each fact the rules read), how many questions the
@@ -98,10 +100,11 @@ def main() -> int:
         with app.app_context():
             token = create_key("case-system", "bench-interview")[1]
         engine = app.extensions["infoshare"].engine
-        started = time.perf_counter()
-        space_for(engine).analysis(engine.load({"subject": "child"}))
-        space_for(engine).analysis(engine.load({"subject": "adult"}))
-        prepare = time.perf_counter() - started
+        prepare = {}
+        for subject in ("child", "adult"):  # the first answer of an interview, cold: what the server warms
+            started, cpu = time.perf_counter(), time.process_time()
+            space_for(engine).analysis(engine.load({"subject": subject}))
+            prepare[subject] = (time.perf_counter() - started, time.process_time() - cpu)
         walks, ends = walk_cases(engine)
         space_for(engine)._cases.clear()  # the walks' cases are analysed again, cold, below
         corpus = [{k: v for k, v in c.items() if k != "information"} for c in make_corpus(engine.policy, args.corpus)]
@@ -116,7 +119,10 @@ def main() -> int:
     mean = sum(asked * weight for asked, weight in ends) / total
     longest = max(asked for asked, _ in ends)
     print(f"interview benchmark: {len(walks):,} partial cases on the interview's walks + {len(corpus):,} corpus cases")
-    print(f"reduced space prepared for both subjects in {prepare:.1f} s (once per policy digest and process)")
+    for subject, (wall, cpu) in prepare.items():
+        print(
+            f"first analysis of {{subject: {subject}}}: {wall:.2f} s wall, {cpu:.2f} s CPU (once per version and process)"
+        )
     print(f"{'in process, Flask app':44} {'p50 us':>9} {'p99 us':>9}")
     for label, run in (("cold (first analysis of each case)", cold), ("warm (analysis kept)", warm)):
         for path in ("evaluate", "interview"):
@@ -129,10 +135,13 @@ def main() -> int:
         f"({len(ends):,} distinct walks): mean {mean:.2f}, maximum {longest}, "
         f"of {facts} facts in the vocabulary ({facts - 1} besides the subject, which every case gives)"
     )
-    met = ratio <= TARGET_RATIO
-    print(
-        f"target: [{'met' if met else 'MISSED'}] POST /v1/interview p50 <= {TARGET_RATIO:.0f}x POST /v1/evaluate (warm)"
-    )
+    met = True
+    for label, value in (("warm", ratio), ("cold", cold_ratio)):
+        met = met and value <= TARGET_RATIO
+        print(
+            f"target: [{'met' if value <= TARGET_RATIO else 'MISSED'}] POST /v1/interview p50 <= "
+            f"{TARGET_RATIO:.0f}x POST /v1/evaluate ({label})"
+        )
     return 0 if met else 1
 
 

@@ -191,7 +191,9 @@ def test_every_reachable_partial_case(engine):
         count += 1
         if len(_JUDGED) > 200_000:
             _JUDGED.clear()
-    print(f"interview soundness: {count:,} reachable partial cases checked")
+        if count % 50_000 == 0:
+            print(f"interview soundness: {count:,} reachable partial cases checked so far", flush=True)
+    print(f"interview soundness: {count:,} reachable partial cases checked, all sound")
 
 
 def test_the_walk_from_the_subject_always_ends_in_a_decision(engine):
