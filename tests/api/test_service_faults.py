@@ -179,7 +179,8 @@ def test_the_policy_files_vanishing_leave_the_loaded_policy_serving_and_block_a_
 
 def test_a_dropped_postgresql_connection_fails_closed_and_the_next_requests_recover(pg_url, monkeypatch):
     """Dropped between requests, the pool replaces the connection and no answer changes; dropped
-    while a request holds it, every route that reads the store fails closed; then all recover."""
+    before a request's key is checked, the check runs again on another connection; dropped after,
+    every route that goes on to use the store fails closed; then all recover."""
     psycopg2 = pytest.importorskip("psycopg2")
     name = f"infoshare-fault-{uuid.uuid4().hex[:8]}"
     url = pg_url.replace("postgresql://", "postgresql+pool://", 1) + f"&application_name={name}"
@@ -201,16 +202,29 @@ def test_a_dropped_postgresql_connection_fails_closed_and_the_next_requests_reco
         assert {route: r.status_code for route, r in probe.every_route().items()} == normal
 
     def cut_then_look_up(token: str):
-        """The request's own connection is cut after it was taken from the pool, before the key lookup."""
+        """The request's own connection is cut after it was taken from the pool, before the key's check."""
         database = app.extensions["infoshare"].database
         assert terminate("pid = %s", database.execute_sql("SELECT pg_backend_pid()").fetchone()[0]) == 1
         return active_key(token)
 
     monkeypatch.setattr(auth, "active_key", cut_then_look_up)
+    retried = probe.every_route()  # the key's check is a read: run again on another connection
+    monkeypatch.undo()
+    assert {route: r.status_code for route, r in retried.items()} == normal
+
+    def look_up_then_cut(token: str):
+        """The request's own connection is cut once its key is checked, before the request's own statements."""
+        key = active_key(token)
+        database = app.extensions["infoshare"].database
+        assert terminate("pid = %s", database.execute_sql("SELECT pg_backend_pid()").fetchone()[0]) == 1
+        return key
+
+    monkeypatch.setattr(auth, "active_key", look_up_then_cut)
     during = probe.every_route()
     monkeypatch.undo()
     admin.close()
     assert during.pop("ready").status_code == 200  # no key, so nothing cut: the store answers
+    assert during.pop("evaluate").status_code == normal["evaluate"]  # needs nothing more from the store
     for response in during.values():
         assert_failed_closed(response)
     recovered = probe.every_route()
