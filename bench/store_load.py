@@ -29,9 +29,11 @@ with its own ``.venv`` (an earlier commit: ``git worktree add DIR SHA && make
 -C DIR install``), marked ``before``, alternating with this tree's, so a
 change is measured against what it replaced in one run.
 
-Figures on a shared machine are noisy: compare rows of one run. The run
-order alternates the stores (and the trees) so that a change in the
-machine's other load shows in all of them.
+Figures on a shared machine are noisy: compare rows of one run. Each
+store's rows from this tree and the other follow each other, so that a
+change in the machine's other load shows in both. ``db cpu`` counts the
+sessions present at the end of a run (one opened during it from zero; one
+that ended during it took its CPU with it, so the figure can be low).
 """
 
 from __future__ import annotations
@@ -109,8 +111,8 @@ class Sessions:
     def watching(self) -> Iterator[dict[str, Any]]:
         """Measure the sessions while the block runs; the figures fill the dict yielded."""
         found: dict[str, Any] = {}
-        pids = self.pids()
-        cpu, flushes = http_load.cpu_seconds(pids), self.flushes()
+        cpu = {pid: http_load.cpu_seconds([pid]) for pid in self.pids()}
+        flushes = self.flushes()
         self.waits.clear()
         self.stopping.clear()
         sampler = threading.Thread(target=self._sample)
@@ -120,7 +122,8 @@ class Sessions:
         finally:
             self.stopping.set()
             sampler.join()
-            found["db_cpu_s"] = http_load.cpu_seconds(pids) - cpu
+            # sessions opened during the run count from zero; one that ended took its CPU with it
+            found["db_cpu_s"] = sum(http_load.cpu_seconds([pid]) - cpu.get(pid, 0.0) for pid in self.pids())
             found["flushes"] = self.flushes() - flushes
             found["sessions"] = len(self.pids())
             total = sum(self.waits.values()) or 1
@@ -281,8 +284,8 @@ def main() -> int:
     print(HEADER, flush=True)
     rows = []
     for servers in args.servers:
-        for tree in [None, args.against] if args.against else [None]:
-            for store in args.stores:
+        for store in args.stores:
+            for tree in [None, args.against] if args.against else [None]:
                 rows += measure(store, servers, args.clients, args.seconds, bodies, args.postgres, tree)
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
     met = [
