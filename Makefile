@@ -44,8 +44,15 @@ lint: $(STAMP) $(LAYOUT)/infoshare
 types: $(STAMP) $(LAYOUT)/infoshare
 	cd $(LAYOUT) && ../../$(BIN)/mypy --config-file ../../pyproject.toml
 
+# pytest runs the test files in TEST_WORKERS processes (pytest-xdist), each file whole in one of them
+# (--dist loadfile: a module's served site or built wheel is made once, and the browser tests'
+# last test counts the pages the others checked). Most tests wait on a server,
+# a browser or a subprocess rather than compute, so 3 workers on 2 cores finish sooner than 1;
+# TEST_WORKERS=0 runs them in this process, one after another.
+TEST_WORKERS ?= 3
+
 test: lint types $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 	$(BIN)/behave --format progress --no-capture features
 	$(BIN)/infoshare coverage --quiet
 	$(BIN)/infoshare fmt --check --policy policies/information-sharing
