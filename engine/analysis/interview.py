@@ -23,8 +23,9 @@ reduction and the fold `infoshare check --exhaustive` uses
 - a completion the policy declares contradictory (facts.yaml
   ``contradictions:``, which refers whatever else the case says) is no
   reason to ask: answers that would contradict the case are not counted as
-  changing its outcome (unless every completion contradicts itself, when
-  the case is settled on the Co-ordinator);
+  changing its outcome (unless the facts given already contradict each
+  other: then every completion does, and they are compared among
+  themselves, as the confidentiality may still change);
 - the answer is *settled* when no open fact can change the outcome.
 
 The fired rules are computed without the engine, so each distinct set the
@@ -267,11 +268,17 @@ class Space:
         possible: set[Outcome] = set()
         contradictory: set[Outcome] = set()
         for name in open_facts:
-            found = self._question(name, known, choices)
+            found = self._question(name, known, choices, apart=True)
             possible |= found.possible
             contradictory |= found.contradictory
             if found.question is not None:
                 questions.append(found.question)
+        if open_facts and not possible:  # the facts given contradict each other: every completion does too,
+            questions = []  # so they are compared among themselves (the confidentiality may still change)
+            for name in open_facts:
+                found = self._question(name, known, choices, apart=False)
+                if found.question is not None:
+                    questions.append(found.question)
         if not open_facts:
             whole = {n: v for u in self.masks.units for n, v in choices[u][0][1].items()}
             mask = -1
@@ -285,10 +292,15 @@ class Space:
         )
 
     def _question(
-        self, name: str, known: dict[str, int | None], choices: dict[Unit, list[tuple[int, dict[str, Any]]]]
+        self,
+        name: str,
+        known: dict[str, int | None],
+        choices: dict[Unit, list[tuple[int, dict[str, Any]]]],
+        apart: bool,
     ) -> _Found:
         """Whether some answer to the open fact `name` changes the outcome of some completion of the other
-        open facts that contradicts nothing, the outcomes each of its classes still allows, and a witness."""
+        open facts that contradicts nothing (with `apart`; else of any completion), the outcomes each of
+        its classes still allows, and a witness."""
         unit = self._unit_of[name]
         # the fewest choices first: the known facts' masks narrow every later step of the fold
         rest = sorted((u for u in self.masks.units if u != unit), key=lambda u: len(choices[u]))
@@ -342,7 +354,7 @@ class Space:
             seen: dict[Outcome, int] = {}
             for k in range(len(classes)):
                 outcome, contradicted = vector[k if len(vector) > 1 else 0]
-                if contradicted:
+                if contradicted and apart:
                     against[k].add(outcome)
                 else:
                     after[k].add(outcome)
