@@ -166,12 +166,25 @@ def reload_from_files(app: Flask, by: str) -> tuple[dict | None, Policy]:
 def follow_active_version(app: Flask) -> None:
     """Before a request: if another version has been activated, swap to it (at most once per
     poll), once the activation guard (``service.store.guard``) has vetted the activation;
-    a refused one leaves this process on its version, and is not looked at again."""
+    a refused one leaves this process on its version, and is not looked at again.
+
+    One thread of a process looks at a time: vetting compiles a version and runs its tests, and
+    a server's other threads answer with the version they have meanwhile instead of queueing
+    behind it (or each vetting the same activation)."""
     state: ServiceState = app.extensions["infoshare"]
     now = time.monotonic()
     if now - state.checked_at < app.config["INFOSHARE_POLICY_POLL_SECONDS"]:
         return
-    state.checked_at = now
+    if not state.vetting.acquire(blocking=False):
+        return
+    try:
+        state.checked_at = now
+        _follow(app, state)
+    finally:
+        state.vetting.release()
+
+
+def _follow(app: Flask, state: ServiceState) -> None:
     try:
         latest = versions.latest_activation()
         if latest is None or latest[1] == state.snapshot.policy.digest:
@@ -186,6 +199,7 @@ def follow_active_version(app: Flask) -> None:
                 state.signer.public,
                 state.verified,
                 (known.policy, known.engine) if known else None,
+                state.checkpoints.path,
             )
         except guard.NotLinkedYet:
             return

@@ -56,6 +56,7 @@ class ServiceState:
     refused: Refusal | None = None  # the latest activation, if this process refused it (service.store.guard)
     verified: tuple[int, str] = (0, "0" * 64)  # the chain's link this process verified it up to
     swap_lock: threading.Lock = field(default_factory=threading.Lock)
+    vetting: threading.Lock = field(default_factory=threading.Lock)  # one thread vets an activation at a time
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0))  # per client
     anonymous: RateLimiter = field(default_factory=lambda: RateLimiter(0))  # per address, without a valid key
 

@@ -5,8 +5,10 @@ says so in /readyz (degraded, still 200) and in the application log. On sqlite a
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,8 @@ from infoshare.engine.policy.loader import SHIPPED_POLICY, digest_of_files, read
 from infoshare.service import create_app
 from infoshare.service.access.keys import create_key
 from infoshare.service.reload import activate_checked
-from infoshare.service.store import signing
+from infoshare.service.store import guard, logaudit, signing
+from infoshare.service.store.logchain import GENESIS
 from infoshare.service.store.models import PolicyActivation, PolicyVersion
 from infoshare.service.store.versions import next_version as next_version_of
 
@@ -188,3 +191,67 @@ def test_the_signature_and_tests_an_activation_carries_are_in_the_store(worker):
         row = PolicyActivation.get()
     assert row.activated_by == "start" and row.signature and list(row.tests) == ["tests/cases.yaml"]
     assert Path(app.config["INFOSHARE_LOG_SIGNING_KEY_FILE"]).stat().st_mode & 0o777 == 0o600
+
+
+def record_decisions(app, headers, count: int) -> None:
+    for number in range(count):
+        response = app.test_client().post(
+            "/v1/decisions", json={"case_ref": f"GUARD-{number}", "facts": REFUSED}, headers=headers
+        )
+        assert response.status_code == 201, response.json
+
+
+def test_the_guard_walks_the_chain_only_from_the_latest_signed_checkpoint(worker, store_url, tmp_path, monkeypatch):
+    """On a store of a million records a walk from the start would take minutes inside a request."""
+    app, headers = worker
+    record_decisions(app, headers, 5)
+    state = app.extensions["infoshare"]
+    with app.app_context():
+        checkpoint = state.checkpoints.sign()
+    assert checkpoint is not None
+    forged = json.loads(checkpoint.line())
+    forged["seq"] += 2  # a later line without a valid signature must not become the starting point
+    with open(state.checkpoints.path, "a") as file:
+        file.write(json.dumps(forged) + "\n")
+    record_decisions(app, headers, 3)
+    owner = create_app({"DATABASE_URL": store_url, "INFOSHARE_POLICY": str(SHIPPED_POLICY)})
+    with owner.app_context():
+        _, policy, _ = activate_checked(next_version(tmp_path), "owner", owner.extensions["infoshare"].signer)
+
+    walks = []
+    verify_through = logaudit.verify_through
+
+    def spy(seq, after=(0, GENESIS)):
+        walks.append(after)
+        return verify_through(seq, after)
+
+    monkeypatch.setattr(logaudit, "verify_through", spy)
+    assert ready(app)["policy"]["digest"] == policy.digest
+    assert walks == [(checkpoint.seq, checkpoint.head)]
+
+
+def test_one_thread_vets_an_activation_while_the_others_answer_with_the_version_they_have(
+    worker, store_url, tmp_path, monkeypatch
+):
+    app, headers = worker
+    owner = create_app({"DATABASE_URL": store_url, "INFOSHARE_POLICY": str(SHIPPED_POLICY)})
+    with owner.app_context():
+        activate_checked(next_version(tmp_path), "owner", owner.extensions["infoshare"].signer)
+    started, release, calls = threading.Event(), threading.Event(), []
+
+    def slow_vet(*args, **kwargs):
+        calls.append(args)
+        started.set()
+        release.wait(10)
+        raise guard.NotLinkedYet()
+
+    monkeypatch.setattr(guard, "vet", slow_vet)
+    first = threading.Thread(target=answer, args=(app, headers))
+    first.start()
+    try:
+        assert started.wait(10)
+        assert answer(app, headers) == "do_not_share"  # answered at once, from the version it has
+        assert len(calls) == 1
+    finally:
+        release.set()
+        first.join(10)
