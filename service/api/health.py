@@ -11,6 +11,7 @@ from infoshare.service.access.auth import open_to_anyone
 from infoshare.service.api.openapi import ErrorSchema, documented
 from infoshare.service.errors import error_response
 from infoshare.service.state import current
+from infoshare.service.store.checkpoints import Checkpointer
 from infoshare.service.store.database import StoreFull, check_room, check_writable
 
 
@@ -32,6 +33,14 @@ class ReadySchema(HealthSchema):
             "description": "Present, with `status` `degraded`, when this worker refused the latest activation "
             "(not signed with the log's key, not in the verified log, or its version fails the checker or "
             "the policy's own tests) and keeps answering with the version above."
+        },
+    )
+
+    log_signing = fields.String(
+        metadata={
+            "description": "Present, with `status` `degraded`, when this worker does not sign the decision log: "
+            "its signer refuses (the store's chain is not the one signed; run `infoshare log verify`) or its "
+            "signing thread has stopped. It keeps answering; records wait for another signer."
         },
     )
 
@@ -58,7 +67,7 @@ def readyz() -> ResponseReturnValue:
     """Only ready when a decision could be recorded right now: an unreachable,
     read-only, locked or full store makes it 503, so traffic goes elsewhere.
 
-    A refused activation makes it ``degraded`` but still 200: the worker answers
+    A refused activation, or a signer that refuses or has stopped, makes it ``degraded`` but still 200: the worker answers
     correctly with the version it had, and a 503 from every worker would turn one
     forged row into an outage. Monitoring should alert on ``degraded``."""
     state = current()
@@ -77,4 +86,16 @@ def readyz() -> ResponseReturnValue:
             status="degraded",
             refused_activation={"activation": refused.activation, "digest": refused.digest, "reason": refused.reason},
         )
+    signing = _signing_problem(state.checkpoints)
+    if signing is not None:  # still 200, as above: decisions are recorded and chained, their signature waits
+        ready.update(status="degraded", log_signing=signing)
     return ready
+
+
+def _signing_problem(signer: Checkpointer) -> str | None:
+    """Why this worker is not signing the log, or None if it is."""
+    if signer.refusal is not None:
+        return f"the signer refuses to sign: {signer.refusal}"
+    if signer.stopped:
+        return "the signing thread has stopped"
+    return None

@@ -7,7 +7,7 @@ import itertools
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import IO, TypeVar
 
 import click
 from peewee import PeeweeException
@@ -44,6 +44,7 @@ from infoshare.service.reload import activate_checked
 from infoshare.service.store import caseexport, checkpointaudit, checkpoints, logaudit, signing, versions
 from infoshare.service.store.database import open_store
 from infoshare.service.store.models import ApiKey, Client
+from infoshare.service.store.private import open_private
 
 T = TypeVar("T")
 
@@ -553,10 +554,29 @@ def log_checkpoint() -> None:
     "as of a signed checkpoint (the head is signed first if the signing key is here).",
 )
 @public_key_option
-@click.option("--output", type=click.File("w"), default="-", show_default=True, help="Where to write.")
-def log_export(case_ref: str | None, public_key: str | None, output) -> None:
+@click.option(
+    "--output",
+    "output_path",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    default="-",
+    show_default=True,
+    help="Where to write (made 0600: it holds personal facts).",
+)
+def log_export(case_ref: str | None, public_key: str | None, output_path: str) -> None:
     """Write the log as JSON lines with its chain, verifiable with `infoshare log verify --file`."""
     _open_key_store("decision log")
+    if output_path == "-":
+        _export(case_ref, public_key, sys.stdout)
+        return
+    try:
+        output = open_private(output_path)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output_path}: {exc.strerror}") from None
+    with output:
+        _export(case_ref, public_key, output)
+
+
+def _export(case_ref: str | None, public_key: str | None, output: IO[str]) -> None:
     if case_ref is None:
         count = logaudit.export(output)
         click.echo(f"exported {count} records", err=True)

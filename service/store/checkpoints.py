@@ -56,7 +56,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from peewee import Database, PeeweeException, SqliteDatabase
+from peewee import Database, SqliteDatabase
 from playhouse.pool import PooledDatabase
 
 from infoshare.service.store import signing
@@ -127,9 +127,11 @@ class Checkpoint:
 
     @classmethod
     def parse(cls, text: bytes | str) -> Checkpoint:
+        """Raises ValueError for anything but a checkpoint, however the line is broken: nesting too
+        deep for the parser is a RecursionError, turned into the same "not JSON" as any garbage."""
         try:
             value = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ValueError("not JSON") from None
         return cls.from_dict(value)
 
@@ -270,19 +272,30 @@ class Checkpointer:
             return
         try:
             self.sign()
-        except (PeeweeException, OSError) as exc:  # the record is made; its checkpoint waits for the next
+        except Exception as exc:  # any error: the record is made, so its request must not fail; its checkpoint waits
             log.error("checkpoint not signed: %s", type(exc).__name__)
 
     def _run(self) -> None:
+        """Sign every round, whatever goes wrong in one: nothing restarts this thread, so an error
+        it let out would stop the worker's signing for good. Only the error's type is logged (its
+        message may quote the store's content)."""
         while True:
             self._wake.wait(RETRY_SECONDS if self.refusal else self.every_seconds)
             self._wake.clear()
             try:
                 self.sign()
-            except (PeeweeException, OSError) as exc:
+            except Exception as exc:  # any error: see the docstring
                 log.error("checkpoint not signed: %s", type(exc).__name__)
             finally:
-                self._hang_up()
+                try:
+                    self._hang_up()
+                except Exception as exc:  # the next round opens a session again
+                    log.error("checkpoint session not closed: %s", type(exc).__name__)
+
+    @property
+    def stopped(self) -> bool:
+        """This process's signing thread was started and is no longer running."""
+        return self._thread is not None and not self._thread.is_alive()
 
     def _hang_up(self) -> None:
         """Between rounds the thread holds no session: a pooled one is closed, not kept idle, so a

@@ -262,13 +262,16 @@ def verify_export(lines: Iterator[str], expect_head: str | None = None) -> Verif
         raise ExportUnreadable(f"line 1: not an infoshare log export (expected format {FORMAT!r})")
     case_ref = header.get("case_ref")
     entries = _file_entries(lines, case_ref)
+    named = header.get("head")
+    if not isinstance(named, dict) or not isinstance(case_ref, str | None):
+        raise ExportUnreadable("line 1: the header needs a head {seq, hash} and a case_ref (text or null)")
     result = check_entries(entries, whole_chain=case_ref is None, expect_head=expect_head)
-    if result.ok and case_ref is None and list(result.head) != [header["head"]["seq"], header["head"]["hash"]]:
+    if result.ok and case_ref is None and list(result.head) != [named.get("seq"), named.get("hash")]:
         return Verification(
             result.count,
             result.head,
             f"the export ends at link {result.head[0]} but its header names head "
-            f"{header['head']['seq']}: records at the end were removed",
+            f"{named.get('seq')}: records at the end were removed",
         )
     return result
 
@@ -290,11 +293,13 @@ def _file_entries(lines: Iterable[str], case_ref: str | None) -> Iterator[Entry]
             )
         except (KeyError, TypeError) as exc:
             raise ExportUnreadable(f"line {number}: missing {exc}") from None
+        _check_shape(entry, number)
         if case_ref is not None:
+            fields = entry.record or {}
             belongs = (
-                record.get("case_ref") == case_ref
+                fields.get("case_ref") == case_ref
                 if entry.kind == "decision"
-                else record.get("decision_id") in decisions
+                else type(fields.get("decision_id")) is int and fields["decision_id"] in decisions
             )
             if not belongs:
                 raise ExportUnreadable(f"line {number}: {entry.name} is not part of case {case_ref}")
@@ -303,10 +308,21 @@ def _file_entries(lines: Iterable[str], case_ref: str | None) -> Iterator[Entry]
         yield entry
 
 
+def _check_shape(entry: Entry, number: int) -> None:
+    """An entry whose fields have the wrong types is unreadable, not a traceback further on."""
+    if type(entry.seq) is not int or type(entry.record_id) is not int:
+        raise ExportUnreadable(f"line {number}: seq and record_id must be whole numbers")
+    if not all(isinstance(value, str) for value in (entry.kind, entry.content_hash, entry.prev_hash, entry.hash)):
+        raise ExportUnreadable(f"line {number}: kind, content_hash, prev_hash and hash must be text")
+    if entry.record is not None and not isinstance(entry.record, dict):
+        raise ExportUnreadable(f"line {number}: record must be a JSON object or null")
+
+
 def _parse(text: str, number: int) -> dict:
+    """One line as a JSON object; nesting too deep for the parser (RecursionError) is unreadable too."""
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         value = None
     if not isinstance(value, dict):
         raise ExportUnreadable(f"line {number}: not a JSON object")

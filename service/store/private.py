@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import IO
 
 FOLDER_MODE = 0o700
 FILE_MODE = 0o600
@@ -54,3 +55,15 @@ def write_private(path: str | os.PathLike[str], data: bytes) -> Path:
         os.close(descriptor)
     os.replace(temporary, file)
     return file
+
+
+def open_private(path: str | os.PathLike[str]) -> IO[str]:
+    """``path`` opened for writing text, emptied, 0600 even if it existed with another mode: what a
+    command writes for a person to take away (an export) holds personal facts too."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    try:
+        os.fchmod(descriptor, FILE_MODE)
+    except OSError:
+        os.close(descriptor)
+        raise
+    return os.fdopen(descriptor, "w", encoding="utf-8")
