@@ -28,6 +28,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from infoshare.service.store import logaudit
+from infoshare.service.store.casemap import CaseMap
 from infoshare.service.store.checkpoints import Checkpoint, read_lines, record_term, records_digest
 from infoshare.service.store.logchain import head
 from infoshare.service.store.signing import PublicKey
@@ -97,7 +98,10 @@ class _Observer:
         self.checkpoints = checkpoints
         self.hashes: dict[int, str] = {}
         self.totals = [0] * len(checkpoints)
+        self.roots: dict[int, str] = {}  # the case map's root as of each checkpoint's seq
         self.seen = 0
+        self._cases = CaseMap()
+        self._case_of: dict[int, str] = {}  # each decision's case, for the reviews after it
 
     def watch(self, entries: Iterable[logaudit.Entry]) -> Iterator[logaudit.Entry]:
         ends = {checkpoint.seq for checkpoint in self.checkpoints}
@@ -111,10 +115,25 @@ class _Observer:
                 if checkpoint.since >= entry.seq:
                     break
                 self.totals[index] = (self.totals[index] + term) % (1 << 256)
+            self._add_case(entry)
             if entry.seq in ends:
                 self.hashes[entry.seq] = entry.hash
+                self.roots[entry.seq] = self._cases.root()
             self.seen = entry.seq
             yield entry
+
+    def _add_case(self, entry: logaudit.Entry) -> None:
+        """Add a decision or review to the case map as the signer does, from its content (which
+        the walk checks against the link's content hash)."""
+        if entry.record is None:
+            return
+        if entry.kind == "decision":
+            case_ref = self._case_of[entry.record_id] = entry.record["case_ref"]
+        elif entry.kind == "review" and entry.record["decision_id"] in self._case_of:
+            case_ref = self._case_of[entry.record["decision_id"]]
+        else:
+            return
+        self._cases.add(case_ref, entry.hash)
 
 
 def verify(checkpoint_file: str | os.PathLike[str], public: PublicKey | None, expect_head: str | None = None) -> Report:
@@ -149,6 +168,14 @@ def verify(checkpoint_file: str | os.PathLike[str], public: PublicKey | None, ex
         same_records = records_digest(observer.totals[index]) == checkpoint.records
         gap, previous = checkpoint.since != previous, checkpoint.seq
         if observer.hashes.get(checkpoint.seq) == checkpoint.head and same_records:
+            if observer.roots.get(checkpoint.seq) != checkpoint.cases:
+                report.findings.append(
+                    Finding(
+                        "REWRITTEN",
+                        f"the case index {signed} is not the one the store's records give: a record's "
+                        "case was changed when it was signed, so a case's export would leave records out",
+                    )
+                )
             continue
         if gap and same_records and not diverged:
             report.findings.append(

@@ -49,7 +49,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -61,8 +61,8 @@ from playhouse.pool import PooledDatabase
 
 from infoshare.service.store import signing
 from infoshare.service.store.casemap import CaseMap
-from infoshare.service.store.logchain import GENESIS, link_hash
-from infoshare.service.store.models import Decision, LogLink, Review
+from infoshare.service.store.logchain import GENESIS, content, content_hash, link_hash, rows_of
+from infoshare.service.store.models import LogLink
 from infoshare.service.store.private import FILE_MODE, private_folder
 
 log = logging.getLogger("infoshare.checkpoints")
@@ -191,27 +191,43 @@ LINK_COLUMNS = (LogLink.seq, LogLink.kind, LogLink.record_id, LogLink.content_ha
 
 
 def _cases(batch: list[tuple[int, str, int, str, str, str]]) -> dict[tuple[str, int], str]:
-    """The case of each decision and review in the batch (other kinds of record have none)."""
+    """The case of each decision and review in the batch (other kinds of record have none), read
+    from content that matches the content hash its link holds: a ``case_ref`` changed in the
+    store (and a review's ``decision_id``) would otherwise move a record into another case's
+    signed entry. A decision's case is its own content's; a review's is its decision's, checked
+    against that decision's link. Raises ChainDisagrees on a mismatch."""
+    linked = {(kind, record_id): digest for _, kind, record_id, digest, *_ in batch}
     found: dict[tuple[str, int], str] = {}
-    decisions = [record_id for _, kind, record_id, *_ in batch if kind == "decision"]
-    reviews = [record_id for _, kind, record_id, *_ in batch if kind == "review"]
-    if decisions:
-        rows = cast(
-            Iterable[tuple[int, str]],
-            Decision.select(Decision.id, Decision.case_ref).where(Decision.id.in_(decisions)).tuples(),
+    reviews = _checked("review", [record_id for _, kind, record_id, *_ in batch if kind == "review"], linked)
+    decision_ids = [record_id for _, kind, record_id, *_ in batch if kind == "decision"]
+    wanted = {row.decision_id for row in reviews.values()} - set(decision_ids)
+    if wanted:
+        query = LogLink.select(LogLink.record_id, LogLink.content_hash).where(
+            (LogLink.kind == "decision") & LogLink.record_id.in_(list(wanted))
         )
-        for decision_id, case_ref in rows:
-            found[("decision", decision_id)] = case_ref
-    if reviews:
-        query = (
-            Review.select(Review.id, Decision.case_ref)
-            .join(Decision, on=Review.decision == Decision.id)
-            .where(Review.id.in_(reviews))
-        )
-        rows = cast(Iterable[tuple[int, str]], query.tuples())
-        for review_id, case_ref in rows:
-            found[("review", review_id)] = case_ref
+        rows = cast(Iterator[tuple[int, str]], query.tuples())
+        linked.update({("decision", record_id): digest for record_id, digest in rows})
+    decisions = _checked("decision", [*decision_ids, *wanted], linked)
+    for decision_id in decision_ids:
+        found[("decision", decision_id)] = decisions[decision_id].case_ref
+    for review_id, review in reviews.items():
+        decision = decisions.get(review.decision_id)
+        if decision is None:
+            raise ChainDisagrees(f"review {review_id}'s decision {review.decision_id} is not in the chain")
+        found[("review", review_id)] = decision.case_ref
     return found
+
+
+def _checked(kind: str, ids: list[int], linked: dict[tuple[str, int], str]) -> dict[int, Any]:
+    """The records of ``kind`` with these ids, each checked against its link's content hash."""
+    rows = rows_of(kind, ids) if ids else {}
+    for record_id in ids:
+        row = rows.get(record_id)
+        if row is None or content_hash(content(kind, row)) != linked.get((kind, record_id)):
+            raise ChainDisagrees(
+                f"{kind} {record_id} does not match the content hash its link holds: the record was changed"
+            )
+    return rows
 
 
 class ChainDisagrees(RuntimeError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,8 @@ from infoshare.service import create_app
 from infoshare.service.access.keys import create_key
 from infoshare.service.cli.main import main
 from infoshare.service.store import appendonly, signing
+from infoshare.service.store.casemap import CaseMap
+from infoshare.service.store.checkpoints import Checkpoint
 from infoshare.service.store.logaudit import verify_store
 from infoshare.service.store.logchain import GENESIS, content, content_hash, link_hash, rows_of
 from infoshare.service.store.models import APPEND_ONLY, Decision, LogLink
@@ -249,3 +252,34 @@ def test_a_case_export_is_refused_from_a_store_that_disagrees_with_its_checkpoin
         rehash()
     code, _, err = log_cli("export", "--case", "CASE-A")
     assert code == 1 and "not signed" in err
+
+
+def move_decision_to_another_case(database: Database) -> None:
+    """Change decision 2's case in its row only (its link's content hash still holds CASE-B)."""
+    open_the_store(database)
+    Decision.update(case_ref="CASE-009").where(Decision.id == 2).execute()
+
+
+def test_a_signer_started_over_a_record_whose_case_was_changed_refuses_to_sign(signed, store_url):
+    with signed.app_context():
+        move_decision_to_another_case(signed.extensions["infoshare"].database)
+    again = start(store_url)  # a new signer rebuilds the case map from the store
+    with again.app_context():
+        create_key("case-system", "ckpt-after-restart")  # one more record to sign
+        signer = again.extensions["infoshare"].checkpoints
+        assert signer.sign() is None
+        assert "decision 2 does not match the content hash its link holds" in (signer.refusal or "")
+
+
+def test_a_checkpoint_whose_case_index_is_not_the_stores_is_caught(signed):
+    """A checkpoint signed over a case map built from altered rows (the rows since put back)."""
+    file = Path(signed.config["INFOSHARE_LOG_CHECKPOINT_FILE"])
+    lines = file.read_text().splitlines()
+    last = Checkpoint.parse(lines[-1])
+    key = signing.load(signed.config["INFOSHARE_LOG_SIGNING_KEY_FILE"])
+    unsigned = replace(last, cases=CaseMap().root(), signature="")
+    forged = replace(unsigned, signature=key.sign(unsigned.message()))
+    file.write_text("\n".join([*lines[:-1], forged.line().decode().strip()]) + "\n")
+    code, _, err = log_cli("verify")
+    assert code == 1
+    assert f"REWRITTEN: the case index the checkpoint of link {BEFORE + 6} signed at" in err, err
