@@ -553,6 +553,14 @@ def log_checkpoint() -> None:
     help="Only this case's decisions and their reviews, with the proof that they are all of them "
     "as of a signed checkpoint (the head is signed first if the signing key is here).",
 )
+@click.option(
+    "--client",
+    "client_name",
+    metavar="NAME",
+    help="With --case: the client whose case file REF is. An export holds one client's case file: if more "
+    "than one client has recorded a case REF, the export is refused and names them (the signed proof is per "
+    "case reference, so it cannot yet be made for one client's part of a shared one).",
+)
 @public_key_option
 @click.option(
     "--output",
@@ -562,9 +570,13 @@ def log_checkpoint() -> None:
     show_default=True,
     help="Where to write (made 0600: it holds personal facts).",
 )
-def log_export(case_ref: str | None, public_key: str | None, output_path: str) -> None:
+def log_export(case_ref: str | None, client_name: str | None, public_key: str | None, output_path: str) -> None:
     """Write the log as JSON lines with its chain, verifiable with `infoshare log verify --file`."""
     _open_key_store("decision log")
+    if case_ref is None and client_name is not None:
+        raise click.UsageError("--client selects whose case file --case names: give --case too")
+    if case_ref is not None:
+        _one_client(case_ref, client_name)
     if output_path == "-":
         _export(case_ref, public_key, sys.stdout)
         return
@@ -574,6 +586,19 @@ def log_export(case_ref: str | None, public_key: str | None, output_path: str) -
         raise click.ClickException(f"cannot write {output_path}: {exc.strerror}") from None
     with output:
         _export(case_ref, public_key, output)
+
+
+def _one_client(case_ref: str, client_name: str | None) -> None:
+    """Refuse a case export that would hold more than one client's case file, or another client's."""
+    clients = caseexport.clients_of(case_ref)
+    if client_name is not None and clients and client_name not in clients:
+        raise click.ClickException(f"client {client_name} has no case {case_ref} (it is {', '.join(clients)}'s)")
+    if len(clients) > 1:
+        raise click.ClickException(
+            f"case {case_ref} is recorded by {len(clients)} clients ({', '.join(clients)}): each one's is its "
+            "own case file, and the signed proof covers the case reference across clients, so an export of "
+            "one of them cannot be proven yet; nothing was exported"
+        )
 
 
 def _export(case_ref: str | None, public_key: str | None, output: IO[str]) -> None:

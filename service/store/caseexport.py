@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from infoshare.service.store import casemap, logaudit
 from infoshare.service.store.checkpoints import Checkpoint, links_after
 from infoshare.service.store.logaudit import ExportUnreadable, Verification
 from infoshare.service.store.logchain import GENESIS
+from infoshare.service.store.models import Decision
 from infoshare.service.store.signing import PublicKey
 
 FORMAT = "infoshare-case/1"
@@ -50,6 +51,15 @@ def case_map(checkpoint: Checkpoint) -> casemap.CaseMap:
             "run `infoshare log verify` to see where"
         )
     return cases
+
+
+def clients_of(case_ref: str) -> list[str]:
+    """The clients that recorded decisions under ``case_ref``, by name: each one's is its own case file
+    (two case systems may both have a CASE-001)."""
+    owner = Decision.owner()
+    query = Decision.select(owner.alias("owner")).where(Decision.case_ref == case_ref).distinct()
+    rows = cast(Iterable[tuple[str]], query.tuples())
+    return sorted(str(name) for (name,) in rows)
 
 
 def export(out: IO[str], case_ref: str, checkpoint: Checkpoint) -> int:

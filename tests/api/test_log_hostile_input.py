@@ -129,3 +129,25 @@ def test_an_export_file_is_private_even_if_it_existed(signed, tmp_path):
         assert log_cli("export", *case, "--output", str(export))[0] == 0
         assert stat.S_IMODE(export.stat().st_mode) == 0o600
         assert export.read_text().startswith('{"')
+
+
+def test_a_case_export_holds_one_clients_case_file_never_two_mixed(signed, tmp_path):
+    with signed.app_context():
+        south = create_key("case-system", "cms-south")[1]
+    response = signed.test_client().post(
+        "/v1/decisions",
+        json={"case_ref": "CASE-A", "facts": SHARE_FACTS},  # cms-south's own CASE-A, not the first client's
+        headers={"Authorization": f"Bearer {south}"},
+    )
+    assert response.status_code == 201
+    export = tmp_path / "case-a.jsonl"
+    for chosen in ([], ["--client", "ckpt-case-system"]):
+        code, out, err = log_cli("export", "--case", "CASE-A", *chosen, "--output", str(export))
+        assert code == 1 and "case CASE-A is recorded by 2 clients (ckpt-case-system, cms-south)" in err
+        assert not export.exists() and not out
+    code, _, err = log_cli("export", "--case", "CASE-B", "--client", "cms-south", "--output", str(export))
+    assert code == 1 and "client cms-south has no case CASE-B (it is ckpt-case-system's)" in err
+    code, _, err = log_cli("export", "--case", "CASE-B", "--client", "ckpt-case-system", "--output", str(export))
+    assert code == 0 and "exported 3 records of case CASE-B" in err
+    assert log_cli("verify", "--file", str(export))[0] == 0
+    assert log_cli("export", "--client", "cms-south")[0] == 2  # --client names whose --case
