@@ -11,7 +11,10 @@ activation (``service.store.guard``: signed with the log's key, in the
 verified chain, the version's text matching its digest and passing the
 checker and the policy's own tests), rebuilds that version from the store's
 text and swaps its snapshot. A refused activation leaves the worker on its
-version, named in the log and in ``/readyz``. So all workers of one
+version, named in the log and in ``/readyz``; so does a latest activation
+older than the one the worker follows, or the one it follows being gone:
+later activations were deleted, and an old signed one still verifies, so
+only the worker's memory of what it followed tells a rollback from a reload. So all workers of one
 server, and every server sharing the store, converge within the poll
 interval, and a worker forked later (gunicorn replaces workers) catches up
 on its first request. The store, not process memory, says which version is
@@ -187,7 +190,13 @@ def follow_active_version(app: Flask) -> None:
 def _follow(app: Flask, state: ServiceState) -> None:
     try:
         latest = versions.latest_activation()
+        rollback = _rolled_back(state, latest)
+        if rollback is not None:
+            _refuse(state, rollback)
+            return
         if latest is None or latest[1] == state.snapshot.policy.digest:
+            if latest is not None:
+                state.following = latest[0]
             state.refused = None  # what answers is what the store names: nothing is refused any more
             return
         if state.refused is not None and state.refused.activation == latest[0]:
@@ -204,14 +213,7 @@ def _follow(app: Flask, state: ServiceState) -> None:
         except guard.NotLinkedYet:
             return
         except guard.Refused as exc:
-            state.refused = Refusal(latest[0], latest[1], str(exc))
-            log.error(
-                "refused activation %s of policy version %s: %s; answering with %s",
-                latest[0],
-                latest[1],
-                exc,
-                state.snapshot.policy.digest,
-            )
+            _refuse(state, Refusal(latest[0], latest[1], str(exc)))
             return
     except PeeweeException as exc:
         log.error(
@@ -223,6 +225,44 @@ def _follow(app: Flask, state: ServiceState) -> None:
     state.verified = vetted.verified
     snapshot = known or build(app, vetted.policy, vetted.engine)
     install(app, state, snapshot)
+    state.following = latest[0]
     state.refused = None
     log.info("policy sha256 %s active in this worker (activation %s)", latest[1], latest[0])
     warm_interview(app, snapshot.engine)  # a worker, never the master: see service.warmup
+
+
+def _rolled_back(state: ServiceState, latest: tuple[int, str] | None) -> Refusal | None:
+    """A refusal if the store no longer holds the activation this process follows, or its latest
+    is an older one: activations were deleted (a rollback), which no worker follows, since the
+    older version was replaced for a reason and an older signed activation still verifies."""
+    if state.following == 0 or (latest is not None and latest[0] == state.following):
+        return None
+    if latest is None:
+        return Refusal(
+            state.following, state.snapshot.policy.digest, _removed(state, "the store has none left, not even")
+        )
+    if latest[0] < state.following:
+        return Refusal(latest[0], latest[1], _removed(state, "it is older than"))
+    if not versions.activation_exists(state.following):
+        return Refusal(latest[0], latest[1], _removed(state, "the store no longer holds"))
+    return None
+
+
+def _removed(state: ServiceState, what: str) -> str:
+    return (
+        f"{what} activation {state.following} this worker follows: activations were removed from the store (a rollback)"
+    )
+
+
+def _refuse(state: ServiceState, refusal: Refusal) -> None:
+    """Keep answering with this process's version, and say why in ``/readyz`` and, once, in the log."""
+    if state.refused == refusal:
+        return
+    state.refused = refusal
+    log.error(
+        "refused activation %s of policy version %s: %s; answering with %s",
+        refusal.activation,
+        refusal.digest,
+        refusal.reason,
+        state.snapshot.policy.digest,
+    )

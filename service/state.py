@@ -55,6 +55,7 @@ class ServiceState:
     checked_at: float = 0.0  # monotonic time the active version was last looked up in the store
     refused: Refusal | None = None  # the latest activation, if this process refused it (service.store.guard)
     verified: tuple[int, str] = (0, "0" * 64)  # the chain's link this process verified it up to
+    following: int = 0  # the id of the activation this process answers by (never followed back)
     swap_lock: threading.Lock = field(default_factory=threading.Lock)
     vetting: threading.Lock = field(default_factory=threading.Lock)  # one thread vets an activation at a time
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0))  # per client

@@ -32,7 +32,8 @@ class ReadySchema(HealthSchema):
         metadata={
             "description": "Present, with `status` `degraded`, when this worker refused the latest activation "
             "(not signed with the log's key, not in the verified log, or its version fails the checker or "
-            "the policy's own tests) and keeps answering with the version above."
+            "the policy's own tests, or older than the activation it follows: a rollback by deleting rows) and "
+            "keeps answering with the version above."
         },
     )
 

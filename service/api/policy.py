@@ -16,7 +16,7 @@ from infoshare.service.api.verdicts import PolicyRefSchema
 from infoshare.service.errors import ApiError
 from infoshare.service.reload import reload_from_files
 from infoshare.service.requestlog import note
-from infoshare.service.state import snapshot
+from infoshare.service.state import current, snapshot
 from infoshare.service.store import versions
 
 
@@ -69,6 +69,14 @@ class ActivationSchema(Schema):
         required=True,
         metadata={"description": "`start`, `reload by key <name>`, `SIGHUP` or `infoshare reload by <user>`."},
     )
+    signed = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "Whether it is signed with the log's signing key. False: the row was written around "
+            "the service (by someone with write access to the store), no worker follows it, and who and when "
+            "above are only what that row claims."
+        },
+    )
 
 
 class PolicySchema(Schema):
@@ -101,7 +109,9 @@ bp = Blueprint("policy", __name__, url_prefix="/v1")
 def describe() -> ResponseReturnValue:
     """Everything a case system needs to ask the right questions, and the digest
     that recorded decisions carry."""
-    return PolicySchema().dump({**snapshot().policy.describe(), "activations": versions.history()})
+    return PolicySchema().dump(
+        {**snapshot().policy.describe(), "activations": versions.history(public=current().signer.public)}
+    )
 
 
 class ReloadSchema(Schema):

@@ -5,7 +5,9 @@ rewrite that recomputes every hash leaves a chain that is intact but no
 longer the one that was signed. Walking the chain once, this names:
 
 - FORGED: a checkpoint line that is not one, is signed by another key, or
-  whose signature does not verify (it is then ignored for the rest);
+  whose signature does not verify (it is then ignored for the rest); or a
+  policy activation not signed with the key (written around the service: no
+  worker follows it, yet the chain and a checkpoint signed after it hold it);
 - REWRITTEN: the chain at a checkpoint's seq is not the head it signed, and
   the records since the checkpoint before it are not the ones it signed;
 - REORDERED: the same, but the records since the checkpoint before are the
@@ -27,10 +29,11 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from infoshare.service.store import logaudit
+from infoshare.service.store import logaudit, versions
 from infoshare.service.store.casemap import CaseMap
 from infoshare.service.store.checkpoints import Checkpoint, read_lines, record_term, records_digest
 from infoshare.service.store.logchain import head
+from infoshare.service.store.models import PolicyActivation
 from infoshare.service.store.signing import PublicKey
 
 TAMPERING = ("FORGED", "REWRITTEN", "REORDERED", "TRUNCATED", "TAMPERED", "UNGUARDED")
@@ -149,6 +152,8 @@ def verify(checkpoint_file: str | os.PathLike[str], public: PublicKey | None, ex
         )
     if chain.problem is not None:
         report.findings.append(Finding("TAMPERED", chain.problem))
+    if public is not None:
+        report.findings.extend(forged_activations(public))
     diverged = False
     previous = 0
     for index, checkpoint in enumerate(checkpoints):
@@ -203,3 +208,16 @@ def verify(checkpoint_file: str | os.PathLike[str], public: PublicKey | None, ex
             )
         diverged = True
     return report
+
+
+def forged_activations(public: PublicKey) -> list[Finding]:
+    """A FORGED finding for each policy activation whose signature does not verify with ``public``."""
+    return [
+        Finding(
+            "FORGED",
+            f"activation {row.id} (of version sha256 {row.digest}) is not signed with "
+            f"key {public.key_id}: it was written around the service",
+        )
+        for row in PolicyActivation.select().order_by(PolicyActivation.id)
+        if not versions.signature_verifies(row, public)
+    ]

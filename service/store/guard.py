@@ -65,7 +65,7 @@ def vet(
     ``checkpoint_file``: where the log's signed checkpoints are, to start the walk from."""
     if activation.signature is None:
         raise Refused("it is not signed (made before activations were signed, or written around the service)")
-    if not public.verify(versions.signed_part(activation), activation.signature):
+    if not versions.signature_verifies(activation, public):
         raise Refused(f"its signature does not verify with the log's public key {public.key_id}")
     link = LogLink.get_or_none((LogLink.kind == "activation") & (LogLink.record_id == activation.id))
     if link is None:

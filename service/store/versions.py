@@ -26,7 +26,7 @@ from infoshare.engine.policy.problems import Problem
 from infoshare.service.store import logchain
 from infoshare.service.store.connections import read_retried
 from infoshare.service.store.models import PolicyActivation, PolicyVersion, as_utc
-from infoshare.service.store.signing import Signer
+from infoshare.service.store.signing import PublicKey, Signer
 
 log = logging.getLogger("infoshare.versions")
 ACTIVATION_FORMAT = "infoshare-activation/1"
@@ -74,6 +74,12 @@ def signed_part(row: PolicyActivation) -> bytes:
         separators=(",", ":"),
         ensure_ascii=True,
     ).encode("ascii")
+
+
+def signature_verifies(row: PolicyActivation, public: PublicKey) -> bool:
+    """Whether ``row`` carries a signature by ``public`` over its ``signed_part``: a row written
+    around the service (unsigned, or with a signature copied from another row) does not."""
+    return row.signature is not None and public.verify(signed_part(row), row.signature)
 
 
 def _next_activation_id(database: Database) -> int:
@@ -136,35 +142,37 @@ def active() -> dict[str, Any] | None:
     return found[0] if found else None
 
 
-def history(limit: int = 50) -> list[dict[str, Any]]:
-    """The latest activations, newest first: which version, when and by whom."""
+def history(limit: int = 50, public: PublicKey | None = None) -> list[dict[str, Any]]:
+    """The latest activations, newest first: which version, when and by whom; with ``public``,
+    also whether each is ``signed`` by it (one that is not was written around the service)."""
     query = (
-        PolicyActivation.select(
-            PolicyActivation.digest,
-            PolicyActivation.activated_at,
-            PolicyActivation.activated_by,
-            PolicyVersion.policy_id,
-            PolicyVersion.version,
-        )
+        PolicyActivation.select(PolicyActivation, PolicyVersion.policy_id, PolicyVersion.version)
         .join(PolicyVersion, on=(PolicyVersion.digest == PolicyActivation.digest))
         .order_by(PolicyActivation.id.desc())
         .limit(limit)
-        .dicts()
+        .objects()
     )
-    return [
-        {
-            "id": row["policy_id"],
-            "version": row["version"],
-            "digest": row["digest"],
-            "activated_at": as_utc(row["activated_at"]),
-            "activated_by": row["activated_by"],
+    found = []
+    for row in cast(Iterable[Any], query):  # .objects(): activations carrying their version's policy_id, version
+        entry = {
+            "id": row.policy_id,
+            "version": row.version,
+            "digest": row.digest,
+            "activated_at": as_utc(row.activated_at),
+            "activated_by": row.activated_by,
         }
-        for row in cast(Iterable[dict[str, Any]], query)  # .dicts(): each row a dict
-    ]
+        if public is not None:
+            entry["signed"] = signature_verifies(row, public)
+        found.append(entry)
+    return found
 
 
 def activation(activation_id: int) -> PolicyActivation:
     return PolicyActivation.get_by_id(activation_id)
+
+
+def activation_exists(activation_id: int) -> bool:
+    return PolicyActivation.select().where(PolicyActivation.id == activation_id).exists()
 
 
 def active_digest() -> str | None:

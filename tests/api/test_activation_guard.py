@@ -13,13 +13,16 @@ from pathlib import Path
 
 import pytest
 from activations import signed_activation
+from click.testing import CliRunner
+from peewee import SqliteDatabase
 
 from infoshare.engine import load_policy
 from infoshare.engine.policy.loader import SHIPPED_POLICY, digest_of_files, read_policy_files
 from infoshare.service import create_app
 from infoshare.service.access.keys import create_key
+from infoshare.service.cli.main import main
 from infoshare.service.reload import activate_checked
-from infoshare.service.store import guard, logaudit, signing
+from infoshare.service.store import guard, logaudit, logchain, signing
 from infoshare.service.store.logchain import GENESIS
 from infoshare.service.store.models import PolicyActivation, PolicyVersion
 from infoshare.service.store.versions import next_version as next_version_of
@@ -255,3 +258,66 @@ def test_one_thread_vets_an_activation_while_the_others_answer_with_the_version_
     finally:
         release.set()
         first.join(10)
+
+
+def open_activations(app) -> None:
+    """What anyone with write access to the store can do: take the activations' append-only trigger away."""
+    database = app.extensions["infoshare"].database
+    if isinstance(database, SqliteDatabase):
+        query = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'policy_activation'"
+        for (name,) in database.execute_sql(query).fetchall():
+            database.execute_sql(f"DROP TRIGGER {name}")
+    else:
+        database.execute_sql("ALTER TABLE policy_activation DISABLE TRIGGER USER")
+
+
+def test_a_rollback_by_deleting_later_activations_is_refused_and_the_version_followed_keeps_answering(
+    worker, store_url, tmp_path, caplog
+):
+    """Activation 1 is signed and verifies: deleting the ones after it must not move a worker back."""
+    app, headers = worker
+    owner = create_app({"DATABASE_URL": store_url, "INFOSHARE_POLICY": str(SHIPPED_POLICY)})
+    with owner.app_context():
+        _, policy, _ = activate_checked(next_version(tmp_path), "owner", owner.extensions["infoshare"].signer)
+    assert ready(app)["policy"]["digest"] == policy.digest
+    with app.app_context():
+        open_activations(app)
+        PolicyActivation.delete().where(PolicyActivation.id >= 2).execute()
+
+    for _ in range(3):  # asked again and again: still refused, and logged once
+        assert answer(app, headers) == "do_not_share"
+    status = ready(app)
+    assert status["status"] == "degraded" and status["policy"]["digest"] == policy.digest
+    assert status["refused_activation"]["activation"] == 1
+    assert "activations were removed from the store (a rollback)" in status["refused_activation"]["reason"]
+    [logged] = refusals(caplog)
+    assert logged.startswith("refused activation 1 of policy version ")
+    assert logged.endswith(f"answering with {policy.digest}")
+
+
+def test_a_forged_activation_is_named_by_log_verify_and_marked_unsigned_in_the_policy(worker, monkeypatch):
+    """Even chained and under a signed checkpoint, an unsigned activation is no genuine one."""
+    app, headers = worker
+    digest, files = consent_refused_shares()
+    with app.app_context(), logchain.chained_writes(PolicyVersion._meta.database):
+        version = PolicyVersion.create(digest=digest, policy_id="information-sharing", version="2.0.2", files=files)
+        logchain.chain("policy_version", version)
+        row = PolicyActivation.create(digest=digest, activated_by="policy-owner")
+        logchain.chain("activation", row)
+        forged = row.id
+    assert answer(app, headers) == "do_not_share"
+    state = app.extensions["infoshare"]
+    with app.app_context():
+        state.checkpoints.sign()
+    for name in ("DATABASE_URL", "INFOSHARE_LOG_SIGNING_KEY_FILE", "INFOSHARE_LOG_CHECKPOINT_FILE"):
+        monkeypatch.setenv(name, str(app.config[name]))
+    monkeypatch.delenv("INFOSHARE_POLICY", raising=False)
+    result = CliRunner().invoke(main, ["log", "verify"])
+    assert result.exit_code == 1, result.output
+    assert f"FORGED: activation {forged} (of version sha256 {digest}) is not signed" in result.stderr
+
+    response = app.test_client().get("/v1/policy", headers=headers)
+    assert response.status_code == 200
+    newest, genuine = response.json["activations"]
+    assert (newest["version"], newest["activated_by"], newest["signed"]) == ("2.0.2", "policy-owner", False)
+    assert genuine["signed"] is True
