@@ -60,6 +60,7 @@ def create_app(settings: dict | None = None, loaded: Policy | None = None) -> Fl
         anonymous=RateLimiter(app.config["INFOSHARE_ANONYMOUS_RATE_LIMIT"]),
     )
     reload.start(app, loaded)
+    checkpointer.sign_a_new_store()
     app.wsgi_app = WholeChunkedBody(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])  # type: ignore[method-assign]
     return app
 

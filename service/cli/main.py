@@ -448,7 +448,8 @@ def log_verify(
     (UNGUARDED).
 
     Exit status: 0 intact (an unsigned tail is reported on stderr), 1 a
-    finding, 3 intact but with an unsigned tail and --require-signed.
+    finding, or records but no checkpoint though the log has a key (NOT
+    SIGNED), 3 intact but with an unsigned tail and --require-signed.
     """
     settings = settings_used()
     if path is not None:
@@ -484,6 +485,14 @@ def log_verify(
             + ("" if report.signed else f": no checkpoint in {file}"),
             err=True,
         )
+    if public is not None and report.signed is None and report.store_seq:
+        click.echo(
+            f"NOT SIGNED: the log has a signing key but {file} holds no checkpoint of its "
+            f"{report.store_seq} records: the checkpoints were removed, or the log was never signed "
+            "(a log made before checkpoints were kept: run `infoshare log checkpoint --first` once)",
+            err=True,
+        )
+        sys.exit(1)
     if report.tampered:
         sys.exit(1)
     if report.unsigned and require_signed:
@@ -518,25 +527,32 @@ def _verify_file(path, public_key: str | None, settings: dict, expect_head: str 
     click.echo(f"OK: {result.count} records, chain intact; head is link {seq} {head}")
 
 
-def _sign_now(settings: dict) -> checkpoints.Checkpoint | None:
+def _sign_now(settings: dict, first: bool = False) -> checkpoints.Checkpoint | None:
     """Sign the head now with the service's key; a store that disagrees with what was signed is refused."""
     database = open_store(settings["DATABASE_URL"])
     try:
         signer = checkpoints.for_app(database, settings, create=False)
     except signing.SigningKeyError as exc:
         raise click.ClickException(str(exc)) from None
-    checkpoint = signer.sign()
+    checkpoint = signer.sign(first=first)
     if signer.refusal:
         raise click.ClickException(f"not signed: {signer.refusal}; run `infoshare log verify`")
     return checkpoint
 
 
 @log.command("checkpoint")
-def log_checkpoint() -> None:
+@click.option(
+    "--first",
+    is_flag=True,
+    help="Sign the first checkpoint over an existing log: one made before its checkpoints were kept "
+    "(after upgrading), whose records the service will not sign on its own, since a log rebuilt "
+    "after its checkpoint file was removed looks the same. Check the store first.",
+)
+def log_checkpoint(first: bool) -> None:
     """Sign the log's head now (the service does every few seconds), e.g. before a backup."""
     settings = settings_used()
     try:
-        checkpoint = _sign_now(settings)
+        checkpoint = _sign_now(settings, first=first)
     except PeeweeException as exc:
         raise click.ClickException(f"cannot open the decision log (DATABASE_URL): {exc}") from None
     if checkpoint is None:

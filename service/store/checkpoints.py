@@ -234,6 +234,31 @@ class ChainDisagrees(RuntimeError):
     """The store's chain is not the one already signed; the message says where."""
 
 
+START_KINDS = ("scope", "policy_version", "activation", "client", "key")
+"""What a new store holds at its first start, before any request: the chain's scope, the policy
+version and its activation, the clients and keys made then. A first checkpoint over these is
+signed without asking; over anything more (decisions, reviews, revocations) it is not, since a
+store whose checkpoint file was removed and whose chain was rebuilt over rewritten records looks
+exactly like that. Such a log is put under signatures once by hand: ``infoshare log checkpoint
+--first``."""
+
+
+def _refuse_a_first_checkpoint() -> None:
+    """Raise ChainDisagrees if the chain holds records a new store does not hold at its first start."""
+    beyond = (
+        LogLink.select(LogLink.seq, LogLink.kind, LogLink.record_id)
+        .where(LogLink.kind.not_in(START_KINDS))
+        .order_by(LogLink.seq)
+        .first()
+    )
+    if beyond is not None:
+        raise ChainDisagrees(
+            f"the checkpoint file holds no checkpoint, but the chain already holds records beyond a new "
+            f"store's (from {beyond.kind} {beyond.record_id}, link {beyond.seq}): the checkpoints were removed, "
+            "or an existing log was never signed; if so, after checking it, run `infoshare log checkpoint --first`"
+        )
+
+
 @dataclass
 class _Tail:
     """What this process knows of the chain: its head, and the case map up to it."""
@@ -321,13 +346,29 @@ class Checkpointer:
         elif not isinstance(self.database, SqliteDatabase) and not self.database.is_closed():
             self.database.close()
 
-    def sign(self) -> Checkpoint | None:
+    def sign_a_new_store(self) -> None:
+        """At the service's start: if the file holds no checkpoint, sign the store's own first
+        records at once, before a request can add any (over an existing log it is refused and
+        logged). The session it used is closed, so a process forked after this holds none."""
+        if next(read_lines(self.path), None) is not None:
+            return
+        try:
+            with self.database.connection_context():
+                self.sign()
+        except Exception as exc:  # the service starts; the signing thread tries again
+            log.error("checkpoint not signed: %s", type(exc).__name__)
+
+    def sign(self, first: bool = False) -> Checkpoint | None:
         """Sign the head if it is beyond the file's last checkpoint; None if there was nothing new
-        or the chain disagrees with what was signed (``refusal`` says why, and it is logged)."""
+        or the chain disagrees with what was signed (``refusal`` says why, and it is logged).
+        ``first``: the file holds no checkpoint and the chain holds an existing log, to be signed
+        as it is (``START_KINDS``); only ever asked for by hand."""
         with self._lock, locked(self.path) as descriptor:
             self._added = 0
             self._read_new_lines(descriptor)
             try:
+                if self._last is None and not first:
+                    _refuse_a_first_checkpoint()
                 checkpoint = self._next()
             except ChainDisagrees as exc:
                 if self.refusal != str(exc):

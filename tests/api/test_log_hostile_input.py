@@ -37,8 +37,8 @@ def test_a_deeply_nested_checkpoint_line_is_forged_and_signing_goes_on(signed):
     assert client.get("/readyz").json["status"] == "ready"
     code, _, err = log_cli("verify")
     assert code == 1 and "Traceback" not in err
-    assert "FORGED: line 5 of" in err and "is not a checkpoint (not JSON)" in err
-    assert "signed: 5 checkpoints" in err and "UNSIGNED" not in err  # the new records were signed after it
+    assert "FORGED: line 6 of" in err and "is not a checkpoint (not JSON)" in err
+    assert "signed: 6 checkpoints" in err and "UNSIGNED" not in err  # the new records were signed after it
 
 
 def test_the_signing_thread_survives_an_error_in_a_round(signed):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -230,15 +231,19 @@ def test_a_store_whose_chain_covered_only_decisions_adopts_the_rest_once_and_say
         ),
         guarded=False,
     )
+    Path(started.config["INFOSHARE_LOG_CHECKPOINT_FILE"]).unlink()  # kept by none of that time
 
     caplog.set_level(logging.WARNING, logger="infoshare.logchain")
     create_app({"DATABASE_URL": store_url, "INFOSHARE_POLICY": str(SHIPPED_POLICY)})
     adopted = [r.getMessage() for r in caplog.records if r.name == "infoshare.logchain"]
     assert len(adopted) == 1 and "1 policy_version, 1 activation, 1 client, 1 key" in adopted[0]
-    code, out, _ = verify()
-    assert code == 0 and out.startswith("OK: 7 records"), out  # 2 decisions, 4 adopted, the scope record
+    code, out, err = verify()
+    assert code == 1 and out.startswith("OK: 7 records"), out  # 2 decisions, 4 adopted, the scope record
+    assert "NOT SIGNED" in err and "infoshare log checkpoint --first" in err  # the upgrade's one step
     scope = raw(store_url, "SELECT kinds, adopted FROM log_scope")
     assert len(scope) == 1 and json.loads(scope[0][1])["key"] == 1
+    assert CliRunner().invoke(main, ["log", "checkpoint", "--first"]).exit_code == 0
+    assert verify()[0] == 0
 
     create_app({"DATABASE_URL": store_url, "INFOSHARE_POLICY": str(SHIPPED_POLICY)})  # adopted once only
     raw(

@@ -50,7 +50,7 @@ def start(store_url: str):
 @pytest.fixture
 def signed(store_url, monkeypatch):
     """Two cases, d1 d2 r1 d3 r2 d4 in the chain after the store's own records (``BEFORE`` links),
-    a checkpoint before them and one after each two; the CLI on the store."""
+    checkpoints at the start and before them and one after each two; the CLI on the store."""
     monkeypatch.setenv("DATABASE_URL", store_url)
     monkeypatch.delenv("INFOSHARE_POLICY", raising=False)
     app = start(store_url)
@@ -131,7 +131,7 @@ def test_a_signed_untouched_log_verifies_with_nothing_unsigned(signed):
     code, out, err = log_cli("verify", "--require-signed")
     assert code == 0, err
     assert out.startswith(f"OK: {BEFORE + 6} records, chain intact")
-    assert "signed: 4 checkpoints" in err and f"the last of link {BEFORE + 6}" in err and "UNSIGNED" not in err
+    assert "signed: 5 checkpoints" in err and f"the last of link {BEFORE + 6}" in err and "UNSIGNED" not in err
 
 
 def test_a_rewrite_with_every_hash_recomputed_is_caught(signed):
@@ -205,9 +205,9 @@ def test_a_checkpoint_not_signed_by_the_key_is_named_forged(signed, tmp_path):
     file.write_text("\n".join([*lines, json.dumps(edited), json.dumps(stranger), "half a line"]) + "\n")
     code, _, err = log_cli("verify")
     assert code == 1
-    assert "FORGED: line 5 of" in err and "its signature does not verify" in err
-    assert f"FORGED: line 6 of {file} names key {other.public.key_id}" in err
-    assert "FORGED: line 7" in err
+    assert "FORGED: line 6 of" in err and "its signature does not verify" in err
+    assert f"FORGED: line 7 of {file} names key {other.public.key_id}" in err
+    assert "FORGED: line 8" in err
     assert "TRUNCATED" not in err  # a forged line is ignored, not believed
 
 
@@ -283,3 +283,36 @@ def test_a_checkpoint_whose_case_index_is_not_the_stores_is_caught(signed):
     code, _, err = log_cli("verify")
     assert code == 1
     assert f"REWRITTEN: the case index the checkpoint of link {BEFORE + 6} signed at" in err, err
+
+
+def test_a_store_rewritten_and_rechained_with_its_checkpoint_file_removed_is_not_signed(signed, store_url):
+    with signed.app_context():
+        database = signed.extensions["infoshare"].database
+        open_the_store(database)
+        rewrite_decision_1()
+        database.execute_sql("DROP TABLE log_link")
+    Path(signed.config["INFOSHARE_LOG_CHECKPOINT_FILE"]).unlink()
+    again = start(store_url)  # re-chains every record as it now is, and finds no checkpoint
+    signer = again.extensions["infoshare"].checkpoints
+    assert "the checkpoint file holds no checkpoint, but the chain already holds records" in (signer.refusal or "")
+    with again.app_context():
+        assert signer.sign() is None and signer.refusal
+    assert not Path(signed.config["INFOSHARE_LOG_CHECKPOINT_FILE"]).read_text().strip()
+    code, _, err = log_cli("verify", "--require-signed")
+    assert code == 1 and "NOT SIGNED: the log has a signing key but" in err, err
+    rechained = BEFORE + 7  # every record, and the scope record of the new chain
+    assert f"holds no checkpoint of its {rechained} records" in err
+
+    code, out, err = log_cli("checkpoint")  # not without being told
+    assert code == 1 and "log checkpoint --first" in err
+    code, out, err = log_cli("checkpoint", "--first")
+    assert code == 0 and out.startswith(f"signed link {rechained} "), err
+    assert log_cli("verify", "--require-signed")[0] == 0
+
+
+def test_a_new_store_signs_its_own_first_records_at_start(store_url):
+    app = start(store_url)
+    signer = app.extensions["infoshare"].checkpoints
+    assert signer.refusal is None
+    lines = Path(app.config["INFOSHARE_LOG_CHECKPOINT_FILE"]).read_text().splitlines()
+    assert len(lines) == 1 and Checkpoint.parse(lines[0]).seq == 3  # the scope, the policy, its activation
