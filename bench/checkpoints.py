@@ -89,6 +89,7 @@ def bulk_store(folder: Path, records: int, every: int) -> tuple[Path, Path, Path
     db.execute("PRAGMA synchronous=OFF")
     with database.connection_context():
         first, previous = head()  # the store's own records (the chain's scope) come first
+        signer.sign()  # as the service does at a new store's start: later checkpoints follow it
     started = time.perf_counter()
     for start in range(1, records + 1, every):
         decisions, links = [], []
