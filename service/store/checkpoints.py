@@ -49,6 +49,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -296,6 +297,7 @@ class Checkpointer:
         self._lock = threading.Lock()  # one signing at a time within the process (the flock is per file)
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._leader: int | None = None  # the signer's lock, once this process holds it (``_lead``)
 
     def start(self) -> None:
         """Start this process's signing thread; call it after any fork (a server worker's start)."""
@@ -319,7 +321,13 @@ class Checkpointer:
     def _run(self) -> None:
         """Sign every round, whatever goes wrong in one: nothing restarts this thread, so an error
         it let out would stop the worker's signing for good. Only the error's type is logged (its
-        message may quote the store's content)."""
+        message may quote the store's content).
+
+        One process signs at a time: the thread waits for an exclusive lock on the file beside
+        the checkpoints (``<file>.signer``), held until its process ends, so the server's workers
+        do not each read and re-hash every record (measured: ~0.2 ms of CPU a record each); when
+        the signing worker dies the kernel frees the lock and another worker's thread takes over."""
+        self._lead()
         while True:
             self._wake.wait(RETRY_SECONDS if self.refusal else self.every_seconds)
             self._wake.clear()
@@ -332,6 +340,20 @@ class Checkpointer:
                     self._hang_up()
                 except Exception as exc:  # the next round opens a session again
                     log.error("checkpoint session not closed: %s", type(exc).__name__)
+
+    def _lead(self) -> None:
+        """Block until this process holds the signer's lock (see ``_run``); the descriptor stays
+        open, and so the lock held, for the life of the process."""
+        while True:
+            try:
+                descriptor = os.open(self.path.with_name(self.path.name + ".signer"), os.O_RDWR | os.O_CREAT, FILE_MODE)
+                fcntl.flock(descriptor, fcntl.LOCK_EX)
+            except OSError as exc:  # the folder may be missing for a moment: try again
+                log.error("cannot take the signer's lock: %s", type(exc).__name__)
+                time.sleep(self.every_seconds)
+                continue
+            self._leader = descriptor
+            return
 
     @property
     def stopped(self) -> bool:

@@ -14,6 +14,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from peewee import (
     AutoField,
     BigAutoField,
@@ -44,7 +45,14 @@ class JSONField(TextField):
         return None if value is None else json.dumps(value, sort_keys=True)
 
     def python_value(self, value: str | None) -> Any:
-        return None if value is None else json.loads(value)
+        """orjson reads what json.dumps wrote about 4x faster (the log's signer reads every record);
+        what orjson refuses (a NaN, an integer past 64 bits) is read by the stdlib as before."""
+        if value is None:
+            return None
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return json.loads(value)
 
 
 class BaseModel(Model):

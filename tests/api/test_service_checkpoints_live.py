@@ -78,3 +78,49 @@ def test_a_server_signs_by_itself_and_a_sigkill_leaves_an_unsigned_tail_that_ver
     assert "REWRITTEN" not in verified.stderr and "TRUNCATED" not in verified.stderr
     assert f"signed link {head + 3}" in infoshare("log", "checkpoint", env=env).stdout
     assert "UNSIGNED" not in infoshare("log", "verify", "--require-signed", env=env).stderr
+
+
+def signer_lock_holders(lock_file: Path) -> list[int]:
+    """The processes holding (not waiting for) a lock on ``lock_file``, from /proc/locks."""
+    stat = lock_file.stat()
+    inode = f"{os.major(stat.st_dev):02x}:{os.minor(stat.st_dev):02x}:{stat.st_ino}"
+    holders = []
+    for line in Path("/proc/locks").read_text().splitlines():
+        fields = line.split()
+        if "->" not in fields and fields[1] == "FLOCK" and fields[5] == inode:
+            holders.append(int(fields[4]))
+    return holders
+
+
+def test_one_worker_signs_and_another_takes_over_when_it_dies(tmp_path):
+    home = tmp_path / "home"
+    env = {
+        **os.environ,
+        "INFOSHARE_HOME": str(home),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'lead.sqlite3'}",
+        "INFOSHARE_POLICY": "",
+        "INFOSHARE_LOG_CHECKPOINT_SECONDS": "0.2",
+    }
+    checkpoints = home / "instance" / "log-checkpoints.jsonl"
+    token = infoshare("keys", "create", "--role", "case-system", "--name", "lead", env=env).stdout.splitlines()[-1]
+    process, base = start_server(env, tmp_path / "server.log", 2, start_new_session=True)
+    try:
+        lock_file = checkpoints.with_name(checkpoints.name + ".signer")
+        deadline = time.monotonic() + 10
+        while not (lock_file.exists() and signer_lock_holders(lock_file)):
+            assert time.monotonic() < deadline, "no worker took the signer's lock within 10 s"
+            time.sleep(0.05)
+        holders = signer_lock_holders(lock_file)
+        assert len(holders) == 1 and holders[0] != process.pid  # one worker, never the master
+        os.kill(holders[0], signal.SIGKILL)
+        for n in range(3):
+            assert call("POST", f"{base}/v1/decisions", {"case_ref": f"L-{n}", "facts": SHARE_FACTS}, token)[0] == 201
+        head = int(infoshare("log", "verify", env=env).stdout.split()[1])
+        deadline = time.monotonic() + 10
+        while last_signed(checkpoints) < head:
+            assert time.monotonic() < deadline, "nothing signed within 10 s of the signing worker's death"
+            time.sleep(0.05)
+        assert signer_lock_holders(lock_file) not in ([], holders)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
