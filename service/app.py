@@ -13,7 +13,7 @@ from infoshare.service.bodylimit import WholeChunkedBody
 from infoshare.service.errors import register_error_handlers
 from infoshare.service.requestlog import configure_logging, init_request_log
 from infoshare.service.state import ServiceState
-from infoshare.service.store import checkpoints
+from infoshare.service.store import checkpoints, linkseal, signing
 from infoshare.service.store.database import open_store
 from infoshare.service.web import init_app as init_web
 
@@ -32,6 +32,7 @@ def create_app(settings: dict | None = None, loaded: Policy | None = None) -> Fl
     configure_logging()
 
     loaded = loaded or load_policy(app.config["INFOSHARE_POLICY"])
+    linkseal.use(signing.load_or_create(app.config["INFOSHARE_LOG_SIGNING_KEY_FILE"]))  # before the start's own writes
     database = open_store(app.config["DATABASE_URL"])
 
     init_request_log(app)

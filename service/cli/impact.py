@@ -20,7 +20,7 @@ from infoshare.engine.analysis.impact import Replay
 from infoshare.engine.analysis.impactreport import render_html, render_text
 from infoshare.engine.analysis.policytests import run_tests
 from infoshare.engine.evaluator import Engine
-from infoshare.service.cli.common import settings_used
+from infoshare.service.cli.common import seal_writes, settings_used
 from infoshare.service.store import versions
 from infoshare.service.store.database import open_store
 from infoshare.service.store.recorded import pages, replay_query
@@ -45,7 +45,9 @@ def impact_command(
     policy = load_or_exit(directory)
     _, failing = run_tests(Engine(policy), directory)
     try:
-        open_store(settings_used()["DATABASE_URL"])
+        settings = settings_used()
+        seal_writes(settings, create=False)  # opening the store may link records left pending
+        open_store(settings["DATABASE_URL"])
         replay = Replay(policy, versions.stored)
         query = replay_query(since)
         with click.progressbar(length=query.count(), label="replaying", file=sys.stderr) as bar:

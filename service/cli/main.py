@@ -36,7 +36,7 @@ from infoshare.service.access.keys import (
     revoke_key,
 )
 from infoshare.service.app import create_app
-from infoshare.service.cli.common import settings_used
+from infoshare.service.cli.common import seal_writes, settings_used
 from infoshare.service.cli.impact import impact_command
 from infoshare.service.cli.init import init_command
 from infoshare.service.cli.interview import interview_command
@@ -156,6 +156,7 @@ def store_checks(settings: dict, policy: Policy) -> list[Problem]:
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
         return []
     try:
+        seal_writes(settings, create=False)
         open_store(url)
         problem = versions.version_problem(policy)
     except PeeweeException as exc:
@@ -174,8 +175,9 @@ def reload_command(directory: Path) -> None:
     """
     settings = settings_used()
     try:
+        signer = seal_writes(settings)
+        assert signer is not None  # made if missing
         open_store(settings["DATABASE_URL"])
-        signer = signing.load_or_create(settings["INFOSHARE_LOG_SIGNING_KEY_FILE"])
         previous, policy, _ = activate_checked(directory, f"infoshare reload by {getpass.getuser()}", signer)
     except PolicyError as exc:
         for problem in exc.problems:
@@ -200,8 +202,10 @@ def clients() -> None:
 
 
 def _open_key_store(what: str = "key store") -> None:
+    settings = settings_used()
     try:
-        open_store(settings_used()["DATABASE_URL"])
+        seal_writes(settings)
+        open_store(settings["DATABASE_URL"])
     except PeeweeException as exc:
         raise click.ClickException(f"cannot open the {what} (DATABASE_URL): {exc}") from None
 
@@ -529,6 +533,7 @@ def _verify_file(path, public_key: str | None, settings: dict, expect_head: str 
 
 def _sign_now(settings: dict, first: bool = False) -> checkpoints.Checkpoint | None:
     """Sign the head now with the service's key; a store that disagrees with what was signed is refused."""
+    seal_writes(settings, create=False)
     database = open_store(settings["DATABASE_URL"])
     try:
         signer = checkpoints.for_app(database, settings, create=False)
@@ -546,7 +551,9 @@ def _sign_now(settings: dict, first: bool = False) -> checkpoints.Checkpoint | N
     is_flag=True,
     help="Sign the first checkpoint over an existing log: one made before its checkpoints were kept "
     "(after upgrading), whose records the service will not sign on its own, since a log rebuilt "
-    "after its checkpoint file was removed looks the same. Check the store first.",
+    "after its checkpoint file was removed looks the same. Also signs links without a seal (made "
+    "before links were sealed, by an older version); a link with a wrong seal is still refused. "
+    "Check the store first.",
 )
 def log_checkpoint(first: bool) -> None:
     """Sign the log's head now (the service does every few seconds), e.g. before a backup."""

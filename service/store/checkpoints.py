@@ -32,7 +32,10 @@ N records were added, or when asked (``infoshare log checkpoint``).
 
 Before signing, the signer checks the chain is the one already signed:
 the links it reads follow each other and the head it knew, and the store
-still holds the last checkpoint's head at its seq. If not (the store was
+still holds the last checkpoint's head at its seq; and that every link after
+the last checkpoint carries the seal of a process holding the key
+(``service.store.linkseal``), so a record linked at the head by someone who
+can only write the store is not signed as the service's. If not (the store was
 rewritten, truncated, or its chain rebuilt), it refuses, logs why, and
 signs nothing until the store agrees again: a checkpoint never vouches for
 a rewritten history.
@@ -60,7 +63,7 @@ from typing import Any, cast
 from peewee import Database, SqliteDatabase
 from playhouse.pool import PooledDatabase
 
-from infoshare.service.store import signing
+from infoshare.service.store import linkseal, signing
 from infoshare.service.store.casemap import CaseMap
 from infoshare.service.store.logchain import GENESIS, content, content_hash, link_hash, rows_of
 from infoshare.service.store.models import LogLink
@@ -170,6 +173,7 @@ class ChainedLink:
     content_hash: str
     prev_hash: str
     hash: str
+    seal: str | None
     case_ref: str | None
 
 
@@ -179,7 +183,7 @@ def links_after(seq: int, upto: int | None = None) -> Iterator[ChainedLink]:
         query = LogLink.select(*LINK_COLUMNS).where(LogLink.seq > seq)
         if upto is not None:
             query = query.where(LogLink.seq <= upto)
-        batch = cast(list[tuple[int, str, int, str, str, str]], list(query.order_by(LogLink.seq).limit(BATCH).tuples()))
+        batch = cast(list[Row], list(query.order_by(LogLink.seq).limit(BATCH).tuples()))
         cases = _cases(batch)
         for link in batch:
             yield ChainedLink(*link, cases.get((link[1], link[2])))
@@ -188,10 +192,19 @@ def links_after(seq: int, upto: int | None = None) -> Iterator[ChainedLink]:
         seq = batch[-1][0]
 
 
-LINK_COLUMNS = (LogLink.seq, LogLink.kind, LogLink.record_id, LogLink.content_hash, LogLink.prev_hash, LogLink.hash)
+LINK_COLUMNS = (
+    LogLink.seq,
+    LogLink.kind,
+    LogLink.record_id,
+    LogLink.content_hash,
+    LogLink.prev_hash,
+    LogLink.hash,
+    LogLink.seal,
+)
+Row = tuple[int, str, int, str, str, str, str | None]
 
 
-def _cases(batch: list[tuple[int, str, int, str, str, str]]) -> dict[tuple[str, int], str]:
+def _cases(batch: list[Row]) -> dict[tuple[str, int], str]:
     """The case of each decision and review in the batch (other kinds of record have none), read
     from content that matches the content hash its link holds: a ``case_ref`` changed in the
     store (and a review's ``decision_id``) would otherwise move a record into another case's
@@ -289,6 +302,7 @@ class Checkpointer:
         self.every_records = every_records
         self.every_seconds = every_seconds
         self.refusal: str | None = None  # why the last attempt did not sign, if the chain disagreed
+        self._secret = linkseal.secret_of(signer)  # what the links' seals are checked with
         self._known = _Tail()
         self._last: Checkpoint | None = None  # the file's last checkpoint signed by this key
         self._offset = 0  # how much of the file this process has read
@@ -391,7 +405,7 @@ class Checkpointer:
             try:
                 if self._last is None and not first:
                     _refuse_a_first_checkpoint()
-                checkpoint = self._next()
+                checkpoint = self._next(unsealed_too=first)
             except ChainDisagrees as exc:
                 if self.refusal != str(exc):
                     log.error("the log is not signed: %s; run `infoshare log verify`", exc)
@@ -429,8 +443,10 @@ class Checkpointer:
             if checkpoint.signed_by(public) and (self._last is None or checkpoint.seq > self._last.seq):
                 self._last = checkpoint
 
-    def _next(self) -> Checkpoint | None:
-        """Catch up with the store from this process's head and build the checkpoint of the new head."""
+    def _next(self, unsealed_too: bool = False) -> Checkpoint | None:
+        """Catch up with the store from this process's head and build the checkpoint of the new head.
+        Links after the last checkpoint must bear the key's seal; ``unsealed_too`` (asked for by hand,
+        ``infoshare log checkpoint --first``) also signs links with none, made before seals were."""
         since = self._last.seq if self._last else 0
         since_head = self._last.head if self._last else GENESIS
         if self._known.seq > since:  # the file lost lines this process saw: start again from the beginning
@@ -448,6 +464,7 @@ class Checkpointer:
                 assert known.cases is not None
                 known.cases.add(link.case_ref, link.hash)
             if link.seq > since:
+                self._check_seal(link, unsealed_too)
                 total = (total + record_term(link.kind, link.record_id, link.content_hash)) % (1 << 256)
             known.seq, known.head = link.seq, link.hash
             if known.seq == since and known.head != since_head:
@@ -467,6 +484,15 @@ class Checkpointer:
             key_id=self.signer.public.key_id,
         )
         return Checkpoint(**{**asdict(unsigned), "signature": self.signer.sign(unsigned.message())})
+
+    def _check_seal(self, link: ChainedLink, unsealed_too: bool) -> None:
+        if unsealed_too and link.seal is None:
+            return
+        if not linkseal.holds(self._secret, link.kind, link.record_id, link.content_hash, link.seal):
+            state = "no seal" if link.seal is None else "a seal not made with the log's key"
+            raise ChainDisagrees(
+                f"link {link.seq} ({link.kind} {link.record_id}) has {state}: it was not written by the service"
+            )
 
 
 def for_app(database: Database, settings: dict, create: bool = True) -> Checkpointer:

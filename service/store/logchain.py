@@ -52,7 +52,7 @@ from typing import Any, TypeVar
 
 from peewee import Database, Model, ModelSelect, PeeweeException, SqliteDatabase, fn
 
-from infoshare.service.store import pgappend, prepared
+from infoshare.service.store import linkseal, pgappend, prepared
 from infoshare.service.store.models import (
     ApiKey,
     Client,
@@ -190,11 +190,11 @@ def head() -> tuple[int, str]:
     return (last.seq, last.hash) if last else (0, GENESIS)
 
 
-def _insert_links(entries: list[tuple[str, int, str]]) -> None:
-    """Link (kind, record id, content hash) entries, in order, after the head (under the lock)."""
+def _insert_links(entries: list[tuple[str, int, str, str | None]]) -> None:
+    """Link (kind, record id, content hash, seal) entries, in order, after the head (under the lock)."""
     seq, prev_hash = head()
     links: list[dict[str, Any]] = []
-    for kind, record_id, digest in entries:
+    for kind, record_id, digest, seal in entries:
         seq += 1
         links.append(
             {
@@ -204,6 +204,7 @@ def _insert_links(entries: list[tuple[str, int, str]]) -> None:
                 "content_hash": digest,
                 "prev_hash": prev_hash,
                 "hash": link_hash(seq, kind, record_id, prev_hash, digest),
+                "seal": seal,
             }
         )
         prev_hash = links[-1]["hash"]
@@ -224,9 +225,10 @@ def append(model: type[Record], **fields: Any) -> Record:
     if isinstance(database, SqliteDatabase):
         with chain_lock(database):
             row.id = prepared.insert(model, row)
-            database.execute_sql(LINK_ONE, (kind, row.id, digest, kind, row.id, digest))
+            seal = linkseal.seal(kind, row.id, digest)
+            database.execute_sql(LINK_ONE, (kind, row.id, digest, kind, row.id, digest, seal))
         return row
-    if not pgappend.append(model, row, digest):
+    if not pgappend.append(model, kind, row, digest):
         log.error("%s %s is recorded; linking it failed and is left to the next writer", kind, row.id)
     return row
 
@@ -238,7 +240,7 @@ def link_pending(database: Database) -> None:
         return
     with chain_lock(database):
         pending = list(LogPending.select().order_by(LogPending.id))
-        _insert_links([(entry.kind, entry.record_id, entry.content_hash) for entry in pending])
+        _insert_links([(entry.kind, entry.record_id, entry.content_hash, entry.seal) for entry in pending])
         if pending:  # nothing else writes while the lock is held
             LogPending.delete().where(LogPending.id <= pending[-1].id).execute()
 
@@ -285,10 +287,11 @@ def chain(kind: str, row: Model) -> None:
     digest = content_hash(content(kind, row))
     number = record_id(kind, row)
     database = row._meta.database
+    seal = linkseal.seal(kind, number, digest)
     if isinstance(database, SqliteDatabase):
-        database.execute_sql(LINK_ONE, (kind, number, digest, kind, number, digest))
+        database.execute_sql(LINK_ONE, (kind, number, digest, kind, number, digest, seal))
     else:
-        LogPending.create(kind=kind, record_id=number, content_hash=digest)
+        LogPending.create(kind=kind, record_id=number, content_hash=digest, seal=seal)
 
 
 def _link_or_leave(database: Database, what: str) -> None:
@@ -335,10 +338,7 @@ def adopt_unchained(database: Database, kinds: list[str]) -> None:
         return
     rows = [(kind, row) for kind in kinds for row in unchained(kind)]
     rows.sort(key=lambda entry: (getattr(entry[1], WHEN[entry[0]]), list(MODEL_OF).index(entry[0]), record_id(*entry)))
-    pending = [
-        {"kind": kind, "record_id": record_id(kind, row), "content_hash": content_hash(content(kind, row))}
-        for kind, row in rows
-    ]
+    pending = [_pending(kind, record_id(kind, row), content_hash(content(kind, row))) for kind, row in rows]
     with database.atomic():
         for start in range(0, len(pending), BATCH):
             LogPending.insert_many(pending[start : start + BATCH]).execute()
@@ -354,11 +354,15 @@ def adopt_unchained(database: Database, kinds: list[str]) -> None:
         )
 
 
+def _pending(kind: str, number: int, digest: str) -> dict[str, Any]:
+    return {"kind": kind, "record_id": number, "content_hash": digest, "seal": linkseal.seal(kind, number, digest)}
+
+
 # sqlite: link one record after the head in one statement (under the write lock);
 # infoshare_link_hash is link_hash, registered on the connection by install().
 LINK_ONE = f"""
-INSERT INTO log_link (seq, kind, record_id, content_hash, prev_hash, hash)
-SELECT head.seq + 1, ?, ?, ?, head.hash, infoshare_link_hash(head.seq + 1, ?, ?, head.hash, ?)
+INSERT INTO log_link (seq, kind, record_id, content_hash, prev_hash, hash, seal)
+SELECT head.seq + 1, ?, ?, ?, head.hash, infoshare_link_hash(head.seq + 1, ?, ?, head.hash, ?), ?
 FROM (SELECT seq, hash FROM log_link UNION ALL SELECT 0, '{GENESIS}' ORDER BY seq DESC LIMIT 1) AS head
 """
 
@@ -377,13 +381,14 @@ BEGIN
         last_seq := 0;
         last_hash := repeat('0', 64);
     END IF;
-    FOR entry IN SELECT id, kind, record_id, content_hash FROM log_pending ORDER BY id LOOP
+    FOR entry IN SELECT id, kind, record_id, content_hash, seal FROM log_pending ORDER BY id LOOP
         last_seq := last_seq + 1;
-        INSERT INTO log_link (seq, kind, record_id, content_hash, prev_hash, hash)
+        INSERT INTO log_link (seq, kind, record_id, content_hash, prev_hash, hash, seal)
         VALUES (last_seq, entry.kind, entry.record_id, entry.content_hash, last_hash,
                 encode(sha256(convert_to(last_seq || E'\\n' || entry.kind || E'\\n' || entry.record_id
                                          || E'\\n' || last_hash || E'\\n' || entry.content_hash, 'UTF8')),
-                       'hex'))
+                       'hex'),
+                entry.seal)
         RETURNING hash INTO last_hash;
         linked := linked || entry.id;
     END LOOP;

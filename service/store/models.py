@@ -205,7 +205,8 @@ class LogLink(BaseModel):
     ``content_hash`` is the sha256 of the record's canonical content and
     ``hash`` the sha256 of (seq, kind, record_id, prev_hash, content_hash), so
     each link commits to its record and to every link before it
-    (``service.logchain``).
+    (``service.logchain``). ``seal`` shows that a process holding the log's key wrote it
+    (``service.store.linkseal``); links made before seals have none.
     """
 
     seq = BigIntegerField(primary_key=True)
@@ -214,6 +215,7 @@ class LogLink(BaseModel):
     content_hash = CharField(max_length=64)
     prev_hash = CharField(max_length=64)
     hash = CharField(max_length=64)
+    seal = CharField(max_length=64, null=True)
 
     class Meta:
         indexes = ((("kind", "record_id"), True),)
@@ -222,12 +224,13 @@ class LogLink(BaseModel):
 class LogPending(BaseModel):
     """A decision or review committed but not yet linked into the chain, with its content
     hash (PostgreSQL links after commit, in batches; see ``service.logchain``). Deleted
-    once linked."""
+    once linked, its seal copied to the link."""
 
     id = BigAutoField()
     kind = CharField(max_length=16)
     record_id = BigIntegerField()
     content_hash = CharField(max_length=64)
+    seal = CharField(max_length=64, null=True)
 
 
 class IdempotencyClaim(BaseModel):

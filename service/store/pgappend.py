@@ -1,4 +1,4 @@
-"""PostgreSQL: record a decision or review, queue its link and link it, in one round trip.
+"""PostgreSQL: record a decision or review, queue its link and link it, in two round trips.
 
 Recording on PostgreSQL is three steps (``service.logchain``): commit the
 record with its ``log_pending`` row (waiting for the disk), then link every
@@ -9,10 +9,12 @@ sessions spent ~0.3 ms of CPU a decision on the INSERT and the linking call
 alone, with the machine's two cores shared with the service itself.
 
 So each kind of record has a procedure, made at start from its model's
-columns: ``CALL infoshare_append_decision(<columns>, <content hash>, NULL,
-NULL)`` inserts the record and its pending row, commits (the commit a 201
-waits for), then links in a transaction of its own, and answers the new id
-and whether it was linked. PL/pgSQL keeps each statement's plan for the
+columns: ``CALL infoshare_append_decision(<columns>, <content hash>, <seal>,
+<id>, NULL)`` inserts the record and its pending row, commits (the commit a 201
+waits for), then links in a transaction of its own, and answers
+whether it was linked. The id is drawn from the table's sequence first (the
+other round trip), since the link's seal (``service.store.linkseal``) covers it
+and is made here, with a secret the database must never see. PL/pgSQL keeps each statement's plan for the
 session, so after a session's first call nothing is planned again; that is
 what server-side prepared statements would buy, without a PREPARE per
 session to track.
@@ -30,7 +32,7 @@ from typing import Any, cast
 
 from peewee import Database, Model
 
-from infoshare.service.store import prepared
+from infoshare.service.store import linkseal, prepared
 
 
 def procedure_name(model: type[Model]) -> str:
@@ -51,12 +53,12 @@ def procedure(model: type[Model], kind: str) -> str:
     names = ", ".join(f'"{field.column_name}"' for field in columns)
     values = ", ".join(f"p_{field.column_name}" for field in columns)
     return f"""
-CREATE OR REPLACE PROCEDURE {procedure_name(model)}({parameters}, p_content_hash text,
+CREATE OR REPLACE PROCEDURE {procedure_name(model)}({parameters}, p_content_hash text, p_seal text,
                                                     INOUT p_id bigint, INOUT p_linked boolean)
 LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO "{table}" ({names}) VALUES ({values}) RETURNING id INTO p_id;
-    INSERT INTO log_pending (kind, record_id, content_hash) VALUES ('{kind}', p_id, p_content_hash);
+    INSERT INTO "{table}" (id, {names}) VALUES (p_id, {values});
+    INSERT INTO log_pending (kind, record_id, content_hash, seal) VALUES ('{kind}', p_id, p_content_hash, p_seal);
     COMMIT;
     BEGIN
         PERFORM infoshare_link_pending();
@@ -75,7 +77,7 @@ def install(database: Database, kinds: dict[Any, str]) -> None:
         database.execute_sql(procedure(model, kind))
 
 
-def append(model: type[Model], row: Model, digest: str) -> bool:
+def append(model: type[Model], kind: str, row: Model, digest: str) -> bool:
     """Record ``row`` (its fields as set, defaults filled) with its content hash; set its id.
 
     Returns whether it was linked too. Raises a peewee error if the record was not
@@ -87,9 +89,14 @@ def append(model: type[Model], row: Model, digest: str) -> bool:
     call = prepared.sql(
         database,
         (model, "append"),
-        lambda: f"CALL {procedure_name(model)}({', '.join(['%s'] * (len(columns) + 1))}, NULL, NULL)",
+        lambda: f"CALL {procedure_name(model)}({', '.join(['%s'] * (len(columns) + 3))}, NULL)",
     )
+    draw = prepared.sql(
+        database, (model, "id"), lambda: f"SELECT nextval(pg_get_serial_sequence('\"{model._meta.table_name}\"', 'id'))"
+    )
+    (number,) = database.execute_sql(draw).fetchone()  # the id, known before the record commits, is sealed
     values = [field.db_value(row.__data__.get(field.name)) for field in columns]
-    number, linked = database.execute_sql(call, [*values, digest]).fetchone()
+    seal = linkseal.seal(kind, number, digest)
+    _, linked = database.execute_sql(call, [*values, digest, seal, number]).fetchone()
     cast(Any, row).id = number  # decisions and reviews: peewee's stubs do not see the field
     return bool(linked)
