@@ -35,7 +35,7 @@ import http_load
 import wrk_load
 from log_append import FACTS
 
-from infoshare.service.store import caseexport, checkpointaudit, signing
+from infoshare.service.store import caseexport, checkpointaudit, linkseal, signing
 from infoshare.service.store.checkpoints import Checkpointer, read_lines
 from infoshare.service.store.database import open_store
 from infoshare.service.store.logchain import content, content_hash, head, link_hash
@@ -82,9 +82,11 @@ def throughput(seconds: float) -> None:
 def bulk_store(folder: Path, records: int, every: int) -> tuple[Path, Path, Path]:
     """A store of ``records`` chained decisions over records/10 cases, signed every ``every``."""
     path = folder / "bulk.sqlite3"
-    database = open_store(f"sqlite:///{path}")
     key, checkpoints = folder / "log-signing.key", folder / "log-checkpoints.jsonl"
-    signer = Checkpointer(database, signing.load_or_create(key), str(checkpoints), every, 1.0)
+    linkseal.use(signing.load_or_create(key))  # the store's own first records are sealed, as the service's are
+    database = open_store(f"sqlite:///{path}")
+    signer = Checkpointer(database, signing.load(key), str(checkpoints), every, 1.0)
+    secret = linkseal.secret_of(signer.signer)
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA synchronous=OFF")
     with database.connection_context():
@@ -117,7 +119,8 @@ def bulk_store(folder: Path, records: int, every: int) -> tuple[Path, Path, Path
                     str(row.recorded_at),
                 )
             )
-            links.append((first + n, "decision", n, digest, previous_link, previous))
+            seal = linkseal.seal_with(secret, "decision", n, digest)  # as the service seals each link
+            links.append((first + n, "decision", n, digest, previous_link, previous, seal))
         db.execute("BEGIN")
         db.executemany(
             f"INSERT INTO decision (id, {', '.join(COLUMNS)}, key_name, client, recorded_at) "
@@ -125,7 +128,8 @@ def bulk_store(folder: Path, records: int, every: int) -> tuple[Path, Path, Path
             decisions,
         )
         db.executemany(
-            "INSERT INTO log_link (seq, kind, record_id, content_hash, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO log_link (seq, kind, record_id, content_hash, prev_hash, hash, seal) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
             links,
         )
         db.execute("COMMIT")

@@ -21,6 +21,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from infoshare.service.store import linkseal, signing
 from infoshare.service.store.database import open_store
 from infoshare.service.store.logchain import append
 from infoshare.service.store.models import Decision
@@ -45,6 +46,8 @@ def fields(n: int) -> dict:
 
 
 def measure(label: str, url: str, threads: int, writes: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="infoshare-key-") as keys:
+        linkseal.use(signing.load_or_create(Path(keys) / "log-signing.key"))  # links sealed, as the service's are
     open_store(url)
     ways = {
         "plain insert": lambda n: Decision.create(**fields(n)),
