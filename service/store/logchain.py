@@ -25,6 +25,7 @@ the cost on the hot path stays small on each backend:
   holding its content hash, without a lock, and then the writer links every
   pending record at once with the ``infoshare_link_pending()`` function
   (installed at start); both steps are one procedure call, one round trip
+  after the one that draws the record's id, which its link's seal covers
   (``service.store.pgappend``). The linking takes a
   transaction-scoped advisory lock keyed on the link table's oid (one chain
   per schema) and commits without waiting for the disk (``synchronous_commit

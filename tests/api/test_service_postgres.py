@@ -137,9 +137,10 @@ def _counting_statements(database) -> list[str]:
     return sent
 
 
-def test_recording_a_decision_on_postgresql_takes_two_round_trips_once_its_key_is_known(pg_url):
-    """The key's revocation check (also the session's liveness check) and one call that records,
-    commits and links: no SELECT 1 on checkout, no key join, no separate linking statement."""
+def test_recording_a_decision_on_postgresql_takes_three_round_trips_once_its_key_is_known(pg_url):
+    """The key's revocation check (also the session's liveness check), the id drawn for the link's
+    seal (``service.store.linkseal``), and one call that records, commits and links: no SELECT 1 on
+    checkout, no key join, no separate linking statement."""
     app = create_app(
         {"DATABASE_URL": pg_url, "INFOSHARE_POLICY": str(SHIPPED_POLICY), "INFOSHARE_POLICY_POLL_SECONDS": 3600}
     )
@@ -153,7 +154,8 @@ def test_recording_a_decision_on_postgresql_takes_two_round_trips_once_its_key_i
     sent.clear()
     made = [client.post("/v1/decisions", json=record, headers=headers) for _ in range(3)]
     assert [response.status_code for response in made] == [201] * 3
-    assert [statement.split()[0] for statement in sent] == ["EXECUTE", "CALL"] * 3, sent
+    assert [statement.split()[0] for statement in sent] == ["EXECUTE", "SELECT", "CALL"] * 3, sent
+    assert all("nextval" in statement for statement in sent[1::3]), sent
     case_file = client.get("/v1/cases/PG-TRIPS/decisions", headers=headers).json["decisions"]
     assert [d["id"] for d in case_file][2:] == [response.json["id"] for response in made]
 
