@@ -191,7 +191,7 @@ class Partition(_Classing):  # the interview and impact replay build on its comp
         }
         self.fixed = {f.name: domain(f)[0] for f in self.case_facts.values() if f.required and f.name not in on_fact}
         self.items = _item_variants(policy)
-        self.components = _fact_components(policy, self.read, {f.name for f in policy.derived_facts})
+        self.components = _fact_components(policy, self.read)
         self._rule_component = {r: i for i, (_, rules) in enumerate(self.components) for r in rules}
         self._positions = [[self.read.index(n) for n in names] for names, _ in self.components]
         self.default = {n: self.classes[n][0].representative for n in self.read}
@@ -294,32 +294,38 @@ class Partition(_Classing):  # the interview and impact replay build on its comp
         return assignment
 
 
-def _fact_components(policy: Policy, read: list[str], derived: set[str]) -> list[tuple[list[str], set[str]]]:
+def _fact_components(policy: Policy, read: list[str]) -> list[tuple[list[str], set[str]]]:
     """Groups of facts, with their rules, that no rule connects to another group."""
-    parent: dict[str, str] = {}
 
-    def find(x: str) -> str:
+    def nodes(rule: Rule) -> list[str]:
+        out = [n for c in rule.when for n in c.facts] + [name for name, _ in rule.then.derive]
+        return (out + ([ITEMS_NODE] if rule.is_item_rule else [])) or [f"$rule:{rule.id}"]
+
+    groups = _connected(read, [nodes(rule) for rule in policy.rules])
+    return [(names, {policy.rules[position].id for position in rules}) for names, rules in groups]
+
+
+def _connected(items: Sequence[Any], rule_nodes: Sequence[Sequence[Any]]) -> list[tuple[list[Any], list[int]]]:
+    """``items`` in groups, each with the rules (by position) joined to it, where a rule joins every
+    node it names (``rule_nodes``: one non-empty list per rule) and no rule joins two groups."""
+    parent: dict[Any, Any] = {}
+
+    def find(x: Any) -> Any:
         parent.setdefault(x, x)
         while parent[x] != x:
             parent[x] = parent[parent[x]]
             x = parent[x]
         return x
 
-    def nodes(rule: Rule) -> list[str]:
-        out = [n for c in rule.when for n in c.facts] + [name for name, _ in rule.then.derive]
-        return out + ([ITEMS_NODE] if rule.is_item_rule else [])
-
-    for rule in policy.rules:
-        linked = nodes(rule) or [f"$rule:{rule.id}"]
-        for node in linked[1:]:
-            parent[find(node)] = find(linked[0])
-        find(linked[0])
-    groups: dict[str, tuple[list[str], set[str]]] = {}
-    for name in read:
-        groups.setdefault(find(name), ([], set()))[0].append(name)
-    for rule in policy.rules:
-        root = find((nodes(rule) or [f"$rule:{rule.id}"])[0])
-        groups.setdefault(root, ([], set()))[1].add(rule.id)
+    for nodes in rule_nodes:
+        for node in nodes[1:]:
+            parent[find(node)] = find(nodes[0])
+        find(nodes[0])
+    groups: dict[Any, tuple[list[Any], list[int]]] = {}
+    for item in items:
+        groups.setdefault(find(item), ([], []))[0].append(item)
+    for position, nodes in enumerate(rule_nodes):
+        groups.setdefault(find(nodes[0]), ([], []))[1].append(position)
     return list(groups.values())
 
 
@@ -631,32 +637,14 @@ def _attributes(rule: Rule) -> tuple[Any, ...]:
 def _components(part: Masks) -> list[tuple[list[Unit], int]]:
     """Units with their rules that no rule connects to another group (derived facts link the rules
     that conclude and read them)."""
-    parent: dict[Any, Any] = {}
-
-    def find(x: Any) -> Any:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
     unit_of = {n: u for u in part.units for n in u.facts}
-    nodes_of: list[Any] = []
+    rule_nodes: list[list[Any]] = []
     for bit, rule in enumerate(part.rules):
         nodes: list[Any] = [unit_of[n] for c in rule.when for n in c.facts if n in unit_of]
         nodes += [("derived", c.fact) for c in rule.when if c.fact in part.derived]
         nodes += [("derived", n) for n, _ in rule.then.derive]
-        nodes = nodes or [("rule", bit)]
-        for node in nodes[1:]:
-            parent[find(node)] = find(nodes[0])
-        nodes_of.append(nodes[0])
-    groups: dict[Any, tuple[list[Unit], int]] = {}
-    for unit in part.units:
-        groups.setdefault(find(unit), ([], 0))[0].append(unit)
-    for bit, node in enumerate(nodes_of):
-        units, mask = groups.setdefault(find(node), ([], 0))
-        groups[find(node)] = (units, mask | 1 << bit)
-    return list(groups.values())
+        rule_nodes.append(nodes or [("rule", bit)])
+    return [(units, sum(1 << bit for bit in bits)) for units, bits in _connected(part.units, rule_nodes)]
 
 
 Folded = dict[tuple[int, tuple[int, ...]], tuple[int, tuple[int, ...]]]
