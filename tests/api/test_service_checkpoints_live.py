@@ -36,7 +36,9 @@ def last_signed(file: Path) -> int:
     return Checkpoint.parse(lines[-1][1]).seq if lines else 0
 
 
-def test_a_server_signs_by_itself_and_a_sigkill_leaves_an_unsigned_tail_that_verifies(tmp_path, store_url):
+def signing_server(tmp_path: Path, store_url: str, key_name: str):
+    """A two-worker server on ``store_url`` signing every 0.2 s, in a session of its own (killed
+    as a group): (its environment, the checkpoint file, a case-system key, the process, its URL)."""
     home = tmp_path / "home"
     env = {
         **os.environ,
@@ -45,9 +47,13 @@ def test_a_server_signs_by_itself_and_a_sigkill_leaves_an_unsigned_tail_that_ver
         "INFOSHARE_POLICY": "",
         "INFOSHARE_LOG_CHECKPOINT_SECONDS": "0.2",
     }
-    checkpoints = home / "instance" / "log-checkpoints.jsonl"
-    token = infoshare("keys", "create", "--role", "case-system", "--name", "ckpt", env=env).stdout.splitlines()[-1]
+    token = infoshare("keys", "create", "--role", "case-system", "--name", key_name, env=env).stdout.splitlines()[-1]
     process, base = start_server(env, tmp_path / "server.log", 2, start_new_session=True)
+    return env, home / "instance" / "log-checkpoints.jsonl", token, process, base
+
+
+def test_a_server_signs_by_itself_and_a_sigkill_leaves_an_unsigned_tail_that_verifies(tmp_path, store_url):
+    env, checkpoints, token, process, base = signing_server(tmp_path, store_url, "ckpt")
     try:
         for n in range(2):
             assert call("POST", f"{base}/v1/decisions", {"case_ref": f"K-{n}", "facts": SHARE_FACTS}, token)[0] == 201
@@ -93,17 +99,7 @@ def signer_lock_holders(lock_file: Path) -> list[int]:
 
 
 def test_one_worker_signs_and_another_takes_over_when_it_dies(tmp_path):
-    home = tmp_path / "home"
-    env = {
-        **os.environ,
-        "INFOSHARE_HOME": str(home),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'lead.sqlite3'}",
-        "INFOSHARE_POLICY": "",
-        "INFOSHARE_LOG_CHECKPOINT_SECONDS": "0.2",
-    }
-    checkpoints = home / "instance" / "log-checkpoints.jsonl"
-    token = infoshare("keys", "create", "--role", "case-system", "--name", "lead", env=env).stdout.splitlines()[-1]
-    process, base = start_server(env, tmp_path / "server.log", 2, start_new_session=True)
+    env, checkpoints, token, process, base = signing_server(tmp_path, f"sqlite:///{tmp_path / 'lead.sqlite3'}", "lead")
     try:
         lock_file = checkpoints.with_name(checkpoints.name + ".signer")
         deadline = time.monotonic() + 10
