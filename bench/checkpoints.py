@@ -119,7 +119,7 @@ def bulk_store(folder: Path, records: int, every: int) -> tuple[Path, Path, Path
                     str(row.recorded_at),
                 )
             )
-            seal = linkseal.seal_with(secret, "decision", n, digest)  # as the service seals each link
+            seal = linkseal.seal_with(secret, "decision", n, digest, row.case_ref)  # as the service seals each link
             links.append((first + n, "decision", n, digest, previous_link, previous, seal))
         db.execute("BEGIN")
         db.executemany(

@@ -167,6 +167,14 @@ def content(kind: str, row: Model) -> dict[str, Any]:
     return values
 
 
+def case_of(kind: str, row: Any) -> str | None:
+    """The case a record belongs to, which its link's seal covers: a decision's own, a review's
+    decision's; None for the other kinds."""
+    if kind == "decision":
+        return row.case_ref
+    return row.decision.case_ref if kind == "review" else None
+
+
 def content_hash(values: dict[str, Any]) -> str:
     canonical = json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(canonical.encode("ascii")).hexdigest()
@@ -226,10 +234,10 @@ def append(model: type[Record], **fields: Any) -> Record:
     if isinstance(database, SqliteDatabase):
         with chain_lock(database):
             row.id = prepared.insert(model, row)
-            seal = linkseal.seal(kind, row.id, digest)
+            seal = linkseal.seal(kind, row.id, digest, case_of(kind, row))
             database.execute_sql(LINK_ONE, (kind, row.id, digest, kind, row.id, digest, seal))
         return row
-    if not pgappend.append(model, kind, row, digest):
+    if not pgappend.append(model, kind, row, digest, case_of(kind, row)):
         log.error("%s %s is recorded; linking it failed and is left to the next writer", kind, row.id)
     return row
 
@@ -288,7 +296,7 @@ def chain(kind: str, row: Model) -> None:
     digest = content_hash(content(kind, row))
     number = record_id(kind, row)
     database = row._meta.database
-    seal = linkseal.seal(kind, number, digest)
+    seal = linkseal.seal(kind, number, digest, case_of(kind, row))
     if isinstance(database, SqliteDatabase):
         database.execute_sql(LINK_ONE, (kind, number, digest, kind, number, digest, seal))
     else:
@@ -339,7 +347,7 @@ def adopt_unchained(database: Database, kinds: list[str]) -> None:
         return
     rows = [(kind, row) for kind in kinds for row in unchained(kind)]
     rows.sort(key=lambda entry: (getattr(entry[1], WHEN[entry[0]]), list(MODEL_OF).index(entry[0]), record_id(*entry)))
-    pending = [_pending(kind, record_id(kind, row), content_hash(content(kind, row))) for kind, row in rows]
+    pending = [_pending(kind, row) for kind, row in rows]
     with database.atomic():
         for start in range(0, len(pending), BATCH):
             LogPending.insert_many(pending[start : start + BATCH]).execute()
@@ -355,8 +363,10 @@ def adopt_unchained(database: Database, kinds: list[str]) -> None:
         )
 
 
-def _pending(kind: str, number: int, digest: str) -> dict[str, Any]:
-    return {"kind": kind, "record_id": number, "content_hash": digest, "seal": linkseal.seal(kind, number, digest)}
+def _pending(kind: str, row: Model) -> dict[str, Any]:
+    number, digest = record_id(kind, row), content_hash(content(kind, row))
+    seal = linkseal.seal(kind, number, digest, case_of(kind, row))
+    return {"kind": kind, "record_id": number, "content_hash": digest, "seal": seal}
 
 
 # sqlite: link one record after the head in one statement (under the write lock);

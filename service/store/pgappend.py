@@ -77,7 +77,7 @@ def install(database: Database, kinds: dict[Any, str]) -> None:
         database.execute_sql(procedure(model, kind))
 
 
-def append(model: type[Model], kind: str, row: Model, digest: str) -> bool:
+def append(model: type[Model], kind: str, row: Model, digest: str, case_ref: str | None) -> bool:
     """Record ``row`` (its fields as set, defaults filled) with its content hash; set its id.
 
     Returns whether it was linked too. Raises a peewee error if the record was not
@@ -96,7 +96,7 @@ def append(model: type[Model], kind: str, row: Model, digest: str) -> bool:
     )
     (number,) = database.execute_sql(draw).fetchone()  # the id, known before the record commits, is sealed
     values = [field.db_value(row.__data__.get(field.name)) for field in columns]
-    seal = linkseal.seal(kind, number, digest)
+    seal = linkseal.seal(kind, number, digest, case_ref)
     _, linked = database.execute_sql(call, [*values, digest, seal, number]).fetchone()
     cast(Any, row).id = number  # decisions and reviews: peewee's stubs do not see the field
     return bool(linked)

@@ -4,19 +4,25 @@ The attacker inserts a review (decision 1 overturned to do_not_share) and
 links it after the head with the project's own hash functions; no trigger
 refuses an INSERT. Without the key they cannot seal the link
 (``service.store.linkseal``), so the signer refuses and the record stays in the
-unsigned tail. On sqlite and on the local PostgreSQL.
+unsigned tail. Nor can they move a record not yet signed into another case:
+the seal covers its case. On sqlite and on the local PostgreSQL.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
+import pytest
 import test_service_checkpoints as signed_log
-from test_service_checkpoints import BEFORE, log_cli
+from service_cases import SHARE_FACTS
+from test_service_checkpoints import BEFORE, log_cli, open_the_store
 
+from infoshare.service.access.keys import create_key
 from infoshare.service.store import linkseal
+from infoshare.service.store.checkpoints import links_after
 from infoshare.service.store.logchain import content, content_hash, head, link_hash
-from infoshare.service.store.models import LogLink, Review
+from infoshare.service.store.models import Decision, LogLink, Review
 
 store_url = signed_log.store_url  # the fixtures: sqlite and PostgreSQL, a signed log of two cases
 signed = signed_log.signed
@@ -65,7 +71,7 @@ def test_a_seal_made_without_the_key_is_refused(signed):
     checkpointer = signed.extensions["infoshare"].checkpoints
     with signed.app_context():
         checkpointer.sign()
-        forged = forge_a_review_at_the_head(seal=linkseal.seal_with(b"a guess", "review", 3, "0" * 64))
+        forged = forge_a_review_at_the_head(seal=linkseal.seal_with(b"a guess", "review", 3, "0" * 64, "CASE-A"))
         assert checkpointer.sign() is None
     assert (
         f"link {forged} (review " in (checkpointer.refusal or "")
@@ -77,8 +83,100 @@ def test_the_services_own_records_are_sealed_and_signed(signed):
     checkpointer = signed.extensions["infoshare"].checkpoints
     with signed.app_context():
         checkpointer.sign()
-        links = list(LogLink.select().order_by(LogLink.seq))
+        links = list(links_after(0))
     assert len(links) == BEFORE + 6 and checkpointer.refusal is None
     secret = linkseal.secret_of(checkpointer.signer)
-    assert all(linkseal.holds(secret, link.kind, link.record_id, link.content_hash, link.seal) for link in links)
+    assert all(linkseal.covers_case(link.seal) for link in links)
+    assert all(
+        linkseal.holds(secret, link.kind, link.record_id, link.content_hash, link.case_ref, link.seal) for link in links
+    )
+    assert [link.case_ref for link in links[BEFORE:]] == ["CASE-A", "CASE-B", "CASE-A", "CASE-A", "CASE-B", "CASE-B"]
     assert log_cli("verify", "--require-signed")[0] == 0
+
+
+def record_one_more(app, case_ref: str = "CASE-A") -> int:
+    """A decision recorded after the last checkpoint (not yet signed: inline signing waits for two)."""
+    with app.app_context():
+        _, token = create_key("case-system", "ckpt-one-more")
+        app.extensions["infoshare"].checkpoints.sign()  # the key's own record
+    response = app.test_client().post(
+        "/v1/decisions",
+        json={"case_ref": case_ref, "facts": SHARE_FACTS},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 201, response.json
+    return response.json["id"]
+
+
+def test_a_record_moved_to_another_case_before_it_is_signed_is_refused(signed):
+    """Its case_ref changed in the row only: placing it by that would leave it out of CASE-A's
+    export and put it in CASE-009's, both verifying. The seal covers the case, so the signer refuses."""
+    decision = record_one_more(signed)
+    checkpointer = signed.extensions["infoshare"].checkpoints
+    with signed.app_context():
+        open_the_store(signed.extensions["infoshare"].database)
+        Decision.update(case_ref="CASE-009").where(Decision.id == decision).execute()
+        assert checkpointer.sign() is None
+    assert f"(decision {decision}) has a seal not made with the log's key for its record and case" in (
+        checkpointer.refusal or ""
+    )
+    code, _, err = log_cli("verify", "--require-signed")
+    assert code == 1 and f"decision {decision}" in err, err
+
+
+def test_a_review_moved_to_another_cases_decision_before_it_is_signed_is_refused(signed):
+    """A review's case is its decision's: pointing it at a decision of CASE-B moves it there."""
+    with signed.app_context():
+        _, token = create_key("coordinator", "ckpt-one-more-review")
+        signed.extensions["infoshare"].checkpoints.sign()
+    response = signed.test_client().post(
+        "/v1/decisions/1/review",
+        json={"decision": "do_not_share", "rationale": "Changed my mind.", "reviewed_by": "A. Khan"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 201, response.json
+    checkpointer = signed.extensions["infoshare"].checkpoints
+    with signed.app_context():
+        review = Review.select().order_by(Review.id.desc()).first().id
+        open_the_store(signed.extensions["infoshare"].database)
+        Review.update(decision=2).where(Review.id == review).execute()  # decision 2 is CASE-B's
+        assert checkpointer.sign() is None
+    assert f"(review {review}) has a seal not made with the log's key for its record and case" in (
+        checkpointer.refusal or ""
+    )
+
+
+@pytest.fixture
+def sealed_as_before(monkeypatch):
+    """Links sealed as before seals covered the case (a store written by an earlier version)."""
+    monkeypatch.setattr(
+        linkseal,
+        "seal_with",
+        lambda secret, kind, number, digest, case: linkseal._seal_without_case(secret, kind, number, digest),
+    )
+
+
+def test_a_link_sealed_before_seals_covered_the_case_is_still_signed(signed, sealed_as_before, tmp_path):
+    decision = record_one_more(signed, "CASE-C")
+    checkpointer = signed.extensions["infoshare"].checkpoints
+    with signed.app_context():
+        seal = LogLink.get((LogLink.kind == "decision") & (LogLink.record_id == decision)).seal
+        assert not linkseal.covers_case(seal)
+        assert checkpointer.sign() is not None and checkpointer.refusal is None
+    export = tmp_path / "case-c.jsonl"
+    code, _, err = log_cli("export", "--case", "CASE-C", "--output", str(export))
+    assert code == 0, err
+    public = Path(signed.config["INFOSHARE_LOG_SIGNING_KEY_FILE"] + ".pub")
+    code, out, err = log_cli("verify", "--file", str(export), "--public-key", str(public))
+    assert code == 0 and out.startswith("OK: 1 records of case CASE-C"), err
+
+
+def test_a_record_sealed_before_seals_covered_the_case_and_moved_is_refused_by_its_content(signed, sealed_as_before):
+    """Its seal does not cover the case, so the signer checks the record's content instead."""
+    decision = record_one_more(signed)
+    checkpointer = signed.extensions["infoshare"].checkpoints
+    with signed.app_context():
+        open_the_store(signed.extensions["infoshare"].database)
+        Decision.update(case_ref="CASE-009").where(Decision.id == decision).execute()
+        assert checkpointer.sign() is None
+    assert f"decision {decision} does not match the content hash its link holds" in (checkpointer.refusal or "")
