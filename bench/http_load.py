@@ -163,7 +163,25 @@ def infoshare_server(
         if worker_class is not None:
             command += ["--worker-class", worker_class]
         with _serving(command, port, env, Path(tmp) / "server.log", tree or REPO) as process:
-            yield Server(process, port, database_url, token)
+            server = Server(process, port, database_url, token)
+            settled(server)
+            yield server
+
+
+def settled(server: Server, seconds: float = 120) -> None:
+    """Wait until the server's workers are idle: each works out its policy's first interview
+    answers in the background after it starts (a few seconds of CPU, ``service.warmup``),
+    which would otherwise be measured as the first block's latency (p99 ~290 ms against
+    ~30 ms a block later, measured)."""
+    deadline = time.monotonic() + seconds
+    pids = server.worker_pids()
+    before = cpu_seconds(pids)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = cpu_seconds(pids)
+        if now - before < 0.05 * len(pids):  # under a twentieth of a core each over half a second
+            return
+        before = now
 
 
 @contextmanager
