@@ -91,7 +91,15 @@ def _set_up(database: Database) -> None:
     reinstalled = appendonly.install(database)
     if reinstalled and not chain_is_new:
         log.warning("append-only guards were not in place and are installed again: %s", "; ".join(reinstalled))
-    logchain.adopt_unchained(database, [kind for kind in logchain.MODEL_OF if kind not in covered])
+    altered = [] if chain_is_new else logchain.altered_scope()
+    if altered:
+        log.error(
+            "the chain's scope records %s do not match their links: no records are adopted into the chain; "
+            "run `infoshare log verify`",
+            ", ".join(map(str, altered)),
+        )
+    else:
+        logchain.adopt_unchained(database, [kind for kind in logchain.MODEL_OF if kind not in covered])
     logchain.link_pending(database)  # left by a writer that stopped between commit and link
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 from cryptography.hazmat.primitives import serialization
 
@@ -77,10 +78,14 @@ def seal(kind: str, record_id: int, content_hash: str, case_ref: str | None) -> 
     return None if _secret is None else seal_with(_secret, kind, record_id, content_hash, case_ref)
 
 
+WELL_FORMED = re.compile(r"2:[0-9a-f]{62}|[0-9a-f]{64}")  # a seal covering the case, or one made before
+
+
 def holds(secret: bytes, kind: str, record_id: int, content_hash: str, case_ref: str | None, seal: str | None) -> bool:
     """True only for a seal made with ``secret`` over this record's link and, if the seal covers
-    one (``covers_case``), over ``case_ref`` as its case."""
-    if seal is None:
+    one (``covers_case``), over ``case_ref`` as its case. Anything but a well-formed seal is
+    False, never an error: the value is whatever the store holds."""
+    if not isinstance(seal, str) or not WELL_FORMED.fullmatch(seal):
         return False
     if covers_case(seal):
         expected = seal_with(secret, kind, record_id, content_hash, case_ref)

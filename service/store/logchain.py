@@ -311,12 +311,27 @@ def _link_or_leave(database: Database, what: str) -> None:
 
 
 def covered_kinds() -> set[str]:
-    """The kinds the chain covers: what its scope records name, or, on a chain made before
-    them, the kinds it was first made for."""
+    """The kinds the chain covers: the kinds it was first made for, and those its scope records
+    name. Only scope records that match the content hash of their link (or pending link) count:
+    what decides which records the service adopts into the chain at its start (and seals as its
+    own) must not be a row anyone with the store can edit (``altered_scope``)."""
     if not LogScope._meta.database.table_exists(LogScope._meta.table_name):
         return set(FIRST_KINDS)
-    kinds = {kind for row in LogScope.select(LogScope.kinds) for kind in row.kinds}
-    return kinds or set(FIRST_KINDS)
+    altered = set(altered_scope())
+    return set(FIRST_KINDS) | {kind for row in LogScope.select() if row.id not in altered for kind in row.kinds}
+
+
+def altered_scope() -> list[int]:
+    """The ids of scope records whose content is not what their link (or pending link) holds,
+    or that have neither."""
+    linked = LogLink.select(LogLink.record_id, LogLink.content_hash).where(LogLink.kind == "scope")
+    pending = LogPending.select(LogPending.record_id, LogPending.content_hash).where(LogPending.kind == "scope")
+    digests: dict[int, set[str]] = {}
+    for number, digest in [*linked.tuples(), *pending.tuples()]:
+        digests.setdefault(number, set()).add(digest)
+    return [
+        row.id for row in LogScope.select() if content_hash(content("scope", row)) not in digests.get(row.id, set())
+    ]
 
 
 def unchained(kind: str) -> Iterator[Model]:

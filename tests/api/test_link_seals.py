@@ -10,19 +10,20 @@ the seal covers its case. On sqlite and on the local PostgreSQL.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import test_service_checkpoints as signed_log
 from service_cases import SHARE_FACTS
-from test_service_checkpoints import BEFORE, log_cli, open_the_store
+from test_service_checkpoints import BEFORE, close_the_store, log_cli, open_the_store
 
 from infoshare.service.access.keys import create_key
 from infoshare.service.store import linkseal
 from infoshare.service.store.checkpoints import links_after
 from infoshare.service.store.logchain import content, content_hash, head, link_hash
-from infoshare.service.store.models import Decision, LogLink, Review
+from infoshare.service.store.models import Decision, LogLink, LogScope, Review
 
 store_url = signed_log.store_url  # the fixtures: sqlite and PostgreSQL, a signed log of two cases
 signed = signed_log.signed
@@ -180,3 +181,98 @@ def test_a_record_sealed_before_seals_covered_the_case_and_moved_is_refused_by_i
         Decision.update(case_ref="CASE-009").where(Decision.id == decision).execute()
         assert checkpointer.sign() is None
     assert f"decision {decision} does not match the content hash its link holds" in (checkpointer.refusal or "")
+
+
+def forge_a_decision_at_the_head(seal: object) -> tuple[int, int]:
+    """A copy of decision 2 (CASE-B) saying do_not_share, linked after the head with ``seal``."""
+    data = {**Decision.get_by_id(2).__data__, "decision": "do_not_share"}
+    del data["id"]
+    forged = Decision.create(**data)
+    digest = content_hash(content("decision", forged))
+    seq, previous = head()
+    LogLink.insert(
+        seq=seq + 1,
+        kind="decision",
+        record_id=forged.id,
+        content_hash=digest,
+        prev_hash=previous,
+        hash=link_hash(seq + 1, "decision", forged.id, previous, digest),
+        seal=seal,
+    ).execute()
+    return seq + 1, forged.id
+
+
+@pytest.mark.parametrize("seal", ["2:\u00e9", "2:" + "g" * 62, "2:", "0" * 63 + "\u00e9", 7])
+def test_a_malformed_seal_is_refused_and_leaves_nothing_behind_in_the_case_map(signed, seal, tmp_path):
+    """A seal the HMAC comparison cannot take (not ASCII, say) once raised after the forged
+    record's case was taken into the signer's map, which then kept it: after the attacker removed
+    the record, the next checkpoint signed a CASE-B the store no longer held, and an export made
+    by hand with the forged record verified. Now it is refused like any wrong seal, and a round
+    cut short by any error reads the chain again."""
+    checkpointer = signed.extensions["infoshare"].checkpoints
+    with signed.app_context():
+        checkpointer.sign()
+        open_the_store(signed.extensions["infoshare"].database)
+        link, forged = forge_a_decision_at_the_head(seal)
+        assert checkpointer.sign() is None
+        assert f"link {link} (decision {forged}) has a seal not made with the log's key" in (checkpointer.refusal or "")
+        LogLink.delete().where(LogLink.seq == link).execute()  # the attacker tidies up
+        Decision.delete().where(Decision.id == forged).execute()
+        close_the_store(signed.extensions["infoshare"].database)
+    assert signed.test_client().get("/readyz").json["status"] == "degraded"
+    record_one_more(signed, "CASE-C")  # the service goes on, and signs again
+    with signed.app_context():
+        assert checkpointer.sign() is not None and checkpointer.refusal is None
+    code, _, err = log_cli("verify", "--require-signed")
+    assert code == 0, err
+    export = tmp_path / "case-b.jsonl"
+    code, _, err = log_cli("export", "--case", "CASE-B", "--output", str(export))
+    assert code == 0, err  # the signed map holds CASE-B as the store does
+    public = signed.config["INFOSHARE_LOG_SIGNING_KEY_FILE"] + ".pub"
+    code, out, err = log_cli("verify", "--file", str(export), "--public-key", public)
+    assert code == 0 and out.startswith("OK: 3 records of case CASE-B"), err
+
+
+def test_a_round_cut_short_by_an_error_reads_the_chain_again(signed, monkeypatch):
+    """Whatever stops a round (an error of the store, say) after it took records into its map,
+    the next round does not build on them."""
+    checkpointer = signed.extensions["infoshare"].checkpoints
+    with signed.app_context():
+        checkpointer.sign()
+        record_one_more(signed, "CASE-C")
+        real = linkseal.holds
+
+        def fails(*args):
+            raise OSError("the store went away")
+
+        monkeypatch.setattr(linkseal, "holds", fails)
+        with pytest.raises(OSError):
+            checkpointer.sign()
+        assert checkpointer._known.seq == 0  # what the next round starts from
+        monkeypatch.setattr(linkseal, "holds", real)
+        assert checkpointer.sign() is not None
+    assert log_cli("verify", "--require-signed")[0] == 0
+
+
+def test_a_scope_record_edited_to_have_decisions_adopted_adopts_nothing(signed, store_url, caplog):
+    """Removing "decision" from the chain's scope records once made the next start adopt an
+    unlinked forged decision into the chain, sealed as the service's own, and sign it. The scope
+    records now count only as their links hold them, and decisions were always chained."""
+    with signed.app_context():
+        signed.extensions["infoshare"].checkpoints.sign()
+        open_the_store(signed.extensions["infoshare"].database)
+        for row in LogScope.select():
+            LogScope.update(kinds=[kind for kind in row.kinds if kind != "decision"]).where(
+                LogScope.id == row.id
+            ).execute()
+        data = {**Decision.get_by_id(2).__data__, "decision": "do_not_share"}
+        del data["id"]
+        forged = Decision.create(**data).id
+    with caplog.at_level(logging.ERROR, logger="infoshare.store"):
+        again = signed_log.start(store_url)
+    assert "the chain's scope records 1 do not match their links: no records are adopted" in caplog.text
+    with again.app_context():
+        assert not LogLink.select().where((LogLink.kind == "decision") & (LogLink.record_id == forged)).exists()
+        again.extensions["infoshare"].checkpoints.sign()
+    code, _, err = log_cli("verify")
+    assert code == 1 and "TAMPERED: scope 1" in err, err
