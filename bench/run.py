@@ -260,6 +260,7 @@ def memory_run(corpus: list[dict[str, Any]], mode: dict[str, Any], failures: lis
         "rss_after_last_chunk_mib": after[-1] / 1024,
         "chunk": chunk,
         "growth_mib": (after[-1] - after[0]) / 1024,
+        "rss_after_each_chunk_mib": [round(value / 1024, 1) for value in after],
     }
 
 
@@ -379,6 +380,8 @@ def render(report: dict[str, Any]) -> str:
         f"worker peak RSS {mem['peak_rss_mib']:.1f} MiB; RSS after the first {mem['chunk']:,} "
         f"{mem['rss_after_first_chunk_mib']:.1f} MiB, after the last {mem['rss_after_last_chunk_mib']:.1f} "
         f"MiB ({mem['growth_mib']:+.1f} MiB)",
+        f"  the largest worker's RSS after each {mem['chunk']:,}, MiB: "
+        + " ".join(f"{value:.1f}" for value in mem["rss_after_each_chunk_mib"]),
         "",
     ]
     lines.append("targets:")
