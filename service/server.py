@@ -48,6 +48,7 @@ from gunicorn.app.base import BaseApplication
 from peewee import PeeweeException
 
 from infoshare.engine import PolicyError
+from infoshare.service import onewrite
 from infoshare.service.reload import reload_from_files
 from infoshare.service.store.connections import release
 from infoshare.service.warmup import warm_interview
@@ -111,6 +112,7 @@ def run(app: Flask, host: str, port: int, workers: int, worker_class: str = "gth
     """Serve until SIGTERM or SIGINT; gunicorn exits the process on fatal errors."""
     threaded = {"threads": THREADS, "keepalive": KEEPALIVE_SECONDS, "worker_connections": MAX_CONNECTIONS}
     _allow_open_files()
+    onewrite.install()
     database = app.extensions["infoshare"].database
     _Gunicorn(
         app,
