@@ -127,6 +127,11 @@ class Engine:
         loaded = self._quick.load(facts)
         return loaded if loaded is not None else load_facts(self._schema, facts)
 
+    def plainly_valid(self, facts: Any) -> dict[str, Any] | None:
+        """`facts` as the vocabulary's schema would load them when every fact is plainly of its type
+        and among its values; None otherwise (then `load` gives the schema's answer and messages)."""
+        return self._quick.load(facts)
+
     def evaluate_valid(self, case: dict[str, Any]) -> Verdict:
         """The verdict for facts already loaded by `facts_schema(policy)` (as the service's request schema does)."""
         items = case.get(self._items_fact) if self._items_fact else None

@@ -44,6 +44,7 @@ from infoshare.engine.analysis.memo import MemoEngine
 from infoshare.engine.analysis.policytests import run_tests, test_files
 from infoshare.engine.policy.problems import Problem
 from infoshare.service.api.openapi import body_factories, build_spec
+from infoshare.service.api.payload import QuickLoader
 from infoshare.service.state import PolicySnapshot, Refusal, ServiceState
 from infoshare.service.store import guard, versions
 from infoshare.service.store.signing import Signer
@@ -55,10 +56,11 @@ log = logging.getLogger("infoshare.policy")
 def build(app: Flask, policy: Policy, engine: Engine | None = None) -> PolicySnapshot:
     """Everything that depends on ``policy``, built before anything answers with it."""
     facts = facts_schema(policy)
+    engine = engine or MemoEngine(policy)
     return PolicySnapshot(
         policy=policy,
-        engine=engine or MemoEngine(policy),
-        loaders={factory: factory(facts)() for factory in body_factories(app)},
+        engine=engine,
+        loaders={factory: QuickLoader(factory(facts)(), engine.plainly_valid) for factory in body_factories(app)},
         openapi=build_spec(app, facts, policy),
     )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from flask import current_app, g
 from marshmallow import Schema
@@ -24,14 +24,20 @@ from infoshare.service.store.checkpoints import Checkpointer
 from infoshare.service.store.signing import Signer
 
 
+class BodyLoader(Protocol):
+    """What loads a request's body: a schema, or ``service.api.payload.QuickLoader`` in front of one."""
+
+    def load(self, data: Any) -> Any: ...
+
+
 @dataclass(frozen=True)
 class PolicySnapshot:
     policy: Policy
     engine: Engine
-    loaders: dict[Callable[[type[Schema]], type[Schema]], Schema]  # request-body schema factory -> loader
+    loaders: dict[Callable[[type[Schema]], type[Schema]], BodyLoader]  # request-body schema factory -> loader
     openapi: dict[str, Any]
 
-    def loader(self, factory: Callable[[type[Schema]], type[Schema]]) -> Schema:
+    def loader(self, factory: Callable[[type[Schema]], type[Schema]]) -> BodyLoader:
         """The request-body loader that ``factory`` makes from this version's facts."""
         return self.loaders[factory]
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from marshmallow import ValidationError
 from service_cases import SHARE_FACTS
+from test_memo import hostile, make_corpus  # the hostile variants of facts, and the bench's corpus
+
+from infoshare.engine.policy.loader import SHIPPED_POLICY, load_policy
+from infoshare.service.api.decisions import decision_request_schema
+from infoshare.service.api.evaluate import evaluate_request_schema
+from infoshare.service.state import snapshot
 
 
 def post(client, headers, path: str, body) -> object:
@@ -148,3 +155,56 @@ def test_a_query_parameter_the_route_does_not_take_is_refused_by_name(client, as
     assert read.status_code == 400
     assert read.json["messages"] == {"": ["Unknown query parameter."], "verbose": ["Unknown query parameter."]}
     assert client.get("/v1/policy", headers=as_role("case-system")).status_code == 200
+
+
+def envelopes(case: dict) -> list:
+    """Bodies around one corpus case: valid ones, and hostile ones the schema must refuse."""
+    valid = [
+        {"case_ref": "CASE-1", "facts": case},
+        {"case_ref": "a/b:c.d-e_f", "facts": case, "requested_by": "Sam Patel"},
+        {"case_ref": "x" * 200, "facts": case, "requested_by": "é" * 200},
+    ]
+    bad_refs = ["", " C1", "C1\n", "C 1", "x" * 201, "é", 5, None, ["C1"], {"C1": 1}]
+    bad_askers = ["", "a\x00b", "x" * 201, None, 5, [], True]
+    return [
+        *valid,
+        *({"case_ref": ref, "facts": case} for ref in bad_refs),
+        *({"case_ref": "C1", "facts": case, "requested_by": asker} for asker in bad_askers),
+        {"facts": case},
+        {"case_ref": "C1"},
+        {"case_ref": "C1", "facts": case, "no_such_field": 1},
+        {"case_ref": "C1", "facts": case, "facts ": case},
+        *({"case_ref": "C1", "facts": facts} for facts in hostile(case, load_policy(SHIPPED_POLICY))),
+        None,
+        [],
+        "body",
+        [{"case_ref": "C1", "facts": case}],
+    ]
+
+
+def test_the_quick_loader_answers_as_the_schema_does(app):
+    """The quick path in front of the request schemas (service.api.payload.QuickLoader) takes a
+    body only where the schema loads it unchanged; everything else is the schema's to answer."""
+    quick_taken = 0
+    with app.app_context():
+        loaders = [snapshot().loader(decision_request_schema), snapshot().loader(evaluate_request_schema)]
+        for case in make_corpus(load_policy(SHIPPED_POLICY), 30):
+            for body in envelopes(case):
+                for loader in loaders:
+                    try:
+                        expected: object = loader.schema.load(body)
+                    except ValidationError as exc:
+                        expected = exc
+                    if loader._fields is not None and loader._plain(body, loader._fields):
+                        quick_taken += 1
+                        assert not isinstance(expected, ValidationError), body
+                        assert body == expected
+                    try:
+                        answer: object = loader.load(body)
+                    except ValidationError as exc:
+                        answer = exc
+                    if isinstance(expected, ValidationError):
+                        assert isinstance(answer, ValidationError) and answer.messages == expected.messages, body
+                    else:
+                        assert answer == expected, body
+    assert quick_taken >= 30 * 3  # each valid decision body (and each evaluate body) went the quick way
