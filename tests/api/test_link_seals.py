@@ -40,15 +40,20 @@ def forge_a_review_at_the_head(seal: str | None = None) -> int:
         client="ckpt-coordinator",
         reviewed_by="A. Khan",
     )
-    digest = content_hash(content("review", review))
+    return link_at_the_head("review", review, seal)
+
+
+def link_at_the_head(kind: str, row, seal: object) -> int:
+    """Link ``row`` after the chain's head with the project's own hash functions and ``seal``; its seq."""
+    digest = content_hash(content(kind, row))
     seq, previous = head()
     LogLink.insert(
         seq=seq + 1,
-        kind="review",
-        record_id=review.id,
+        kind=kind,
+        record_id=row.id,
         content_hash=digest,
         prev_hash=previous,
-        hash=link_hash(seq + 1, "review", review.id, previous, digest),
+        hash=link_hash(seq + 1, kind, row.id, previous, digest),
         seal=seal,
     ).execute()
     return seq + 1
@@ -109,18 +114,23 @@ def record_one_more(app, case_ref: str = "CASE-A") -> int:
     return response.json["id"]
 
 
+def moved_to_another_case_and_signed(app) -> tuple[int, str]:
+    """Record one more decision of CASE-A, change its case_ref in the row only, and sign: the
+    decision's id and why the signer refused (it must)."""
+    decision = record_one_more(app)
+    checkpointer = app.extensions["infoshare"].checkpoints
+    with app.app_context():
+        open_the_store(app.extensions["infoshare"].database)
+        Decision.update(case_ref="CASE-009").where(Decision.id == decision).execute()
+        assert checkpointer.sign() is None
+    return decision, checkpointer.refusal or ""
+
+
 def test_a_record_moved_to_another_case_before_it_is_signed_is_refused(signed):
     """Its case_ref changed in the row only: placing it by that would leave it out of CASE-A's
     export and put it in CASE-009's, both verifying. The seal covers the case, so the signer refuses."""
-    decision = record_one_more(signed)
-    checkpointer = signed.extensions["infoshare"].checkpoints
-    with signed.app_context():
-        open_the_store(signed.extensions["infoshare"].database)
-        Decision.update(case_ref="CASE-009").where(Decision.id == decision).execute()
-        assert checkpointer.sign() is None
-    assert f"(decision {decision}) has a seal not made with the log's key for its record and case" in (
-        checkpointer.refusal or ""
-    )
+    decision, refusal = moved_to_another_case_and_signed(signed)
+    assert f"(decision {decision}) has a seal not made with the log's key for its record and case" in refusal
     code, _, err = log_cli("verify", "--require-signed")
     assert code == 1 and f"decision {decision}" in err, err
 
@@ -174,13 +184,8 @@ def test_a_link_sealed_before_seals_covered_the_case_is_still_signed(signed, sea
 
 def test_a_record_sealed_before_seals_covered_the_case_and_moved_is_refused_by_its_content(signed, sealed_as_before):
     """Its seal does not cover the case, so the signer checks the record's content instead."""
-    decision = record_one_more(signed)
-    checkpointer = signed.extensions["infoshare"].checkpoints
-    with signed.app_context():
-        open_the_store(signed.extensions["infoshare"].database)
-        Decision.update(case_ref="CASE-009").where(Decision.id == decision).execute()
-        assert checkpointer.sign() is None
-    assert f"decision {decision} does not match the content hash its link holds" in (checkpointer.refusal or "")
+    decision, refusal = moved_to_another_case_and_signed(signed)
+    assert f"decision {decision} does not match the content hash its link holds" in refusal
 
 
 def forge_a_decision_at_the_head(seal: object) -> tuple[int, int]:
@@ -188,18 +193,7 @@ def forge_a_decision_at_the_head(seal: object) -> tuple[int, int]:
     data = {**Decision.get_by_id(2).__data__, "decision": "do_not_share"}
     del data["id"]
     forged = Decision.create(**data)
-    digest = content_hash(content("decision", forged))
-    seq, previous = head()
-    LogLink.insert(
-        seq=seq + 1,
-        kind="decision",
-        record_id=forged.id,
-        content_hash=digest,
-        prev_hash=previous,
-        hash=link_hash(seq + 1, "decision", forged.id, previous, digest),
-        seal=seal,
-    ).execute()
-    return seq + 1, forged.id
+    return link_at_the_head("decision", forged, seal), forged.id
 
 
 @pytest.mark.parametrize("seal", ["2:\u00e9", "2:" + "g" * 62, "2:", "0" * 63 + "\u00e9", 7])
