@@ -57,3 +57,15 @@ def test_keys_that_are_not_text_and_datetimes_are_the_standard_librarys_to_answe
     assert canonical({1: "a", 2: "b"}) == reference({1: "a", 2: "b"})
     with pytest.raises(TypeError):
         canonical({"at": datetime(2026, 12, 1)})  # as json.dumps refuses it: content() writes ISO 8601 first
+
+
+def test_a_nan_put_in_the_store_cannot_pass_for_the_null_it_replaced():
+    """orjson writes NaN and Infinity as null; read from the store, they come back as text, so a
+    null changed to NaN in the database changes the record's content hash."""
+    from infoshare.service.store.logchain import content_hash
+    from infoshare.service.store.models import JSONField
+
+    field = JSONField()
+    original = content_hash({"facts": field.python_value('{"x": null}')})
+    for tampered in ('{"x": NaN}', '{"x": Infinity}', '{"x": -Infinity}'):
+        assert content_hash({"facts": field.python_value(tampered)}) != original, tampered

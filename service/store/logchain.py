@@ -194,10 +194,13 @@ def canonical(values: Any) -> bytes:
     36 us, hashed on every write and by every ``log verify``) wherever its output is printable
     ASCII, which is all that ``ensure_ascii`` leaves unescaped; for anything else (text
     beyond ASCII, DEL, integers past 64 bits, keys that are not text, lone surrogates, a
-    datetime) the standard library writes it, as before. Stored content holds no floats (facts
+    datetime) the standard library writes it, as before. The service writes no floats (facts
     are of the policy's types; verdicts, texts and counts are text, booleans and integers),
-    the one value the two would write differently; ``tests/test_canonical_json.py`` holds the
-    two to the same bytes."""
+    the one value the two write differently: a float in a record was put there around the
+    service, and its content hash does not match whichever writes it. orjson writes NaN and
+    Infinity as ``null``; the store never hands them over (``models.JSONField`` reads them as
+    text), so no two contents share bytes. ``tests/test_canonical_json.py`` holds the two to
+    the same bytes."""
     try:
         fast = orjson.dumps(values, option=_FAST)
     except TypeError:  # orjson refuses it: the standard library decides

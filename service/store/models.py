@@ -46,13 +46,17 @@ class JSONField(TextField):
 
     def python_value(self, value: str | None) -> Any:
         """orjson reads what json.dumps wrote about 4x faster (the log's signer reads every record);
-        what orjson refuses (a NaN, an integer past 64 bits) is read by the stdlib as before."""
+        what orjson refuses (an integer past 64 bits, say) is read by the stdlib as before. The
+        service never writes NaN or Infinity (no fact, verdict or text holds a float); one put in
+        the store around it is read as the text it is, ``"NaN"``, so that it cannot pass for the
+        ``null`` that orjson would write for it in a record's canonical JSON
+        (``service.store.logchain.canonical``): its content hash no longer matches."""
         if value is None:
             return None
         try:
             return orjson.loads(value)
         except orjson.JSONDecodeError:
-            return json.loads(value)
+            return json.loads(value, parse_constant=str)
 
 
 class BaseModel(Model):
