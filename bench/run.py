@@ -86,8 +86,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smoke run in under a minute")
     parser.add_argument("--strict", action="store_true", help="a missed target fails the run too")
+    parser.add_argument(
+        "--memory-decisions", type=int, help="decisions the memory run records (full: 100,000; 1,000,000 takes ~20 min)"
+    )
     args = parser.parse_args()
     mode = QUICK if args.quick else FULL
+    if args.memory_decisions:
+        mode = {**mode, "memory_decisions": args.memory_decisions}
     started = time.monotonic()
     report: dict[str, Any] = {"mode": "quick" if args.quick else "full", "machine": machine(), "failures": []}
 
