@@ -33,14 +33,13 @@ class QuickLoader:
         self._fields = _plain_fields(schema)
 
     def load(self, data: Any) -> Any:
-        if self._fields is not None and self._plain(data, self._fields):
-            return data
-        return self.schema.load(data)
+        return data if self._plain(data) else self.schema.load(data)
 
-    def _plain(self, data: Any, plain: list[tuple[str, bool, fields.Field]]) -> bool:
-        if type(data) is not dict or not data.keys() <= self.schema.load_fields.keys():
+    def _plain(self, data: Any) -> bool:
+        """Whether ``data`` is a body the schema would load unchanged (see the class)."""
+        if self._fields is None or type(data) is not dict or not data.keys() <= self.schema.load_fields.keys():
             return False
-        for name, required, field in plain:
+        for name, required, field in self._fields:
             if name not in data:
                 if required:
                     return False

@@ -199,8 +199,13 @@ def links_after(seq: int, upto: int | None = None, checked_after: int | None = N
         batch = cast(list[tuple[Any, ...]], list(query.order_by(LogLink.seq).limit(BATCH).tuples()))
         cases: dict[tuple[str, int], str] = {}
         if checked_after is not None:
-            unsealed = [link[:-1] for link in batch if link[0] > checked_after and not linkseal.covers_case(link[6])]
-            cases = _cases_checked([link for link in unsealed if link[1] in linkseal.CASE_KINDS])
+            cases = _cases_checked(
+                [
+                    link[:-1]
+                    for link in batch
+                    if link[0] > checked_after and link[1] in linkseal.CASE_KINDS and not linkseal.covers_case(link[6])
+                ]
+            )
         for *link, case_ref in batch:
             yield ChainedLink(*cast(Row, tuple(link)), cases.get((link[1], link[2]), case_ref))
         if len(batch) < BATCH:
@@ -492,12 +497,10 @@ class Checkpointer:
         for link in links_after(known.seq, checked_after=since):
             if link.seq != known.seq + 1 or link.prev_hash != known.head:
                 raise ChainDisagrees(f"link {link.seq} does not follow link {known.seq} as it did")
+            # A value no link holds (text that is not ASCII, say) was written around the service.
             try:
                 expected = link_hash(link.seq, link.kind, link.record_id, link.prev_hash, link.content_hash)
-            except (
-                TypeError,
-                ValueError,
-            ):  # a value no link holds (not ASCII text, say): the store was written around the service
+            except (TypeError, ValueError):
                 raise ChainDisagrees(f"link {link.seq} holds a value that is not a link's") from None
             if link.hash != expected:
                 raise ChainDisagrees(f"link {link.seq}'s hash does not match its content")

@@ -260,14 +260,14 @@ def append(model: type[Record], **fields: Any) -> Record:
     database = model._meta.database
     kind = "decision" if model is Decision else "review"
     row = model(**fields)  # defaults (the timestamp) filled in, so the content is final
-    digest = content_hash(content(kind, row))  # hashed before any lock is taken
+    digest, case = content_hash(content(kind, row)), case_of(kind, row)  # before any lock is taken
     if isinstance(database, SqliteDatabase):
         with chain_lock(database):
             row.id = prepared.insert(model, row)
-            seal = linkseal.seal(kind, row.id, digest, case_of(kind, row))
+            seal = linkseal.seal(kind, row.id, digest, case)
             database.execute_sql(LINK_ONE, (kind, row.id, digest, kind, row.id, digest, seal))
         return row
-    if not pgappend.append(model, kind, row, digest, case_of(kind, row)):
+    if not pgappend.append(model, kind, row, digest, case):
         log.error("%s %s is recorded; linking it failed and is left to the next writer", kind, row.id)
     return row
 

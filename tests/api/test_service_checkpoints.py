@@ -149,12 +149,17 @@ def test_a_rewrite_with_every_hash_recomputed_is_caught(signed):
     assert err.count("REWRITTEN") == 1  # later checkpoints only follow from it
 
 
-def test_a_chain_rebuilt_by_the_service_at_start_over_altered_records_is_caught(signed, store_url):
-    with signed.app_context():
-        database = signed.extensions["infoshare"].database
+def rewrite_and_drop_the_chain(app) -> None:
+    """Decision 1 rewritten in the store, and the chain's table dropped for the next start to rebuild."""
+    with app.app_context():
+        database = app.extensions["infoshare"].database
         open_the_store(database)
         rewrite_decision_1()
         database.execute_sql("DROP TABLE log_link")
+
+
+def test_a_chain_rebuilt_by_the_service_at_start_over_altered_records_is_caught(signed, store_url):
+    rewrite_and_drop_the_chain(signed)
     again = start(store_url)  # finds no chain, so chains every record as it now is
     with again.app_context():
         assert verify_store().ok
@@ -291,11 +296,7 @@ def test_a_checkpoint_whose_case_index_is_not_the_stores_is_caught(signed):
 
 
 def test_a_store_rewritten_and_rechained_with_its_checkpoint_file_removed_is_not_signed(signed, store_url):
-    with signed.app_context():
-        database = signed.extensions["infoshare"].database
-        open_the_store(database)
-        rewrite_decision_1()
-        database.execute_sql("DROP TABLE log_link")
+    rewrite_and_drop_the_chain(signed)
     Path(signed.config["INFOSHARE_LOG_CHECKPOINT_FILE"]).unlink()
     again = start(store_url)  # re-chains every record as it now is, and finds no checkpoint
     signer = again.extensions["infoshare"].checkpoints
