@@ -1,6 +1,6 @@
 """The content hash's canonical JSON is the standard library's, byte for byte, however it is written.
 
-``service.store.logchain.canonical`` writes it with orjson where that gives
+``service.store.canonicaljson.canonical`` writes it with orjson where that gives
 the same bytes and with ``json.dumps`` elsewhere; every record ever chained
 was hashed over ``json.dumps``'s bytes, and offline readers recompute them.
 """
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from infoshare.service.store.logchain import canonical
+from infoshare.service.store.canonicaljson import canonical
 
 
 def reference(values: object) -> bytes:
