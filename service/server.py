@@ -32,6 +32,10 @@ The log's checkpoints are signed from the workers, each by a thread started
 once it has forked (``service.store.checkpoints``); the master starts no
 thread and holds no lock, so a fork never copies one that is held.
 
+The master settles its heap before each fork, and each worker once its
+interview warm-up is done (``service.heap``), so that Python's full
+collections do not walk the policy and stall every request behind them.
+
 Database sessions belong to one process each (``service.store.connections``):
 the master closes every connection it holds before it forks a worker, and
 each worker, and the master, closes its own as it exits, so after SIGTERM no
@@ -45,10 +49,10 @@ import resource
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
-from peewee import PeeweeException
+from peewee import Database, PeeweeException
 
 from infoshare.engine import PolicyError
-from infoshare.service import onewrite
+from infoshare.service import heap, onewrite
 from infoshare.service.reload import reload_from_files
 from infoshare.service.store.connections import release
 from infoshare.service.warmup import warm_interview
@@ -82,6 +86,13 @@ def _reload_on_hup(app: Flask):
             log.error("SIGHUP: the policy was not reloaded: the store failed (%s)", type(exc).__name__)
 
     return on_reload
+
+
+def _before_fork(database: Database) -> None:
+    """gunicorn's pre_fork, in the master: no session crosses the fork, and the heap a worker
+    inherits is settled (``service.heap``)."""
+    release(database)
+    heap.settle()
 
 
 def _in_each_worker(app: Flask) -> None:
@@ -132,7 +143,7 @@ def run(app: Flask, host: str, port: int, workers: int, worker_class: str = "gth
             "control_socket_disable": True,
             "on_reload": _reload_on_hup(app),
             # Before each fork (in the master) and at each exit (worker, master): see the docstring.
-            "pre_fork": lambda _arbiter, _worker: release(database),
+            "pre_fork": lambda _arbiter, _worker: _before_fork(database),
             "post_worker_init": lambda _worker: _in_each_worker(app),
             "worker_exit": lambda _arbiter, _worker: release(database),
             "on_exit": lambda _arbiter: release(database),

@@ -6,7 +6,8 @@ subject) about a second of CPU, most of it confirming the predicted rules in
 durable-rules. Each worker does it in a thread as it starts, and again when
 it moves to another version, so the first practitioner does not wait; the
 thread never blocks readiness or serving (an interview that needs the same
-analysis meanwhile waits for it, nothing else does). It runs in workers
+analysis meanwhile waits for it, nothing else does), then settles the
+heap (``service.heap``) so that full collections skip what it made. It runs in workers
 only, never in the gunicorn master before a fork: a child forked while the
 thread held the analysis's lock would wait on it forever.
 
@@ -23,6 +24,7 @@ from flask import Flask
 
 from infoshare.engine import Engine, EvaluationError
 from infoshare.engine.analysis.interview import interview_valid
+from infoshare.service import heap
 
 log = logging.getLogger("infoshare.interview")
 THREAD_NAME = "interview-warm-up"
@@ -53,6 +55,7 @@ def _warm(engine: Engine, cases: list[dict]) -> None:
         except EvaluationError as exc:  # the request that needs it will answer 503 and say so
             log.warning("interview warm-up failed: %s", type(exc).__name__)
             return
+    heap.settle()  # the analyses just made are long-lived
     log.info(
         "interview: the first answers of policy %s worked out in %.1f s",
         engine.policy.digest[:12],
