@@ -45,14 +45,21 @@ def timed(call: Callable[[Any], Any], cases: list[Any], warmup: int = 500) -> di
 
 
 def threaded(call: Callable[[Any], Any], cases: list[Any], threads: int) -> dict[str, float]:
-    """`threads` threads share the cases; the rate is all cases over the wall time."""
+    """`threads` threads share the cases; the rate is all cases over the wall time.
+
+    Each thread works through its own contiguous share, as one thread works through them all.
+    Shares dealt out in turn (case 0 to the first thread, case 1 to the second, ...) measured
+    the corpus's memory layout as much as the threads: cases made one after another lie next to
+    each other, and a thread taking every fourth reads four times as much memory for its turn
+    (memo hits, 4 threads: 0.86x one thread dealt in turn, 1.03x in contiguous shares, one run)."""
     samples = array("d", bytes(8 * len(cases)))
     clock = time.perf_counter_ns
     errors: list[BaseException] = []
+    share = -(-len(cases) // threads)
 
-    def worker(offset: int) -> None:
+    def worker(first: int) -> None:
         try:
-            for n in range(offset, len(cases), threads):
+            for n in range(first * share, min(len(cases), (first + 1) * share)):
                 t0 = clock()
                 call(cases[n])
                 samples[n] = (clock() - t0) / 1000
