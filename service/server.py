@@ -2,7 +2,9 @@
 
 The front is gunicorn's ``gthread`` worker: each worker process has one
 thread that watches every open connection and a pool of threads that read
-requests and run the app. A connection that sends nothing costs no thread
+requests and run the app. New connections are spread evenly over the
+workers (``service.balance``), so a caller's few kept-alive connections do
+not pile up on one worker while another has room. A connection that sends nothing costs no thread
 for long: a new one gets 5 s (gunicorn's worker data timeout) to start a
 request, then waits on the poller without a thread, and is closed after
 ``KEEPALIVE_SECONDS``; kept-alive connections are closed after the same. So
@@ -52,7 +54,7 @@ from gunicorn.app.base import BaseApplication
 from peewee import Database, PeeweeException
 
 from infoshare.engine import PolicyError
-from infoshare.service import heap, onewrite
+from infoshare.service import balance, heap, onewrite
 from infoshare.service.reload import reload_from_files
 from infoshare.service.store.connections import release
 from infoshare.service.warmup import warm_interview
@@ -88,11 +90,13 @@ def _reload_on_hup(app: Flask):
     return on_reload
 
 
-def _before_fork(database: Database) -> None:
-    """gunicorn's pre_fork, in the master: no session crosses the fork, and the heap a worker
-    inherits is settled (``service.heap``)."""
+def _before_fork(database: Database, arbiter: object, worker: object) -> None:
+    """gunicorn's pre_fork, in the master: no session crosses the fork, the heap a worker
+    inherits is settled (``service.heap``), and the worker has its slot in the table that
+    spreads connections (``service.balance``)."""
     release(database)
     heap.settle()
+    balance.assign(arbiter, worker)
 
 
 def _in_each_worker(app: Flask) -> None:
@@ -105,6 +109,7 @@ def _in_each_worker(app: Flask) -> None:
 
 
 WORKER_CLASSES = ("gthread", "sync")
+BALANCED = "infoshare.service.balance.BalancedThreadWorker"  # gthread, spreading connections
 THREADS = 256
 KEEPALIVE_SECONDS = 5
 MAX_CONNECTIONS = 1000  # per worker: beyond this a worker stops accepting until some close
@@ -124,13 +129,14 @@ def run(app: Flask, host: str, port: int, workers: int, worker_class: str = "gth
     threaded = {"threads": THREADS, "keepalive": KEEPALIVE_SECONDS, "worker_connections": MAX_CONNECTIONS}
     _allow_open_files()
     onewrite.install()
+    balance.prepare(workers)
     database = app.extensions["infoshare"].database
     _Gunicorn(
         app,
         {
             "bind": f"{host}:{port}",
             "workers": workers,
-            "worker_class": worker_class,
+            "worker_class": BALANCED if worker_class == "gthread" else worker_class,
             **(threaded if worker_class == "gthread" else {}),
             "preload_app": True,
             "timeout": 30,
@@ -143,9 +149,10 @@ def run(app: Flask, host: str, port: int, workers: int, worker_class: str = "gth
             "control_socket_disable": True,
             "on_reload": _reload_on_hup(app),
             # Before each fork (in the master) and at each exit (worker, master): see the docstring.
-            "pre_fork": lambda _arbiter, _worker: _before_fork(database),
+            "pre_fork": lambda arbiter, worker: _before_fork(database, arbiter, worker),
             "post_worker_init": lambda _worker: _in_each_worker(app),
             "worker_exit": lambda _arbiter, _worker: release(database),
+            "child_exit": lambda _arbiter, worker: balance.free(worker),
             "on_exit": lambda _arbiter: release(database),
         },
     ).run()

@@ -49,7 +49,7 @@ def test_the_master_settles_its_heap_before_each_fork():
         from infoshare.service.server import _before_fork
 
         long_lived = [{"rule": n} for n in range(1000)]
-        _before_fork(SqliteDatabase(":memory:"))
+        _before_fork(SqliteDatabase(":memory:"), None, None)
         walked = {id(o) for o in gc.get_objects()}
         print(any(id(o) in walked for o in long_lived), id(long_lived) in walked)
         """

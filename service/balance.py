@@ -1,0 +1,85 @@
+"""Spread a server's connections evenly over its workers.
+
+gunicorn's workers share one listening socket, and the kernel wakes every
+idle one for each new connection: whichever calls ``accept`` first takes
+it. A caller that keeps a few connections open (a case system's HTTP pool,
+a load test's 8) so lands them unevenly, 5 and 3 or 6 and 2, and stays so
+for as long as they are kept alive. A worker's requests share one
+interpreter lock, so the busier worker's answers queue while the other's
+core has room: measured at 8 kept-alive clients, a 5/3 split answered
+1,040/s with p99 22.9 ms, 4/4 splits 1,158 to 1,306/s with p99 15.7 to
+19.2 ms, in one run.
+
+Each worker keeps its count of open connections in a slot of a table in
+memory the master shares with its workers (``prepare`` before the first
+fork; ``assign`` gives each new worker a free slot, ``free`` takes it back
+when the worker exits). A worker holding more connections than the least
+loaded other worker waits ``DEFER`` before it accepts, so that one takes the
+connection; if nobody has (it is busy, or stuck), it accepts it after all,
+so a connection waits ``DEFER`` at most. Only the worker's poller thread
+waits, and only when a connection arrives, not for a request on one.
+"""
+
+from __future__ import annotations
+
+import time
+from multiprocessing.sharedctypes import RawArray
+from typing import Any
+
+from gunicorn.workers.gthread import ThreadWorker
+
+DEFER = 0.01  # seconds; a worker's poller wakes within a few ms when its process has a core
+FREE = -1
+
+_table: Any = None  # one int per slot: a worker's open connections, or FREE
+
+
+def prepare(workers: int) -> None:
+    """In the master, before any fork: room for twice the workers, since on a reload the new ones
+    start before the old ones stop."""
+    global _table
+    _table = RawArray("i", [FREE] * (2 * workers + 1))
+
+
+def assign(arbiter: Any, worker: Any) -> None:
+    """gunicorn's pre_fork (in the master): give `worker` a slot no live worker holds, if any is left."""
+    if _table is None:
+        return
+    taken = {getattr(other, "slot", None) for other in arbiter.WORKERS.values()}
+    worker.slot = next((n for n in range(len(_table)) if n not in taken), None)
+    if worker.slot is not None:
+        _table[worker.slot] = 0
+
+
+def free(worker: Any) -> None:
+    """gunicorn's child_exit (in the master): the worker is gone, its slot is free."""
+    slot = getattr(worker, "slot", None)
+    if _table is not None and slot is not None:
+        _table[slot] = FREE
+
+
+def busier(table: Any, slot: int, mine: int) -> bool:
+    """Whether a worker holding `mine` connections holds more than the least loaded other one."""
+    others = [count for n, count in enumerate(table) if n != slot and count != FREE]
+    return bool(others) and mine > min(others)
+
+
+class BalancedThreadWorker(ThreadWorker):
+    """gunicorn's gthread worker, which lets a less loaded worker take a new connection first."""
+
+    @property
+    def nr_conns(self) -> int:
+        return self._open
+
+    @nr_conns.setter
+    def nr_conns(self, value: int) -> None:
+        self._open = value
+        slot = getattr(self, "slot", None)
+        if _table is not None and slot is not None:
+            _table[slot] = value
+
+    def accept(self, listener: Any) -> None:
+        slot = getattr(self, "slot", None)
+        if _table is not None and slot is not None and busier(_table, slot, self._open):
+            time.sleep(DEFER)  # the listener is non-blocking: if another took it, accept finds nothing
+        super().accept(listener)

@@ -1,0 +1,124 @@
+"""Kept-alive connections are spread evenly over a server's workers (``service.balance``).
+
+A case system that keeps a few connections open would otherwise land them
+wherever the kernel's wake-up race puts them, and keep them there: 6 on one
+worker and 2 on the other, say, whose interpreter lock then queues three
+times the requests.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from test_service_live import environment, start_server
+
+from infoshare.service import balance
+from infoshare.service.balance import FREE, BalancedThreadWorker, assign, busier, free, prepare
+
+CONNECTIONS = 16
+
+
+def workers_of(master: int) -> list[int]:
+    with open(f"/proc/{master}/task/{master}/children") as children:
+        return [int(pid) for pid in children.read().split()]
+
+
+def connections_by_worker(master: int, port: int) -> dict[int, int]:
+    """Each worker's established connections on `port`, read from /proc (socket inodes)."""
+    workers = workers_of(master)
+    served = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        if not os.path.exists(table):
+            continue
+        with open(table) as rows:
+            for row in list(rows)[1:]:
+                fields = row.split()
+                local_port, state, inode = int(fields[1].rsplit(":", 1)[1], 16), fields[3], fields[9]
+                if local_port == port and state == "01":  # ESTABLISHED, the server's end
+                    served.add(inode)
+    counts = {}
+    for pid in workers:
+        held = 0
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:[") and target[8:-1] in served:
+                held += 1
+        counts[pid] = held
+    return counts
+
+
+def test_connections_opened_one_after_another_are_spread_evenly(tmp_path: Path) -> None:
+    process, base = start_server(environment(tmp_path / "balance.sqlite3"), tmp_path / "server.log", workers=2)
+    port = urlsplit(base).port
+    opened = []
+    splits = []
+    try:
+        deadline = time.monotonic() + 30
+        while len(workers_of(process.pid)) < 2:  # /readyz answered from the first one up
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        for _ in range(CONNECTIONS):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", "/healthz")
+            assert connection.getresponse().read() is not None  # answered, and kept alive
+            opened.append(connection)
+            splits.append(sorted(connections_by_worker(process.pid, port).values()))
+    finally:
+        for connection in opened:
+            connection.close()
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+    # Dealt at random, 16 connections stay within 2 of even at every step and end even one time in 15.
+    assert all(b - a <= 2 for a, b in splits), splits
+    assert splits[-1] == [CONNECTIONS // 2, CONNECTIONS // 2], splits
+
+
+def test_a_worker_defers_only_to_a_live_worker_holding_fewer() -> None:
+    assert busier([3, 2], slot=0, mine=3)
+    assert not busier([3, 3], slot=0, mine=3)
+    assert not busier([2, 5], slot=0, mine=2)
+    assert not busier([4, FREE, FREE], slot=0, mine=4)  # alone: nobody to defer to
+    assert busier([4, FREE, 1], slot=0, mine=4)
+
+
+@pytest.fixture
+def table(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A table of this process's own, dropped after the test."""
+    monkeypatch.setattr(balance, "_table", None)
+    prepare(2)
+
+
+def test_slots_are_given_to_new_workers_and_taken_back_when_they_exit(table: None) -> None:
+    class Arbiter:
+        WORKERS: dict[int, object] = {}
+
+    class Worker:
+        pass
+
+    first, second, third = Worker(), Worker(), Worker()
+    assign(Arbiter, first)
+    Arbiter.WORKERS[1] = first
+    assign(Arbiter, second)
+    Arbiter.WORKERS[2] = second
+    assert (first.slot, second.slot) == (0, 1)
+    free(first)
+    del Arbiter.WORKERS[1]
+    assign(Arbiter, third)
+    assert third.slot == 0  # the exited worker's slot, reused
+
+
+def test_the_count_a_worker_keeps_is_the_one_others_read(table: None) -> None:
+    worker = object.__new__(BalancedThreadWorker)
+    worker.slot = 1
+    worker.nr_conns = 0
+    worker.nr_conns += 3
+    assert list(balance._table)[:2] == [FREE, 3]
