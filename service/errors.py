@@ -85,7 +85,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(PeeweeException)
     def store_error(exc: PeeweeException) -> Response:
-        log.error("store error: %s", type(exc).__name__, extra={"request_id": g.get("request_id")})
+        cause = getattr(exc, "orig", None)  # the driver's own error: its type names what failed, never data
+        named = f"{type(exc).__name__} ({type(cause).__name__})" if cause is not None else type(exc).__name__
+        log.error("store error: %s", named, extra={"request_id": g.get("request_id")})
         return error_response(503, "the decision store is unavailable; try again shortly")
 
     @app.errorhandler(Exception)

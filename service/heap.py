@@ -21,6 +21,13 @@ analyses of a policy version are worked out):
   is mostly the memo's verdicts, ~23 objects each (30 to 55 ms for a full
   memo), so there were two passes in 15 s instead of eight. Young
   collections stay as they were, a few ms at most.
+
+Only a server settles (``serve`` calls ``enable`` in the master before its
+workers fork). Frozen objects that later become garbage in a cycle stay
+until the next settle; a server makes few such (an old policy version,
+freed at the next), but a process that builds and drops one app after
+another, as the tests do, would pin every dropped app and its database
+sessions.
 """
 
 from __future__ import annotations
@@ -29,10 +36,20 @@ import gc
 
 # Python's defaults are (700, 10, 10): a full pass is considered every 100 young ones.
 THRESHOLDS = (2_000, 10, 100)
+_enabled = False
+
+
+def enable() -> None:
+    """Let ``settle`` act in this process and the workers it forks (see the module docstring)."""
+    global _enabled
+    _enabled = True
 
 
 def settle() -> None:
-    """Collect what is garbage now, freeze the rest as long-lived, and space out full passes."""
+    """Collect what is garbage now, freeze the rest as long-lived, and space out full passes;
+    nothing unless ``enable`` was called."""
+    if not _enabled:
+        return
     gc.unfreeze()
     gc.collect()
     gc.freeze()

@@ -130,6 +130,7 @@ def run(app: Flask, host: str, port: int, workers: int, worker_class: str = "gth
     _allow_open_files()
     onewrite.install()
     balance.prepare(workers)
+    heap.enable()
     database = app.extensions["infoshare"].database
     _Gunicorn(
         app,

@@ -28,8 +28,10 @@ def test_after_the_interview_warm_up_the_policy_is_out_of_full_collections():
         from flask import Flask
         from infoshare.engine import Engine, load_policy
         from infoshare.engine.policy.loader import SHIPPED_POLICY
+        from infoshare.service import heap
         from infoshare.service.warmup import warm_interview
 
+        heap.enable()  # as `infoshare serve` does
         engine = Engine(load_policy(SHIPPED_POLICY))
         warm_interview(Flask("test"), engine).join()
         walked = {id(o) for o in gc.get_objects()}
@@ -46,8 +48,10 @@ def test_the_master_settles_its_heap_before_each_fork():
         """
         import gc
         from peewee import SqliteDatabase
+        from infoshare.service import heap
         from infoshare.service.server import _before_fork
 
+        heap.enable()  # as `infoshare serve` does
         long_lived = [{"rule": n} for n in range(1000)]
         _before_fork(SqliteDatabase(":memory:"), None, None)
         walked = {id(o) for o in gc.get_objects()}
@@ -68,6 +72,7 @@ def test_settling_again_frees_the_garbage_of_what_was_frozen_before():
         class Version:
             pass
 
+        heap.enable()
         old = Version()
         old.cycle = old
         gone = weakref.ref(old)
@@ -80,3 +85,20 @@ def test_settling_again_frees_the_garbage_of_what_was_frozen_before():
         """
     )
     assert out.splitlines() == ["False", "True"]
+
+
+def test_a_process_that_is_not_a_server_is_left_as_it_is():
+    """The tests build and drop one app after another: frozen, each would stay, with its sessions."""
+    out = _python(
+        """
+        import gc
+        from flask import Flask
+        from infoshare.engine import Engine, load_policy
+        from infoshare.engine.policy.loader import SHIPPED_POLICY
+        from infoshare.service.warmup import warm_interview
+
+        warm_interview(Flask("test"), Engine(load_policy(SHIPPED_POLICY))).join()
+        print(gc.get_freeze_count(), gc.get_threshold())
+        """
+    )
+    assert out == "0 (700, 10, 10)"

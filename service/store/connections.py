@@ -64,7 +64,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import psycopg2
-from peewee import Database, InterfaceError, OperationalError
+from peewee import Database, DatabaseError, InterfaceError, OperationalError
 from playhouse.pool import MaxConnectionsExceeded, PooledDatabase, PooledPostgresqlDatabase
 from psycopg2.extensions import TRANSACTION_STATUS_IDLE, TRANSACTION_STATUS_UNKNOWN
 
@@ -189,7 +189,7 @@ def read_retried(database: Database, read: Callable[[], T]) -> T:
         for _ in range(database._max_connections):  # each failed try discards one pooled connection
             try:
                 return read()
-            except (OperationalError, InterfaceError):
+            except (DatabaseError, InterfaceError):  # a session cut mid-answer can raise any of them
                 if database.in_transaction() or not database.session_ended():
                     raise
             database.replace_connection()

@@ -15,6 +15,7 @@ import shutil
 import uuid
 
 import pytest
+from peewee import DatabaseError
 from service_cases import SHARE_FACTS
 
 from infoshare.engine import EvaluationError, PolicyError
@@ -22,6 +23,8 @@ from infoshare.engine.policy.loader import SHIPPED_POLICY
 from infoshare.service import create_app
 from infoshare.service.access import auth
 from infoshare.service.access.keys import active_key, create_key
+from infoshare.service.store.connections import read_retried
+from infoshare.service.store.database import open_store
 from infoshare.service.store.logaudit import verify_store
 from infoshare.service.store.models import Decision
 
@@ -240,3 +243,33 @@ def test_a_dropped_postgresql_connection_fails_closed_and_the_next_requests_reco
     assert probe.recorded() == probe.acknowledged
     with app.app_context():
         assert verify_store().ok
+
+
+def test_a_read_whose_session_was_cut_mid_answer_runs_again_whatever_error_the_driver_gave(pg_url):
+    """A session cut while its answer is read can surface as any of the driver's errors (psycopg2
+    gives ``DatabaseError`` for a result cut short, not only ``OperationalError``): once the
+    session is known to be gone, a read is run again on another connection, as for the others."""
+    database = open_store(pg_url.replace("postgresql://", "postgresql+pool://", 1))
+    admin = pytest.importorskip("psycopg2").connect(pg_url)
+    admin.autocommit = True
+    tries = []
+
+    def read() -> int:
+        (pid,) = database.execute_sql("SELECT pg_backend_pid()").fetchone()
+        tries.append(pid)
+        if len(tries) == 1:
+            with admin.cursor() as cursor:  # waits (up to 5 s) until the backend is gone
+                cursor.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
+            try:
+                database.execute_sql("SELECT 1")
+            except DatabaseError as cut:
+                raise DatabaseError("a result cut short") from cut
+        return pid
+
+    try:
+        with database.connection_context():
+            answered = read_retried(database, read)
+    finally:
+        admin.close()
+        database.close_all()
+    assert len(tries) == 2 and answered == tries[1] != tries[0]
