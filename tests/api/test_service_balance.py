@@ -21,7 +21,7 @@ from test_service_live import environment, start_server
 from infoshare.service import balance
 from infoshare.service.balance import FREE, BalancedThreadWorker, assign, busier, free, prepare
 
-CONNECTIONS = 16
+CONNECTIONS = 32
 
 
 def workers_of(master: int) -> list[int]:
@@ -77,9 +77,8 @@ def test_connections_opened_one_after_another_are_spread_evenly(tmp_path: Path) 
             connection.close()
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
-    # Dealt at random, 16 connections stay within 2 of even at every step and end even one time in 15.
+    # Dealt at random, 32 connections stay within 2 of even at every step about one time in 75.
     assert all(b - a <= 2 for a, b in splits), splits
-    assert splits[-1] == [CONNECTIONS // 2, CONNECTIONS // 2], splits
 
 
 def test_a_worker_defers_only_to_a_live_worker_holding_fewer() -> None:
@@ -122,3 +121,35 @@ def test_the_count_a_worker_keeps_is_the_one_others_read(table: None) -> None:
     worker.nr_conns = 0
     worker.nr_conns += 3
     assert list(balance._table)[:2] == [FREE, 3]
+
+
+def test_a_new_connection_is_answered_when_the_less_loaded_worker_is_stuck(tmp_path: Path) -> None:
+    """The busier worker stands back for the other only so long: with the other stopped
+    (SIGSTOP, as a worker stuck in a long request would be), it takes the connection itself."""
+    process, base = start_server(environment(tmp_path / "stuck.sqlite3"), tmp_path / "server.log", workers=2)
+    port = urlsplit(base).port
+    held = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    stopped = None
+    try:
+        deadline = time.monotonic() + 30
+        while len(workers_of(process.pid)) < 2:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        held.request("GET", "/healthz")
+        held.getresponse().read()
+        counts = connections_by_worker(process.pid, port)
+        stopped = next(pid for pid, count in counts.items() if count == 0)
+        os.kill(stopped, signal.SIGSTOP)
+        for _ in range(5):
+            started = time.monotonic()
+            fresh = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            fresh.request("GET", "/healthz")
+            assert fresh.getresponse().status == 200
+            fresh.close()
+            assert time.monotonic() - started < 2
+    finally:
+        if stopped is not None:
+            os.kill(stopped, signal.SIGCONT)
+        held.close()
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
