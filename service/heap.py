@@ -15,8 +15,9 @@ analyses of a policy version are worked out):
 - it moves every object alive into the permanent generation
   (``gc.freeze``), which the collector never walks; reference counting
   still frees them as usual. In the master this also keeps the collector
-  from writing to the pages the workers share with it. Garbage left from a
-  previous policy version is collected first, so a reload does not pin it.
+  from writing to the pages the workers share with it. What the process
+  froze itself before is thawed and collected first, so a previous policy
+  version's garbage is not pinned past the next version's settle.
 - it makes full passes rarer (``THRESHOLDS``): what remains for them to walk
   is mostly the memo's verdicts, ~23 objects each (30 to 55 ms for a full
   memo), so there were two passes in 15 s instead of eight. Young
@@ -33,10 +34,12 @@ sessions.
 from __future__ import annotations
 
 import gc
+import os
 
 # Python's defaults are (700, 10, 10): a full pass is considered every 100 young ones.
 THRESHOLDS = (2_000, 10, 100)
 _enabled = False
+_frozen_by: int | None = None  # the process whose settle made the permanent generation
 
 
 def enable() -> None:
@@ -47,10 +50,19 @@ def enable() -> None:
 
 def settle() -> None:
     """Collect what is garbage now, freeze the rest as long-lived, and space out full passes;
-    nothing unless ``enable`` was called."""
+    nothing unless ``enable`` was called.
+
+    What this process froze before is thawed and collected first (an old policy version's
+    cycles are freed). What a worker inherited frozen from the master is left frozen: a full
+    pass over it would write to every one of its pages, each worker's copy of them then its
+    own (~18 MB a worker, measured), and would stall the worker as long as the passes this
+    module is here to avoid."""
+    global _frozen_by
     if not _enabled:
         return
-    gc.unfreeze()
+    if _frozen_by == os.getpid():
+        gc.unfreeze()
     gc.collect()
     gc.freeze()
     gc.set_threshold(*THRESHOLDS)
+    _frozen_by = os.getpid()

@@ -49,13 +49,14 @@ def warm_interview(app: Flask, engine: Engine) -> threading.Thread | None:
 
 def _warm(engine: Engine, cases: list[dict]) -> None:
     started = time.perf_counter()
-    for case in cases:
-        try:
+    try:
+        for case in cases:
             interview_valid(engine, case)
-        except EvaluationError as exc:  # the request that needs it will answer 503 and say so
-            log.warning("interview warm-up failed: %s", type(exc).__name__)
-            return
-    heap.settle()  # the analyses just made are long-lived
+    except EvaluationError as exc:  # the request that needs it will answer 503 and say so
+        log.warning("interview warm-up failed: %s", type(exc).__name__)
+        return
+    finally:
+        heap.settle()  # the analyses just made are long-lived; a previous version's garbage goes
     log.info(
         "interview: the first answers of policy %s worked out in %.1f s",
         engine.policy.digest[:12],

@@ -102,3 +102,33 @@ def test_a_process_that_is_not_a_server_is_left_as_it_is():
         """
     )
     assert out == "0 (700, 10, 10)"
+
+
+def test_a_worker_leaves_what_it_inherited_frozen_so_its_pages_stay_shared():
+    """The master's heap, frozen before the fork, is shared with each worker page by page until
+    written. A worker's settle that walked it (thawing it first) would write to every page: a
+    private copy of the master's heap per worker."""
+    out = _python(
+        """
+        import os
+        from infoshare.service import heap
+
+        def private_kib():
+            with open("/proc/self/smaps_rollup") as rollup:
+                return sum(int(line.split()[1]) for line in rollup if line.startswith("Private_"))
+
+        heap.enable()
+        inherited = [{"n": n} for n in range(400_000)]  # ~90 MB of long-lived objects in the master
+        heap.settle()
+        reader, writer = os.pipe()
+        child = os.fork()
+        if child == 0:
+            before = private_kib()
+            heap.settle()  # the worker's own, after its warm-up
+            os.write(writer, str(private_kib() - before).encode())
+            os._exit(0)
+        os.waitpid(child, 0)
+        print(int(os.read(reader, 64)) // 1024)  # MiB the worker's settle made its own
+        """
+    )
+    assert int(out) < 10, f"{out} MiB of the master's heap copied into the worker"
