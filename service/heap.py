@@ -14,32 +14,31 @@ analyses of a policy version are worked out):
 
 - it moves every object alive into the permanent generation
   (``gc.freeze``), which the collector never walks; reference counting
-  still frees them as usual. In the master this also keeps the collector
-  from writing to the pages the workers share with it. What the process
-  froze itself before is thawed and collected first, so a previous policy
-  version's garbage is not pinned past the next version's settle.
+  still frees them as usual. What was frozen before is never thawed: a full
+  pass over it would write to every one of its pages, which the master
+  shares with its workers, making each worker's copy its own (~15 to 18 MB
+  a worker, measured, for each settle that thawed). The price is that an
+  object frozen and later garbage in a cycle is not freed; a server keeps
+  every policy version it has built for its life anyway
+  (``ServiceState.built``), and the rest of what is frozen is long-lived or
+  freed by reference counting.
 - it makes full passes rarer (``THRESHOLDS``): what remains for them to walk
   is mostly the memo's verdicts, ~23 objects each (30 to 55 ms for a full
   memo), so there were two passes in 15 s instead of eight. Young
   collections stay as they were, a few ms at most.
 
 Only a server settles (``serve`` calls ``enable`` in the master before its
-workers fork). Frozen objects that later become garbage in a cycle stay
-until the next settle; a server makes few such (an old policy version,
-freed at the next), but a process that builds and drops one app after
-another, as the tests do, would pin every dropped app and its database
-sessions.
+workers fork): a process that builds and drops one app after another, as
+the tests do, would pin every dropped app and its database sessions.
 """
 
 from __future__ import annotations
 
 import gc
-import os
 
 # Python's defaults are (700, 10, 10): a full pass is considered every 100 young ones.
 THRESHOLDS = (2_000, 10, 100)
 _enabled = False
-_frozen_by: int | None = None  # the process whose settle made the permanent generation
 
 
 def enable() -> None:
@@ -50,19 +49,10 @@ def enable() -> None:
 
 def settle() -> None:
     """Collect what is garbage now, freeze the rest as long-lived, and space out full passes;
-    nothing unless ``enable`` was called.
-
-    What this process froze before is thawed and collected first (an old policy version's
-    cycles are freed). What a worker inherited frozen from the master is left frozen: a full
-    pass over it would write to every one of its pages, each worker's copy of them then its
-    own (~18 MB a worker, measured), and would stall the worker as long as the passes this
-    module is here to avoid."""
-    global _frozen_by
+    nothing unless ``enable`` was called. What was frozen before stays frozen, and is not
+    walked again (see the module docstring)."""
     if not _enabled:
         return
-    if _frozen_by == os.getpid():
-        gc.unfreeze()
     gc.collect()
     gc.freeze()
     gc.set_threshold(*THRESHOLDS)
-    _frozen_by = os.getpid()

@@ -56,7 +56,7 @@ def _warm(engine: Engine, cases: list[dict]) -> None:
         log.warning("interview warm-up failed: %s", type(exc).__name__)
         return
     finally:
-        heap.settle()  # the analyses just made are long-lived; a previous version's garbage goes
+        heap.settle()  # the analyses just made are long-lived
     log.info(
         "interview: the first answers of policy %s worked out in %.1f s",
         engine.policy.digest[:12],
