@@ -93,6 +93,7 @@ class BalancedThreadWorker(ThreadWorker):
     _others_at_pause = 0  # the other workers' accepts when the pause began
     _deferring_from = 0.0  # a connection nobody else took: this worker does not stand back before then
     _leaving = False  # out of its loop: it accepts nothing more, and no other waits for it
+    slot: int | None = None  # its place in the tables, given by ``assign`` before the fork
 
     @property
     def nr_conns(self) -> int:
@@ -124,9 +125,8 @@ class BalancedThreadWorker(ThreadWorker):
         before = self._open
         super().accept(listener)
         took = self._open > before
-        slot = getattr(self, "slot", None)
-        if took and _accepted is not None and slot is not None:
-            _accepted[slot] += 1
+        if took and _accepted is not None and self.slot is not None:
+            _accepted[self.slot] += 1
         return took
 
     def set_accept_enabled(self, enabled: bool) -> None:
@@ -154,14 +154,11 @@ class BalancedThreadWorker(ThreadWorker):
         super().wait_for_and_dispatch_events(min(timeout, pause) if pause > 0 else timeout)
 
     def _publish(self, count: int) -> None:
-        slot = getattr(self, "slot", None)
-        if _table is not None and slot is not None and (count == FREE or not self._leaving):
-            _table[slot] = count
+        if _table is not None and self.slot is not None and (count == FREE or not self._leaving):
+            _table[self.slot] = count
 
     def _others_accepted(self) -> int:
-        slot = getattr(self, "slot", None)
-        return sum(count for n, count in enumerate(_accepted) if n != slot) if _accepted is not None else 0
+        return sum(count for n, count in enumerate(_accepted) if n != self.slot) if _accepted is not None else 0
 
     def _busier(self) -> bool:
-        slot = getattr(self, "slot", None)
-        return _table is not None and slot is not None and busier(_table, slot, self._open)
+        return _table is not None and self.slot is not None and busier(_table, self.slot, self._open)

@@ -7,9 +7,9 @@ durable-rules. Each worker does it in a thread as it starts, and again when
 it moves to another version, so the first practitioner does not wait; the
 thread never blocks readiness or serving (an interview that needs the same
 analysis meanwhile waits for it, nothing else does), then settles the
-heap (``service.heap``) so that full collections skip what it made. It runs in workers
-only, never in the gunicorn master before a fork: a child forked while the
-thread held the analysis's lock would wait on it forever.
+heap (``service.heap``) so that full collections skip what it made. It
+runs in workers only, never in the gunicorn master before a fork: a child
+forked while the thread held the analysis's lock would wait on it forever.
 
 ``INFOSHARE_WARM_INTERVIEW = False`` turns it off (tests that do not need it).
 """

@@ -56,7 +56,7 @@ class JSONField(TextField):
         service never writes NaN or Infinity (no fact, verdict or text holds a float); one put in
         the store around it is read as the text it is, ``"NaN"``, so that it cannot pass for the
         ``null`` that orjson would write for it in a record's canonical JSON
-        (``service.store.logchain.canonical``): its content hash no longer matches."""
+        (``service.store.canonicaljson``): its content hash no longer matches."""
         if value is None:
             return None
         try:
