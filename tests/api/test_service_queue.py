@@ -125,7 +125,7 @@ def test_pages_hold_still_while_another_client_records_at_the_same_time(app, cli
     before = [recorded(KINDS[k], case_ref=f"T-{n}")["id"] for n, k in enumerate(list(KINDS) * 3)]
     writer_client = app.test_client()
     headers = {"Authorization": f"Bearer {tokens['case-system']}"}
-    paging_done, first_page_read = threading.Event(), threading.Event()
+    paging_done, first_page_read, first_written = threading.Event(), threading.Event(), threading.Event()
     written: list[int] = []
 
     def write() -> None:
@@ -135,6 +135,7 @@ def test_pages_hold_still_while_another_client_records_at_the_same_time(app, cli
             facts = KINDS[kinds[len(written) % len(kinds)]]
             made = writer_client.post("/v1/decisions", json={"case_ref": "T-NEW", "facts": facts}, headers=headers)
             written.append(made.json["id"])
+            first_written.set()
 
     writer = threading.Thread(target=write)
     writer.start()
@@ -142,7 +143,9 @@ def test_pages_hold_still_while_another_client_records_at_the_same_time(app, cli
     try:
         while True:
             page = queue(client, as_role, limit=2, **({"after": after} if after else {}))
-            first_page_read.set()
+            if not first_page_read.is_set():  # the writer records between this page and the next,
+                first_page_read.set()  # whoever the interpreter runs first
+                first_written.wait(timeout=30)
             seen += [(RANK.get(e["decision"], 2), e["id"]) for e in page["entries"]]
             after = page["next"]
             if after is None:
