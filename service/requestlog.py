@@ -17,6 +17,7 @@ added) it goes through `logging` as before.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -34,6 +35,7 @@ log = logging.getLogger("infoshare.request")
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
+@functools.lru_cache(maxsize=1024)  # a service's rules are a few dozen, named on every request
 def route_template(rule: str) -> str:
     """A Flask rule in OpenAPI form, e.g. ``/v1/decisions/<int(max=9):decision_id>``
     becomes ``/v1/decisions/{decision_id}``: shorter in logs, and the form OpenAPI wants."""

@@ -188,7 +188,10 @@ def _operation(view: Callable, facts: type[Schema], blueprint: str) -> dict:
 def refuse_undocumented_query_parameters() -> None:
     """Before a request: a query parameter its route does not document is a 400, as an unknown
     body field is, so a misspelt option is never silently ignored; so is one given twice
-    (``?explain=as-decided&explain=x``), since which one counts would be a guess."""
+    (``?explain=as-decided&explain=x``), since which one counts would be a guess. A request
+    with no query string has none to look at (most of them: the check is then free)."""
+    if not request.query_string:
+        return
     view = current_app.view_functions.get(request.endpoint or "")
     doc = getattr(view, "openapi", None)
     if doc is None:

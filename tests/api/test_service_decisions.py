@@ -78,3 +78,49 @@ def test_evaluate_answers_the_same_verdict_and_records_nothing(client, app, as_r
 
     with app.app_context():
         assert Decision.select().count() == 0
+
+
+def test_a_record_is_written_as_its_schema_dumps_it(client, app, as_role, recorded):
+    """dump_record writes the record's own fields itself; the schema that documents them
+    (DecisionRecordSchema) must dump every record, reviewed, requested by someone or not, with
+    and without ?explain=as-decided, to the same JSON."""
+    from infoshare.service.api.asdecided import as_decided
+    from infoshare.service.api.decisions import DecisionRecordSchema, dump_record
+    from infoshare.service.store.models import Decision, as_utc
+
+    plain = recorded(BARE_FACTS, case_ref="CASE-S")
+    asked = recorded(SHARE_FACTS, case_ref="CASE-S", requested_by="J. Smith")
+    review = {"decision": "seek_consent", "rationale": "Ask first.", "reviewed_by": "A. Khan"}
+    assert (
+        client.post(f"/v1/decisions/{plain['id']}/review", json=review, headers=as_role("coordinator")).status_code
+        == 201
+    )
+    schema = DecisionRecordSchema()
+    with app.test_request_context():
+        for made in (plain, asked):
+            decision = Decision.get_by_id(made["id"])
+            reviews = list(decision.reviews)
+            for explained in (None, as_decided(decision)):
+                raw = {
+                    "id": decision.id,
+                    "case_ref": decision.case_ref,
+                    "recorded_at": as_utc(decision.recorded_at),
+                    "requested_by": decision.requested_by,
+                    "client": decision.client or decision.key_name,
+                    "recorded_by": decision.key_name,
+                    "facts": decision.facts,
+                    "reviews": [
+                        {
+                            "decision": r.final_decision,
+                            "rationale": r.rationale,
+                            "reviewed_by": r.reviewed_by,
+                            "client": r.client or r.key_name,
+                            "reviewed_at": as_utc(r.reviewed_at),
+                        }
+                        for r in reviews
+                    ],
+                    **({"as_decided": explained} if explained is not None else {}),
+                }
+                expected = {**decision.verdict, **schema.dump({**decision.verdict, **raw})}
+                assert dump_record(decision, reviews, explained) == expected
+    assert [len(Decision.get_by_id(m["id"]).reviews) for m in (plain, asked)] == [1, 0]
