@@ -54,7 +54,7 @@ from gunicorn.app.base import BaseApplication
 from peewee import Database, PeeweeException
 
 from infoshare.engine import PolicyError
-from infoshare.service import balance, heap, onewrite
+from infoshare.service import balance, heap, onewrite, responsedate
 from infoshare.service.reload import reload_from_files
 from infoshare.service.store.connections import release
 from infoshare.service.warmup import warm_interview
@@ -129,6 +129,7 @@ def run(app: Flask, host: str, port: int, workers: int, worker_class: str = "gth
     threaded = {"threads": THREADS, "keepalive": KEEPALIVE_SECONDS, "worker_connections": MAX_CONNECTIONS}
     _allow_open_files()
     onewrite.install()
+    responsedate.install()
     balance.prepare(workers)
     heap.enable()
     database = app.extensions["infoshare"].database
