@@ -71,7 +71,7 @@ def test_keys_are_per_client_and_expire_after_the_retention_window(app, client, 
     assert "Idempotent-Replayed" not in later.headers
 
 
-@pytest.mark.parametrize("key", ["", "x" * 256, 'a"b', "a\\b", "tab\tinside", "ünï", '"unclosed'], ids=repr)
+@pytest.mark.parametrize("key", ["", "x" * 256, 'a"b', "a\\b", "a,b", "tab\tinside", "ünï", '"unclosed'], ids=repr)
 def test_a_malformed_key_is_400(client, as_role, key):
     response = post(client, as_role("case-system"), key)
     assert response.status_code == 400 and "Idempotency-Key" in response.json["messages"]
@@ -81,6 +81,20 @@ def test_two_keys_in_one_request_are_400(client, as_role):
     headers = [("Authorization", as_role("case-system")["Authorization"]), ("Idempotency-Key", "a")]
     response = client.post("/v1/decisions", json=BODY, headers=[*headers, ("Idempotency-Key", "b")])
     assert response.status_code == 400
+
+
+def test_two_keys_sent_to_the_server_are_400_and_record_nothing(tmp_path):
+    """The server joins a repeated header's values with a comma and no space ("a,b"), which
+    must not pass for one key."""
+    env = environment(tmp_path / "twice.sqlite3")
+    token = infoshare("keys", "create", "--role", "case-system", "--name", "cms", env=env).stdout.split()[-1]
+    with serving(env, tmp_path / "server.log") as base:
+        sock = raw_post(base, token, "first\r\nIdempotency-Key: second", {"case_ref": "TWICE-1", "facts": SHARE_FACTS})
+        with sock, sock.makefile("rb") as answer:
+            status = answer.readline()
+    assert status.split()[1] == b"400", status
+    with sqlite3.connect(tmp_path / "twice.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM decision").fetchone()[0] == 0
 
 
 def test_the_openapi_document_states_the_key_and_its_answers(client):
