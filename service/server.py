@@ -4,7 +4,10 @@ The front is gunicorn's ``gthread`` worker: each worker process has one
 thread that watches every open connection and a pool of threads that read
 requests and run the app. New connections are spread evenly over the
 workers (``service.balance``), so a caller's few kept-alive connections do
-not pile up on one worker while another has room. A connection that sends
+not pile up on one worker while another has room, and a pool thread that
+answered a request on a kept-alive connection answers the next one too if
+it comes within 2 ms (``service.linger``), instead of handing the
+connection back to the poller thread and another pool thread. A connection that sends
 nothing costs no thread for long: a new one gets 5 s (gunicorn's worker
 data timeout) to start a request, then waits on the poller without a
 thread, and is closed after ``KEEPALIVE_SECONDS``; kept-alive connections
@@ -55,6 +58,8 @@ from peewee import Database, PeeweeException
 
 from infoshare.engine import PolicyError
 from infoshare.service import balance, heap, onewrite, responsedate
+from infoshare.service.balance import BalancedThreadWorker
+from infoshare.service.linger import LingeringThreadWorker
 from infoshare.service.reload import reload_from_files
 from infoshare.service.store.connections import release
 from infoshare.service.warmup import warm_interview
@@ -109,7 +114,15 @@ def _in_each_worker(app: Flask) -> None:
 
 
 WORKER_CLASSES = ("gthread", "sync")
-BALANCED = "infoshare.service.balance.BalancedThreadWorker"  # gthread, spreading connections
+
+
+class Worker(LingeringThreadWorker, BalancedThreadWorker):
+    """The front's worker: gunicorn's gthread worker, spreading new connections over the workers
+    (``service.balance``) and answering a kept-alive connection's next request in the thread that
+    answered the last when it comes at once (``service.linger``)."""
+
+
+BALANCED = "infoshare.service.server.Worker"  # gthread, spreading connections and lingering on them
 THREADS = 256
 KEEPALIVE_SECONDS = 5
 MAX_CONNECTIONS = 1000  # per worker: beyond this a worker stops accepting until some close
