@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from types import FunctionType
 from typing import Any
@@ -25,22 +26,21 @@ from infoshare.service.web import init_app as init_web
 class Service(Flask):
     """Flask, asking once per function whether it must be run as a coroutine: Flask asks it of
     every hook and view on every request (seven times a request here, ~0.01 ms in all), and the
-    answer for a function never changes. The cache holds plain functions only (a bound method
-    is a new object each time it is taken) and stops growing at ``SYNC_CACHE`` of them."""
-
-    SYNC_CACHE = 1024
+    answer for a function never changes. Only plain functions found to need no wrapping are
+    remembered (a bound method is a new object each time it is taken), and only for as long as
+    they live, so a function made for one request is not kept for the life of the process."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._sync: dict[Callable[..., Any], Callable[..., Any]] = {}
+        self._sync: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        known = self._sync.get(func)
-        if known is None:
-            known = super().ensure_sync(func)
-            if type(func) is FunctionType and len(self._sync) < self.SYNC_CACHE:
-                self._sync[func] = known
-        return known
+        if func in self._sync:
+            return func
+        made = super().ensure_sync(func)
+        if made is func and type(func) is FunctionType:
+            self._sync.add(func)
+        return made
 
 
 def create_app(settings: dict | None = None, loaded: Policy | None = None) -> Flask:

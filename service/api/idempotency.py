@@ -35,15 +35,16 @@ from infoshare.service.store.models import utcnow
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 RETENTION = timedelta(hours=24)
-# Visible ASCII but '"', ',' and '\': a server joins a header sent twice with a comma ("a,b"),
-# so a key with none in it is one key sent once.
-KEY_PATTERN = r"^[!#-+\--\[\]-~]{1,255}$"
+# The header's value: a key of visible ASCII but '"' and '\', bare or as a structured-field string
+# ("..."). A server joins a header sent twice with a comma ("a,b", "\"a\",\"b\""), so a bare key
+# holds no comma and a quoted one no quote: either way, a key sent twice is refused.
+KEY_PATTERN = r'^(?:[!#-+\--\[\]-~]{1,255}|"[!#-\[\]-~]{1,255}")$'
 _KEY = re.compile(KEY_PATTERN)
 DESCRIPTION = (
     "Makes a retry safe: the same key and request from the same client within 24 hours answers the "
     "original record (201, `Idempotent-Replayed: true`); the same key with another request is 422; "
     "while the first request with the key is being answered, 409. 1 to 255 visible ASCII characters "
-    "(no quote, comma or backslash), bare or as a quoted string; a UUID is a good key."
+    "(no quote or backslash), bare (then no comma either) or as a quoted string; a UUID is a good key."
 )
 
 
@@ -51,26 +52,25 @@ def key_of_request() -> str | None:
     """The request's Idempotency-Key, or None; 400 if it is malformed or sent twice.
 
     The WSGI environ holds one value per header name: a server joins a repeated header's
-    values with commas, which no key holds (``KEY_PATTERN``), so a key sent twice is a
-    malformed one. It is read with one lookup, where ``getlist`` walked every header of
-    the request (~1.5% of a recorded decision's CPU under load)."""
+    values with commas, which ``KEY_PATTERN`` refuses, so a key sent twice is a malformed
+    one. It is read with one lookup, where ``getlist`` walked every header of the request
+    (~1.5% of a recorded decision's CPU under load)."""
     value = request.headers.get(HEADER)
     if value is None:
         return None
     value = value.strip()
-    if len(value) >= 2 and value[0] == value[-1] == '"':
-        value = value[1:-1]
     if not _KEY.match(value):
         raise ApiError(
             400,
             "the Idempotency-Key header is not usable; see messages",
             {
                 HEADER: [
-                    "Send one key of 1 to 255 visible ASCII characters, without quotes, commas or backslashes inside."
+                    "Send one key of 1 to 255 visible ASCII characters, without quotes or backslashes inside, "
+                    "and without commas unless it is sent as a quoted string."
                 ]
             },
         )
-    return value
+    return value[1:-1] if value.startswith('"') else value
 
 
 def digest(body: dict[str, Any]) -> str:

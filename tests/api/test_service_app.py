@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import gc
+
 from flask import Flask
 
 from infoshare.service.app import Service
 
 
-def test_a_plain_function_is_looked_at_once_and_bound_methods_are_not_kept(monkeypatch):
+def test_a_plain_function_is_looked_at_once_and_only_while_it_lives(monkeypatch):
     looked_at = []
     original = Flask.ensure_sync
 
     def counting(self, func):
-        looked_at.append(func)
+        looked_at.append(func.__name__)
         return original(self, func)
 
     monkeypatch.setattr(Flask, "ensure_sync", counting)
@@ -23,7 +25,7 @@ def test_a_plain_function_is_looked_at_once_and_bound_methods_are_not_kept(monke
 
     assert app.ensure_sync(hook) is hook
     assert app.ensure_sync(hook) is hook
-    assert looked_at == [hook]
+    assert looked_at == ["hook"]
 
     class View:
         def run(self) -> None:
@@ -32,10 +34,12 @@ def test_a_plain_function_is_looked_at_once_and_bound_methods_are_not_kept(monke
     view = View()
     for _ in range(3):
         assert app.ensure_sync(view.run) == view.run
-    assert len(looked_at) == 4  # a bound method is a new object each time: asked about, never kept
+    assert looked_at == ["hook", "run", "run", "run"]  # a bound method is a new object each time: never kept
 
-    for n in range(Service.SYNC_CACHE + 10):
+    for n in range(100):  # functions made for one request each, say
         namespace: dict = {}
-        exec(f"def f{n}(): pass", namespace)
-        app.ensure_sync(namespace[f"f{n}"])
-    assert len(app._sync) == Service.SYNC_CACHE
+        exec(f"def made_{n}(): pass", namespace)
+        app.ensure_sync(namespace[f"made_{n}"])
+    del namespace
+    gc.collect()
+    assert list(app._sync) == [hook]  # the ones gone are forgotten

@@ -45,6 +45,17 @@ def test_a_201_carries_location_and_a_retry_with_the_key_answers_the_original(ap
     assert client.get(first.headers["Location"], headers=as_role("case-system")).status_code == 200
 
 
+def test_a_quoted_key_may_hold_a_comma_and_a_bare_one_may_not(app, client, as_role):
+    """A comma is how a server joins a header sent twice; inside a quoted string it is part of the key."""
+    first = post(client, as_role("case-system"), '"batch-7,case-12"')
+    assert first.status_code == 201
+    again = post(client, as_role("case-system"), '"batch-7,case-12"')
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert post(client, as_role("case-system"), "batch-7,case-12").status_code == 400
+    assert post(client, as_role("case-system"), '"a","b"').status_code == 400
+    assert stored(app) == [first.json["id"]]
+
+
 def test_the_same_key_with_another_body_is_422_and_records_nothing(app, client, as_role):
     assert post(client, as_role("case-system"), "k-1").status_code == 201
     reused = post(client, as_role("case-system"), "k-1", {"case_ref": "RETRY-1", "facts": BARE_FACTS})
