@@ -10,6 +10,7 @@ held, must not. On sqlite and on the local PostgreSQL.
 from __future__ import annotations
 
 import json
+import threading
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -322,3 +323,38 @@ def test_a_new_store_signs_its_own_first_records_at_start(store_url):
     assert signer.refusal is None
     lines = Path(app.config["INFOSHARE_LOG_CHECKPOINT_FILE"]).read_text().splitlines()
     assert len(lines) == 1 and Checkpoint.parse(lines[0]).seq == 3  # the scope, the policy, its activation
+
+
+def test_the_signing_thread_lets_requests_run_during_a_long_round_and_a_command_does_not(tmp_path, monkeypatch):
+    """The server's signing thread sleeps briefly between stretches of checking links, so its worker's
+    request threads are not held up for a whole round; a command signing inline does not sleep."""
+    from infoshare.service.store import checkpoints
+
+    app = start(f"sqlite:///{tmp_path / 'log.sqlite3'}")
+    client = app.test_client()
+    with app.app_context():
+        token = create_key("case-system", "ckpt-yield")[1]
+    for n in range(12):
+        response = client.post(
+            "/v1/decisions",
+            json={"case_ref": f"CASE-{n}", "facts": SHARE_FACTS},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert response.status_code == 201
+    slept: list[float] = []
+    monkeypatch.setattr(checkpoints, "YIELD_AFTER", 0.0)  # a sleep after every link checked
+    monkeypatch.setattr(checkpoints.time, "sleep", slept.append)
+    signer = app.extensions["infoshare"].checkpoints
+    database = app.extensions["infoshare"].database
+
+    signer._known = checkpoints._Tail()  # as after a start: the round reads the whole chain
+    with database.connection_context():
+        assert signer.sign() is None  # inline: nothing new to sign, the whole chain read again
+    assert slept == []
+
+    total = database.execute_sql("SELECT count(*) FROM log_link").fetchone()[0]
+    signer._known = checkpoints._Tail()
+    signer._thread = threading.current_thread()  # this thread stands for the server's signing thread
+    with database.connection_context():
+        assert signer.sign() is None
+    assert slept == [checkpoints.YIELD_SECONDS] * total
