@@ -10,8 +10,8 @@ held, must not. On sqlite and on the local PostgreSQL.
 from __future__ import annotations
 
 import json
-import threading
 import shutil
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from infoshare.engine.policy.loader import SHIPPED_POLICY
 from infoshare.service import create_app
 from infoshare.service.access.keys import create_key
 from infoshare.service.cli.main import main
-from infoshare.service.store import appendonly, signing
+from infoshare.service.store import appendonly, checkpoints, signing
 from infoshare.service.store.casemap import CaseMap
 from infoshare.service.store.checkpoints import Checkpoint
 from infoshare.service.store.logaudit import verify_store
@@ -328,7 +328,6 @@ def test_a_new_store_signs_its_own_first_records_at_start(store_url):
 def test_the_signing_thread_lets_requests_run_during_a_long_round_and_a_command_does_not(tmp_path, monkeypatch):
     """The server's signing thread sleeps briefly between stretches of checking links, so its worker's
     request threads are not held up for a whole round; a command signing inline does not sleep."""
-    from infoshare.service.store import checkpoints
 
     app = start(f"sqlite:///{tmp_path / 'log.sqlite3'}")
     client = app.test_client()
