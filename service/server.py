@@ -4,14 +4,15 @@ The front is gunicorn's ``gthread`` worker: each worker process has one
 thread that watches every open connection and a pool of threads that read
 requests and run the app. New connections are spread evenly over the
 workers (``service.balance``), so a caller's few kept-alive connections do
-not pile up on one worker while another has room, and a pool thread that
+not pile up on one worker while another has room; and a pool thread that
 answered a request on a kept-alive connection answers the next one too if
-it comes within 2 ms (``service.linger``), instead of handing the
-connection back to the poller thread and another pool thread. A connection that sends
-nothing costs no thread for long: a new one gets 5 s (gunicorn's worker
-data timeout) to start a request, then waits on the poller without a
-thread, and is closed after ``KEEPALIVE_SECONDS``; kept-alive connections
-are closed after the same. So idle and slow clients hold threads, not the
+it comes within 2 ms and no other connection waits for a thread
+(``service.linger``), instead of handing the connection back to the
+poller thread and another pool thread. A connection that sends nothing
+costs no thread for long: a new one gets 5 s (gunicorn's worker data
+timeout) to start a request, then waits on the poller without a thread,
+and is closed after ``KEEPALIVE_SECONDS``; kept-alive connections are
+closed after the same. So idle and slow clients hold threads, not the
 worker: ``THREADS`` per worker is enough for hundreds of them while the
 rest serve (measured by ``bench/slow_clients.py``: see the README).
 Requests still run one at a time in effect (the engine holds the GIL), so

@@ -14,9 +14,9 @@ and gets the original record instead of a second one:
 
 "The same request" is the same validated body (so key order and spacing do
 not matter), compared by its sha256. Keys are per client: two clients' equal
-keys never meet. A key is 1 to 255 visible ASCII characters (no quote, comma
-or backslash), sent bare or as a quoted structured-field string
-(``Idempotency-Key: "8e03978e-..."``).
+keys never meet. A key is 1 to 255 visible ASCII characters (no quote or
+backslash), sent bare (then with no comma either) or as a quoted
+structured-field string (``Idempotency-Key: "8e03978e-..."``).
 """
 
 from __future__ import annotations
