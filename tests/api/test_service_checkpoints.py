@@ -328,7 +328,6 @@ def test_a_new_store_signs_its_own_first_records_at_start(store_url):
 def test_the_signing_thread_lets_requests_run_during_a_long_round_and_a_command_does_not(tmp_path, monkeypatch):
     """The server's signing thread sleeps briefly between stretches of checking links, so its worker's
     request threads are not held up for a whole round; a command signing inline does not sleep."""
-
     app = start(f"sqlite:///{tmp_path / 'log.sqlite3'}")
     client = app.test_client()
     with app.app_context():
